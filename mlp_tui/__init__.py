@@ -1,0 +1,3 @@
+"""mlp-tui: a terminal training monitor for PyTorch MLPs."""
+
+__version__ = "0.1.0"

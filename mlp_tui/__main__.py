@@ -1,0 +1,3 @@
+from mlp_tui.cli import main
+
+raise SystemExit(main())

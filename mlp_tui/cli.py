@@ -1,0 +1,210 @@
+"""Command line: arguments -> ExperimentConfig, then the app, the headless runner or a replay.
+
+Imports nothing heavy at module level: `mlp-tui --help` must not pay for torch or scikit-learn.
+Every value is validated before any training starts; a bad one prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlp_tui import __version__
+from mlp_tui.config import (
+    DATASETS,
+    DEVICES,
+    EXPORT_SUFFIXES,
+    HISTORY_SUFFIXES,
+    MAX_DEPTH,
+    MAX_EPOCHS,
+    MAX_REPEATS,
+    MAX_SEED,
+    OPTIMIZERS,
+    ConfigError,
+    ExperimentConfig,
+    check_output_path,
+    parse_choice,
+    parse_float,
+    parse_int,
+    parse_widths,
+    validate,
+)
+
+PROG = "mlp-tui"
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line for the user, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, never the usage block
+        raise UsageError(message.removeprefix("argument "))
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:
+        if message:
+            sys.stderr.write(message)
+        raise SystemExit(status)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the command line asked for."""
+
+    config: ExperimentConfig
+    headless: bool
+    export: Path | None
+    history: Path | None
+
+
+@dataclass(frozen=True)
+class ReplayInvocation:
+    file: Path
+    follow: bool
+    headless: bool
+    export: Path | None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = ExperimentConfig()
+    p = _Parser(
+        prog=PROG,
+        description=(
+            "Train an MLP on a scikit-learn dataset for several hidden widths at once and watch "
+            "the losses live. `mlp-tui replay FILE` opens a recorded --history file."
+        ),
+        epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
+        "+/- speed, g grid, m metric, l log y, s smoothing, o outlier range, v hide run, "
+        "x x-axis, c settings, e export, h export history, q quit.",
+    )
+    a = p.add_argument
+    a("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default: iris)")
+    a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
+    a("--depth", default=str(d.depth), help=f"hidden layers, 1..{MAX_DEPTH} (default: 1)")
+    a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
+    a("--lr", default=str(d.lr), help="learning rate (default: 0.1)")
+    a("--optimizer", default=d.optimizer, help="sgd or adam (default: sgd)")
+    a("--batch-size", default="0", help="mini-batch size; 0 = full batch (default: 0)")
+    a("--seed", default=str(d.seed), help="first seed; a restart takes the next (default: 0)")
+    a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
+    a("--standardize", action="store_true", help="standardize features (default: raw)")
+    a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
+    a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
+    a("--speed", default=str(d.speed), help="epochs per second per run; 0 = unthrottled (default: 20)")
+    a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
+    a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
+    a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
+    a("--version", action="version", version=f"{PROG} {__version__}")
+    return p
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=f"{PROG} replay",
+        description="Open a history file recorded with --history (.csv or .jsonl).",
+    )
+    p.add_argument("file", help="the history file")
+    p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
+    p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
+    p.add_argument("--export", metavar="PATH", help="write the final table: .csv, .json or .md")
+    return p
+
+
+def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
+    """Parse and validate everything; raises UsageError or ConfigError."""
+    argv = list(argv)
+    if argv and argv[0] == "replay":
+        return _parse_replay(argv[1:])
+    ns = build_parser().parse_args(argv)
+    cfg = ExperimentConfig(
+        dataset=parse_choice("--dataset", ns.dataset, tuple(DATASETS)),
+        widths=parse_widths(ns.widths),
+        depth=parse_int("--depth", ns.depth, 1, MAX_DEPTH),
+        epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),
+        lr=parse_float("--lr", ns.lr),
+        optimizer=parse_choice("--optimizer", ns.optimizer, OPTIMIZERS),
+        batch_size=parse_int("--batch-size", ns.batch_size, 0, 10**9),
+        seed=parse_int("--seed", ns.seed, 0, MAX_SEED),
+        val_split=parse_float("--val-split", ns.val_split),
+        standardize=ns.standardize,
+        device=parse_choice("--device", ns.device, DEVICES),
+        speed=parse_float("--speed", ns.speed),
+        repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
+    )
+    cfg = validate(cfg)
+    export = check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    history = (
+        check_output_path("--history", ns.history, HISTORY_SUFFIXES)
+        if ns.history is not None
+        else None
+    )
+    if export is not None and history is not None and export.resolve() == history.resolve():
+        raise ConfigError("--history", "must not be the same file as --export")
+    return Invocation(cfg, ns.headless, export, history)
+
+
+def _parse_replay(argv: list[str]) -> ReplayInvocation:
+    ns = build_replay_parser().parse_args(argv)
+    path = Path(ns.file).expanduser()
+    if path.suffix.lower() not in HISTORY_SUFFIXES:
+        raise ConfigError("FILE", f"{ns.file}: not a history file (use .csv or .jsonl)")
+    if not path.is_file():
+        raise ConfigError("FILE", f"{ns.file}: no such file")
+    if not os.access(path, os.R_OK):
+        raise ConfigError("FILE", f"{ns.file}: not readable")
+    export = check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    return ReplayInvocation(path, ns.follow, ns.headless, export)
+
+
+def check_device(cfg: ExperimentConfig) -> None:
+    """`--device cuda` needs a GPU; asked only when cuda was named (it imports torch)."""
+    if cfg.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("--device", "cuda was asked for but no CUDA GPU is available")
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        inv = parse_args(argv)
+        if isinstance(inv, Invocation):
+            check_device(inv.config)
+    except (UsageError, ConfigError) as exc:
+        return _fail(str(exc))
+    interactive = sys.stdout.isatty() and sys.stdin.isatty()
+    try:
+        if isinstance(inv, ReplayInvocation):
+            from mlp_tui.replay import run_replay
+
+            return run_replay(inv, interactive)
+        if inv.headless or not interactive:
+            if not inv.headless:
+                sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
+            from mlp_tui.headless import run_headless
+
+            return run_headless(inv.config, inv.export, inv.history)
+        from mlp_tui.app import run_app
+
+        return run_app(inv.config, inv.export, inv.history)
+    except KeyboardInterrupt:
+        return 130
+    except (ConfigError, ValueError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""Experiment configuration: frozen dataclasses and the validation shared by the CLI and the app.
+
+Nothing here imports torch or scikit-learn, so `--help` and validation stay instant.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+# Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
+# validation (and the memory estimate) need no scikit-learn import.
+DATASETS: dict[str, tuple[int, int, int]] = {
+    "iris": (150, 4, 3),
+    "wine": (178, 13, 3),
+    "breast_cancer": (569, 30, 2),
+    "digits": (1797, 64, 10),
+}
+OPTIMIZERS = ("sgd", "adam")
+DEVICES = ("auto", "cpu", "cuda")
+EXPORT_SUFFIXES = (".csv", ".json", ".md")
+HISTORY_SUFFIXES = (".csv", ".jsonl")
+
+MAX_WIDTHS = 16
+MAX_DEPTH = 64
+MAX_EPOCHS = 10_000_000
+MAX_REPEATS = 100
+MAX_SEED = 2**63 - 1
+
+
+class ConfigError(ValueError):
+    """A bad value for one flag; `str()` is the one line the user sees."""
+
+    def __init__(self, flag: str, problem: str) -> None:
+        super().__init__(f"{flag}: {problem}")
+        self.flag = flag
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """What to train. Defaults mirror the reference notebook."""
+
+    dataset: str = "iris"
+    widths: tuple[int, ...] = (5, 100, 1000)
+    depth: int = 1
+    epochs: int = 100
+    lr: float = 0.1
+    optimizer: str = "sgd"
+    batch_size: int = 0
+    seed: int = 0
+    val_split: float = 0.0
+    standardize: bool = False
+    device: str = "auto"
+    speed: float = 20.0
+    repeats: int = 1
+
+    @property
+    def n_samples(self) -> int:
+        return DATASETS[self.dataset][0]
+
+    @property
+    def n_features(self) -> int:
+        return DATASETS[self.dataset][1]
+
+    @property
+    def n_classes(self) -> int:
+        return DATASETS[self.dataset][2]
+
+    def with_changes(self, **changes: object) -> ExperimentConfig:
+        return validate(replace(self, **changes))
+
+
+# --- parsing of single values (the CLI and the settings form share these) -------------------
+
+
+def parse_int(flag: str, text: str, low: int, high: int) -> int:
+    text = str(text).strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(flag, f"expected a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(flag, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_float(flag: str, text: str) -> float:
+    text = str(text).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(flag, f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(flag, f"must be a finite number, got {text!r}")
+    return value
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    flag = "--widths"
+    parts = [p.strip() for p in str(text).split(",")]
+    if not any(parts):
+        raise ConfigError(flag, "expected a comma-separated list of widths, e.g. 5,100,1000")
+    widths: list[int] = []
+    for part in parts:
+        if not part:
+            raise ConfigError(flag, f"empty entry in {text!r}")
+        try:
+            width = int(part)
+        except ValueError:
+            raise ConfigError(flag, f"{part!r} is not a whole number") from None
+        if width < 1:
+            raise ConfigError(flag, f"widths must be positive, got {width}")
+        if width in widths:
+            raise ConfigError(flag, f"width {width} is listed twice")
+        widths.append(width)
+    if len(widths) > MAX_WIDTHS:
+        raise ConfigError(flag, f"at most {MAX_WIDTHS} widths, got {len(widths)}")
+    return tuple(widths)
+
+
+def parse_choice(flag: str, text: str, choices: tuple[str, ...] | list[str]) -> str:
+    value = str(text).strip().lower().replace("-", "_")
+    if value not in choices:
+        raise ConfigError(flag, f"unknown value {text!r} (choose from {', '.join(choices)})")
+    return value
+
+
+# --- whole-config validation ------------------------------------------------------------------
+
+
+def estimate_bytes(cfg: ExperimentConfig, width: int) -> int:
+    """Rough peak memory of one run: weights, gradients, optimizer state and activations."""
+    n_in, n_out = cfg.n_features, cfg.n_classes
+    params = n_in * width + width + (cfg.depth - 1) * (width * width + width) + width * n_out
+    params += n_out
+    states = 2 if cfg.optimizer == "adam" else 0
+    batch = cfg.batch_size or cfg.n_samples
+    activations = 3 * batch * width * cfg.depth
+    return 4 * (params * (2 + states) + activations)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def validate(cfg: ExperimentConfig) -> ExperimentConfig:
+    """Check every field; raise ConfigError naming the first bad flag."""
+    if cfg.dataset not in DATASETS:
+        raise ConfigError(
+            "--dataset", f"unknown dataset {cfg.dataset!r} (choose from {', '.join(DATASETS)})"
+        )
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ConfigError(
+            "--optimizer", f"unknown optimizer {cfg.optimizer!r} (choose from sgd, adam)"
+        )
+    if cfg.device not in DEVICES:
+        raise ConfigError("--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)")
+    if not cfg.widths:
+        raise ConfigError("--widths", "at least one width is needed")
+    if len(set(cfg.widths)) != len(cfg.widths):
+        raise ConfigError("--widths", "a width is listed twice")
+    if len(cfg.widths) > MAX_WIDTHS:
+        raise ConfigError("--widths", f"at most {MAX_WIDTHS} widths, got {len(cfg.widths)}")
+    if any(w < 1 for w in cfg.widths):
+        raise ConfigError("--widths", "widths must be positive")
+    _check_range("--depth", cfg.depth, 1, MAX_DEPTH)
+    _check_range("--epochs", cfg.epochs, 1, MAX_EPOCHS)
+    _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
+    _check_range("--seed", cfg.seed, 0, MAX_SEED)
+    _check_range("--batch-size", cfg.batch_size, 0, 10**9)
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise ConfigError("--lr", f"must be a positive finite number, got {cfg.lr}")
+    if cfg.lr > 1e4:
+        raise ConfigError("--lr", f"must be at most 10000, got {cfg.lr}")
+    if not (math.isfinite(cfg.speed) and cfg.speed >= 0):
+        raise ConfigError("--speed", f"must be 0 (unthrottled) or a positive number, got {cfg.speed}")
+    if not (math.isfinite(cfg.val_split) and 0 <= cfg.val_split < 1):
+        raise ConfigError("--val-split", f"must be in [0, 1), got {cfg.val_split}")
+    if cfg.val_split > 0:
+        n_val = round(cfg.n_samples * cfg.val_split)
+        if n_val < cfg.n_classes or cfg.n_samples - n_val < cfg.n_classes:
+            raise ConfigError(
+                "--val-split",
+                f"{cfg.val_split} leaves too few samples for a stratified split of "
+                f"{cfg.n_samples} samples in {cfg.n_classes} classes",
+            )
+    budget = available_memory() // 2
+    total = sum(estimate_bytes(cfg, w) for w in cfg.widths) * cfg.repeats
+    if total > budget:
+        widest = max(cfg.widths)
+        raise ConfigError(
+            "--widths",
+            f"width {widest} needs about {_human(total)} of memory, more than the "
+            f"{_human(budget)} this machine can spare",
+        )
+    return cfg
+
+
+def _check_range(flag: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(flag, f"expected a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(flag, f"must be between {low} and {high}, got {value}")
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.0f} EB"
+
+
+# --- output paths -----------------------------------------------------------------------------
+
+
+def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:
+    """An export or history path must have a known suffix and a writable, existing folder."""
+    if not str(path).strip():
+        raise ConfigError(flag, "the path is empty")
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in suffixes:
+        raise ConfigError(
+            flag, f"unsupported format {p.suffix or '(no suffix)'!r} (use {', '.join(suffixes)})"
+        )
+    if p.is_dir():
+        raise ConfigError(flag, f"{path} is a directory")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(flag, f"folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(flag, f"folder {str(parent)!r} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ConfigError(flag, f"{path} is not writable")
+    return p

@@ -1,0 +1,1 @@
+"""The training engine: data, models, runs and their histories. Never imports Textual."""

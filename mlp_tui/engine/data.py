@@ -1,0 +1,76 @@
+"""Bundled scikit-learn datasets as tensors, with an optional stratified hold-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+from mlp_tui.config import ExperimentConfig
+
+_LOADERS = {
+    "iris": "load_iris",
+    "wine": "load_wine",
+    "breast_cancer": "load_breast_cancer",
+    "digits": "load_digits",
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training (and optional validation) tensors, already on the run device."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor | None
+    y_val: torch.Tensor | None
+    n_features: int
+    n_classes: int
+
+    @property
+    def has_val(self) -> bool:
+        return self.x_val is not None
+
+
+def load_arrays(name: str):
+    """Features and labels as numpy arrays, straight from scikit-learn's bundled files."""
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, _LOADERS[name])()
+    return bunch.data, bunch.target
+
+
+def load_dataset(cfg: ExperimentConfig, device: str = "cpu") -> Dataset:
+    """Raw features by default (as the notebook trains); standardization uses train statistics."""
+    import numpy as np
+    import torch
+
+    x, y = load_arrays(cfg.dataset)
+    x_val = y_val = None
+    if cfg.val_split > 0:
+        from sklearn.model_selection import train_test_split
+
+        x, x_val, y, y_val = train_test_split(
+            x, y, test_size=cfg.val_split, stratify=y, random_state=cfg.seed % 2**32
+        )
+    if cfg.standardize:
+        mean = x.mean(axis=0)
+        std = x.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        x = (x - mean) / std
+        if x_val is not None:
+            x_val = (x_val - mean) / std
+
+    def tensors(a, b):
+        return (
+            torch.tensor(a, dtype=torch.float32, device=device),
+            torch.tensor(b, dtype=torch.long, device=device),
+        )
+
+    xt, yt = tensors(x, y)
+    xv = yv = None
+    if x_val is not None:
+        xv, yv = tensors(x_val, y_val)
+    return Dataset(xt, yt, xv, yv, n_features=xt.shape[1], n_classes=int(cfg.n_classes))

@@ -1,0 +1,163 @@
+"""Per-run, append-only epoch history, safe to read from another thread while a run writes.
+
+Columns are packed `array`s (float32 losses and times, int32 counts of correct predictions, one
+status byte): 13 bytes an epoch, so three runs of a million epochs stay under 50 MB. Losses come out
+of torch as float32, so the packing loses nothing, and accuracies are exact ratios of counts.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from array import array
+from dataclasses import dataclass
+
+RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED = (
+    "running",
+    "paused",
+    "finished",
+    "stalled",
+    "diverged",
+    "stopped",
+)
+STATUSES = (RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED)
+# Per-epoch status codes kept in the history (a paused or stopped run records no epoch).
+RECORD_STATUSES = (RUNNING, STALLED, DIVERGED, FINISHED)
+_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch of one run; epochs are 1-based."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+    elapsed_s: float
+    status: str = RUNNING
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A slice of a history as plain lists, taken under the lock."""
+
+    start: int  # 0-based index of the first row; its epoch is start + 1
+    train_loss: list[float]
+    train_acc: list[float]
+    val_loss: list[float] | None
+    val_acc: list[float] | None
+    elapsed: list[float]
+    status: list[str]
+
+    def __len__(self) -> int:
+        return len(self.train_loss)
+
+    def record(self, i: int) -> EpochRecord:
+        return EpochRecord(
+            epoch=self.start + i + 1,
+            train_loss=self.train_loss[i],
+            train_acc=self.train_acc[i],
+            val_loss=self.val_loss[i] if self.val_loss is not None else None,
+            val_acc=self.val_acc[i] if self.val_acc is not None else None,
+            elapsed_s=self.elapsed[i],
+            status=self.status[i],
+        )
+
+
+class RunHistory:
+    """The epochs of one life of one run. A restart closes it and starts a new one, so an epoch
+    computed by the previous life can never land in the new history."""
+
+    def __init__(self, n_train: int, n_val: int = 0) -> None:
+        self.has_val = n_val > 0
+        self.n_train = n_train
+        self.n_val = n_val
+        self._lock = threading.Lock()
+        self._closed = False
+        self._loss = array("f")
+        self._acc = array("i")  # correct predictions
+        self._val_loss = array("f") if self.has_val else None
+        self._val_acc = array("i") if self.has_val else None
+        self._elapsed = array("f")
+        self._status = array("b")
+        self.best_loss = math.inf
+        self.best_epoch = 0
+
+    def __len__(self) -> int:
+        return len(self._loss)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def append(
+        self,
+        train_loss: float,
+        train_correct: int,
+        val_loss: float | None,
+        val_correct: int | None,
+        elapsed_s: float,
+        status: str = RUNNING,
+    ) -> bool:
+        """Add the next epoch; returns False (and drops it) once the history is closed."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._loss.append(train_loss)
+            self._acc.append(train_correct)
+            if self._val_loss is not None:
+                self._val_loss.append(math.nan if val_loss is None else val_loss)
+                self._val_acc.append(val_correct or 0)
+            self._elapsed.append(elapsed_s)
+            self._status.append(_CODE[status])
+            if train_loss < self.best_loss:  # NaN never compares lower
+                self.best_loss = float(self._loss[-1])
+                self.best_epoch = len(self._loss)
+            return True
+
+    def mark_last(self, status: str) -> None:
+        """Change the status of the latest epoch (e.g. to `finished`)."""
+        with self._lock:
+            if self._status:
+                self._status[-1] = _CODE[status]
+
+    def read(self, start: int = 0, stop: int | None = None) -> Columns:
+        """Copy rows [start, stop) out under the lock."""
+        with self._lock:
+            n = len(self._loss)
+            stop = n if stop is None else min(stop, n)
+            start = max(0, min(start, stop))
+            return Columns(
+                start=start,
+                train_loss=self._loss[start:stop].tolist(),
+                train_acc=[c / self.n_train for c in self._acc[start:stop]],
+                val_loss=self._val_loss[start:stop].tolist() if self._val_loss is not None else None,
+                val_acc=(
+                    [c / self.n_val for c in self._val_acc[start:stop]]
+                    if self._val_acc is not None
+                    else None
+                ),
+                elapsed=[round(t, 6) for t in self._elapsed[start:stop]],
+                status=[RECORD_STATUSES[c] for c in self._status[start:stop]],
+            )
+
+    def last(self) -> EpochRecord | None:
+        n = len(self._loss)
+        return self.read(n - 1, n).record(0) if n else None
+
+    def tail_losses(self, k: int) -> list[float]:
+        """The last k train losses (for stall checks and trends)."""
+        with self._lock:
+            return self._loss[-k:].tolist()
+
+    def nbytes(self) -> int:
+        cols = [self._loss, self._acc, self._elapsed, self._status]
+        if self._val_loss is not None:
+            cols += [self._val_loss, self._val_acc]
+        return sum(c.itemsize * len(c) for c in cols)

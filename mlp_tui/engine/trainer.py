@@ -1,0 +1,396 @@
+"""Runs: one worker thread per (width, repeat), each owning its model and optimizer.
+
+A worker only computes and appends to its `RunHistory`; readers (the UI, the headless printer,
+the history recorder) poll. Controls are thread-safe and exact: a paused run waits on an event and
+computes nothing; a restart closes the current history, so no epoch of a previous life can reach
+the new one.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.engine.health import STALL_CHECK_EVERY, STALL_WINDOW, is_stalled
+from mlp_tui.engine.history import (
+    DIVERGED,
+    FINISHED,
+    PAUSED,
+    RUNNING,
+    STALLED,
+    STOPPED,
+    RunHistory,
+)
+
+if TYPE_CHECKING:
+    from mlp_tui.engine.data import Dataset
+
+FAILED = "failed"
+# torch.manual_seed is process-global: seeding and building must not interleave between workers.
+_SEED_LOCK = threading.Lock()
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class Run:
+    """One width (and repeat) trained in its own thread."""
+
+    def __init__(
+        self,
+        index: int,
+        width: int,
+        repeat: int,
+        cfg: ExperimentConfig,
+        data: Dataset,
+        keep_retired: bool = False,
+    ) -> None:
+        self.index = index
+        self.width = width
+        self.repeat = repeat
+        self.cfg = cfg
+        self.data = data
+        self.seed = cfg.seed + repeat
+        self.history = self._new_history()
+        self.stalled = False
+        self.error: str | None = None
+        self.epochs_per_s = 0.0
+        # Lives that a restart ended, kept for the history recorder: (seed, history).
+        self.keep_retired = keep_retired
+        self.retired: collections.deque[tuple[int, RunHistory]] = collections.deque()
+        self._state = RUNNING  # RUNNING, FINISHED, DIVERGED, FAILED or STOPPED
+        self._lock = threading.Lock()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._wake = threading.Event()
+        self._stop = False
+        self._interrupt = False  # set by every control, so the hot loop reads one attribute
+        self._speed = cfg.speed
+        self._thread: threading.Thread | None = None
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    @property
+    def status(self) -> str:
+        state = self._state
+        if state == FINISHED:
+            return STALLED if self.stalled else FINISHED
+        if state != RUNNING:
+            return state
+        if self.paused:
+            return PAUSED
+        return STALLED if self.stalled else RUNNING
+
+    @property
+    def active(self) -> bool:
+        """Still training (or paused mid-training)."""
+        return self._state == RUNNING
+
+    @property
+    def label(self) -> str:
+        return f"w={self.width}" if self.cfg.repeats == 1 else f"w={self.width}#{self.repeat}"
+
+    def _new_history(self) -> RunHistory:
+        data = self.data
+        return RunHistory(data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0])
+
+    # --- controls (any thread) ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._main, name=f"run-{self.label}", daemon=True
+        )
+        self._thread.start()
+
+    def pause(self) -> None:
+        if self._state == RUNNING:
+            self._resume.clear()
+            self._interrupt = True
+
+    def resume(self) -> None:
+        self._resume.set()
+        self._interrupt = True
+
+    def toggle(self) -> None:
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+
+    def restart(self) -> None:
+        """Fresh initialization with the next seed; the current history is closed first."""
+        with self._lock:
+            if self._stop:
+                return
+            old = self.history
+            old.close()
+            if self.keep_retired and len(old):
+                self.retired.append((self.seed, old))
+            self.seed += self.cfg.repeats
+            self.stalled = False
+            self.error = None
+            self.epochs_per_s = 0.0
+            self.history = self._new_history()
+            self._state = RUNNING
+            self._interrupt = True
+            self._resume.set()
+            self._wake.set()
+
+    def set_speed(self, speed: float) -> None:
+        self._speed = speed
+        self._interrupt = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._interrupt = True
+            if self._state == RUNNING:
+                self._state = STOPPED
+            self._resume.set()
+            self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    # --- the worker --------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        try:
+            while not self._stop:
+                with self._lock:
+                    history, seed = self.history, self.seed
+                self._live(history, seed)
+                # The life ended (finished, diverged or restarted): wait for a restart or a stop.
+                while not self._stop and self.history is history:
+                    self._wake.wait()
+                    self._wake.clear()
+        except Exception as exc:  # surfaced in the table and the exports, never swallowed
+            self.error = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                if self._state == RUNNING:
+                    self._state = FAILED
+
+    def _build(self, seed: int):
+        import torch
+
+        from mlp_tui.engine.model import build_mlp
+
+        cfg, data = self.cfg, self.data
+        with _SEED_LOCK:
+            torch.manual_seed(seed)
+            model = build_mlp(data.n_features, self.width, cfg.depth, data.n_classes)
+        model.to(data.x_train.device)
+        if cfg.optimizer == "adam":
+            opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        else:
+            opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+        return model, opt
+
+    def _live(self, history: RunHistory, seed: int) -> None:
+        """Train one life until it finishes, diverges, is restarted or stopped."""
+        import torch
+        import torch.nn.functional as F
+
+        model, opt = self._build(seed)
+        cfg, data = self.cfg, self.data
+        x, y = data.x_train, data.y_train
+        xv, yv = data.x_val, data.y_val
+        n = x.shape[0]
+        batch = cfg.batch_size if 0 < cfg.batch_size < n else 0
+        gen = torch.Generator(device="cpu").manual_seed(seed) if batch else None
+        n_classes = data.n_classes
+        total = cfg.epochs
+        perf = time.perf_counter
+
+        t_start = perf()
+        paused_total = 0.0
+        speed = self._speed
+        pace_base_t, pace_base_k = t_start, 0
+        rate_t, rate_k = t_start, 0
+        k = 0
+        while k < total:
+            if self._interrupt:
+                self._interrupt = False
+                if self._stop or self.history is not history:
+                    return
+                if not self._resume.is_set():
+                    t0 = perf()
+                    self._resume.wait()
+                    paused_total += perf() - t0
+                    if self._stop or self.history is not history:
+                        return
+                    pace_base_t, pace_base_k = perf(), k
+                    rate_t, rate_k = pace_base_t, k
+                if self._speed != speed:
+                    speed = self._speed
+                    pace_base_t, pace_base_k = perf(), k
+
+            model.train()
+            if batch:
+                perm = torch.randperm(n, generator=gen).to(x.device)
+                loss_sum = torch.zeros((), device=x.device)
+                correct = torch.zeros((), device=x.device, dtype=torch.long)
+                for i in range(0, n, batch):
+                    idx = perm[i : i + batch]
+                    out = model(x[idx])
+                    loss = F.cross_entropy(out, y[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    with torch.no_grad():
+                        loss_sum += loss.detach() * idx.shape[0]
+                        correct += (out.argmax(1) == y[idx]).sum()
+                loss_v, correct_v = torch.stack((loss_sum / n, correct.float())).tolist()
+                correct_v = int(correct_v)
+            else:
+                out = model(x)
+                loss = F.cross_entropy(out, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    correct = (out.argmax(1) == y).sum()
+                    loss_v, correct_v = torch.stack((loss.detach(), correct.float())).tolist()
+                correct_v = int(correct_v)
+            val_loss = val_correct = None
+            if xv is not None:
+                model.eval()
+                with torch.inference_mode():
+                    vout = model(xv)
+                    val_loss, vcorrect = torch.stack(
+                        (F.cross_entropy(vout, yv), (vout.argmax(1) == yv).sum().float())
+                    ).tolist()
+                val_correct = int(vcorrect)
+            k += 1
+            now = perf()
+
+            status = RUNNING
+            diverged = not math.isfinite(loss_v)
+            if diverged:
+                status = DIVERGED
+            elif k % STALL_CHECK_EVERY == 0 and k >= STALL_WINDOW:
+                self.stalled = is_stalled(history.tail_losses(STALL_WINDOW - 1) + [loss_v], n_classes)
+            if not diverged and k == total:
+                status = FINISHED
+            if status == RUNNING and self.stalled:
+                status = STALLED
+            if status == FINISHED and self.stalled:
+                status = STALLED
+            if not history.append(loss_v, correct_v, val_loss, val_correct, now - t_start - paused_total, status):
+                return  # restarted while this epoch was computed: it belongs to no history
+            if now - rate_t >= 0.5:
+                self.epochs_per_s = (k - rate_k) / (now - rate_t)
+                rate_t, rate_k = now, k
+            if diverged:
+                self._end(history, DIVERGED)
+                return
+            if speed > 0:
+                wait = pace_base_t + (k - pace_base_k) / speed - perf()
+                if wait > 0 and self._wake.wait(wait):
+                    self._wake.clear()
+        if now > rate_t and k > rate_k:
+            self.epochs_per_s = (k - rate_k) / (now - rate_t)
+        self._end(history, FINISHED)
+
+    def _end(self, history: RunHistory, state: str) -> None:
+        with self._lock:
+            if self.history is history and not self._stop:
+                self._state = state
+
+
+class Experiment:
+    """All runs of one configuration: widths x repeats, sharing one dataset."""
+
+    def __init__(self, cfg: ExperimentConfig, keep_retired: bool = False) -> None:
+        from mlp_tui.engine.data import load_dataset
+
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.data = load_dataset(cfg, self.device)
+        self.runs = [
+            Run(i * cfg.repeats + r, w, r, cfg, self.data, keep_retired)
+            for i, w in enumerate(cfg.widths)
+            for r in range(cfg.repeats)
+        ]
+        self.speed = cfg.speed
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        self.started_at = time.time()
+        for run in self.runs:
+            run.start()
+
+    def _each(self, index: int | None):
+        return self.runs if index is None else [self.runs[index]]
+
+    def pause(self, index: int | None = None) -> None:
+        for run in self._each(index):
+            run.pause()
+
+    def resume(self, index: int | None = None) -> None:
+        for run in self._each(index):
+            run.resume()
+
+    def toggle(self, index: int | None = None) -> None:
+        """Pause all if any is running, else resume all (or toggle one run)."""
+        runs = self._each(index)
+        if any(r.active and not r.paused for r in runs):
+            for r in runs:
+                r.pause()
+        else:
+            for r in runs:
+                r.resume()
+
+    def restart(self, index: int | None = None) -> None:
+        for run in self._each(index):
+            run.restart()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        for run in self.runs:
+            run.set_speed(speed)
+
+    @property
+    def paused(self) -> bool:
+        return any(r.active for r in self.runs) and all(
+            r.paused for r in self.runs if r.active
+        )
+
+    @property
+    def done(self) -> bool:
+        return not any(r.active for r in self.runs)
+
+    def wait(self, timeout: float | None = None, poll: float = 0.05) -> bool:
+        """Block until every run has ended; True if they did within the timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+        return True
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        for run in self.runs:
+            run.stop()
+        deadline = time.monotonic() + timeout
+        ok = True
+        for run in self.runs:
+            ok &= run.join(max(0.0, deadline - time.monotonic()))
+        return ok
