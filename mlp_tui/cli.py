@@ -95,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     a("--standardize", action="store_true", help="standardize features (default: raw)")
     a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
     a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
-    a("--speed", default=str(d.speed), help="epochs per second per run; 0 = unthrottled (default: 20)")
+    a(
+        "--speed",
+        default=str(d.speed),
+        help="epochs per second per run; 0 = unthrottled (default: 20)",
+    )
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
@@ -137,7 +141,9 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
     )
     cfg = validate(cfg)
-    export = check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    export = (
+        check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    )
     history = (
         check_output_path("--history", ns.history, HISTORY_SUFFIXES)
         if ns.history is not None
@@ -157,7 +163,9 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
         raise ConfigError("FILE", f"{ns.file}: no such file")
     if not os.access(path, os.R_OK):
         raise ConfigError("FILE", f"{ns.file}: not readable")
-    export = check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    export = (
+        check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
+    )
     return ReplayInvocation(path, ns.follow, ns.headless, export)
 
 

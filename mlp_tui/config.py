@@ -168,7 +168,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             "--optimizer", f"unknown optimizer {cfg.optimizer!r} (choose from sgd, adam)"
         )
     if cfg.device not in DEVICES:
-        raise ConfigError("--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)")
+        raise ConfigError(
+            "--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)"
+        )
     if not cfg.widths:
         raise ConfigError("--widths", "at least one width is needed")
     if len(set(cfg.widths)) != len(cfg.widths):
@@ -187,7 +189,9 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if cfg.lr > 1e4:
         raise ConfigError("--lr", f"must be at most 10000, got {cfg.lr}")
     if not (math.isfinite(cfg.speed) and cfg.speed >= 0):
-        raise ConfigError("--speed", f"must be 0 (unthrottled) or a positive number, got {cfg.speed}")
+        raise ConfigError(
+            "--speed", f"must be 0 (unthrottled) or a positive number, got {cfg.speed}"
+        )
     if not (math.isfinite(cfg.val_split) and 0 <= cfg.val_split < 1):
         raise ConfigError("--val-split", f"must be in [0, 1), got {cfg.val_split}")
     if cfg.val_split > 0:

@@ -238,14 +238,16 @@ class HistoryWriter:
     """Appends history rows to a file as whole lines; each `write` is one `os.write` call."""
 
     path: Path
+    append: bool = False
     fmt: str = field(init=False)
     _fd: int = field(init=False, default=-1)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         self.fmt = history_format(self.path)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        if self.fmt == "csv":
+        mode = os.O_WRONLY | os.O_CREAT | (0 if self.append else os.O_TRUNC)
+        self._fd = os.open(self.path, mode, 0o644)
+        if self.fmt == "csv" and os.lseek(self._fd, 0, os.SEEK_END) == 0:
             self._write_all((",".join(HISTORY_COLUMNS) + "\n").encode())
 
     def write(self, rows: Iterable[dict[str, object]]) -> int:

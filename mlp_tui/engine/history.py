@@ -137,7 +137,9 @@ class RunHistory:
                 start=start,
                 train_loss=self._loss[start:stop].tolist(),
                 train_acc=[c / self.n_train for c in self._acc[start:stop]],
-                val_loss=self._val_loss[start:stop].tolist() if self._val_loss is not None else None,
+                val_loss=self._val_loss[start:stop].tolist()
+                if self._val_loss is not None
+                else None,
                 val_acc=(
                     [c / self.n_val for c in self._val_acc[start:stop]]
                     if self._val_acc is not None

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from mlp_tui.engine.history import RunHistory
-from mlp_tui.engine.summary import run_meta
+from mlp_tui.engine.summary import history_rows
 from mlp_tui.engine.trainer import Experiment, Run
 from mlp_tui.export import HistoryWriter
 
@@ -16,10 +16,16 @@ class HistoryRecorder:
     """Polls the runs' histories and appends what is new; a restart's retired lives are written
     in full before the new life's first row."""
 
-    def __init__(self, experiment: Experiment, path: str | Path, interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        path: str | Path,
+        interval: float = 0.25,
+        append: bool = False,
+    ) -> None:
         self.experiment = experiment
         self.interval = interval
-        self.writer = HistoryWriter(Path(path))
+        self.writer = HistoryWriter(Path(path), append=append)
         self.error: str | None = None
         self.rows_written = 0
         self._cursors: dict[int, tuple[RunHistory, int]] = {}
@@ -62,28 +68,11 @@ class HistoryRecorder:
         tracked, cursor = self._cursors.get(run.index, (None, 0))
         if tracked is not history:
             cursor = 0
-        cols = history.read(cursor)
-        if len(cols):
-            meta = run_meta(run)
-            meta["seed"] = seed
-            rows = []
-            for i in range(len(cols)):
-                rec = cols.record(i)
-                rows.append(
-                    {
-                        **meta,
-                        "epoch": rec.epoch,
-                        "train_loss": rec.train_loss,
-                        "train_acc": rec.train_acc,
-                        "val_loss": rec.val_loss,
-                        "val_acc": rec.val_acc,
-                        "elapsed_s": rec.elapsed_s,
-                        "status": rec.status,
-                    }
-                )
+        rows = history_rows(run, history, seed, cursor)
+        if rows:
             self.writer.write(rows)
             self.rows_written += len(rows)
-        self._cursors[run.index] = (history, cursor + len(cols))
+        self._cursors[run.index] = (history, cursor + len(rows))
 
     def close(self) -> None:
         """Stop the thread, write what is left, close the file."""

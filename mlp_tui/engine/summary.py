@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from mlp_tui.engine.history import RUNNING
+from mlp_tui.engine.history import RUNNING, RunHistory
 from mlp_tui.engine.trainer import Run
 from mlp_tui.export import RunSummary
 
@@ -32,6 +32,31 @@ def run_meta(run: Run) -> dict[str, object]:
         "optimizer": cfg.optimizer,
         "lr": cfg.lr,
     }
+
+
+def history_rows(
+    run: Run, history: RunHistory, seed: int, start: int = 0
+) -> list[dict[str, object]]:
+    """Long-format history rows (one per epoch) of one life of a run, from epoch start + 1."""
+    cols = history.read(start)
+    meta = run_meta(run)
+    meta["seed"] = seed
+    rows = []
+    for i in range(len(cols)):
+        rec = cols.record(i)
+        rows.append(
+            {
+                **meta,
+                "epoch": rec.epoch,
+                "train_loss": rec.train_loss,
+                "train_acc": rec.train_acc,
+                "val_loss": rec.val_loss,
+                "val_acc": rec.val_acc,
+                "elapsed_s": rec.elapsed_s,
+                "status": rec.status,
+            }
+        )
+    return rows
 
 
 def make_summary(

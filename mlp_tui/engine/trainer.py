@@ -110,9 +110,7 @@ class Run:
     # --- controls (any thread) ---------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._main, name=f"run-{self.label}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._main, name=f"run-{self.label}", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:
@@ -286,14 +284,18 @@ class Run:
             if diverged:
                 status = DIVERGED
             elif k % STALL_CHECK_EVERY == 0 and k >= STALL_WINDOW:
-                self.stalled = is_stalled(history.tail_losses(STALL_WINDOW - 1) + [loss_v], n_classes)
+                self.stalled = is_stalled(
+                    history.tail_losses(STALL_WINDOW - 1) + [loss_v], n_classes
+                )
             if not diverged and k == total:
                 status = FINISHED
             if status == RUNNING and self.stalled:
                 status = STALLED
             if status == FINISHED and self.stalled:
                 status = STALLED
-            if not history.append(loss_v, correct_v, val_loss, val_correct, now - t_start - paused_total, status):
+            if not history.append(
+                loss_v, correct_v, val_loss, val_correct, now - t_start - paused_total, status
+            ):
                 return  # restarted while this epoch was computed: it belongs to no history
             if now - rate_t >= 0.5:
                 self.epochs_per_s = (k - rate_k) / (now - rate_t)
@@ -369,9 +371,7 @@ class Experiment:
 
     @property
     def paused(self) -> bool:
-        return any(r.active for r in self.runs) and all(
-            r.paused for r in self.runs if r.active
-        )
+        return any(r.active for r in self.runs) and all(r.paused for r in self.runs if r.active)
 
     @property
     def done(self) -> bool:

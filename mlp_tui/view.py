@@ -1,0 +1,283 @@
+"""What the screen shows, derived from the engine: plot settings, plot spec and table rows.
+
+Pure Python (no Textual), so the whole path from a run's history to what is drawn can be tested
+without a terminal. The app calls `Monitor.tick()` about 12 times a second.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from mlp_tui.engine.history import DIVERGED, PAUSED, RUNNING, STALLED, RunHistory
+from mlp_tui.engine.series import (
+    METRIC_TITLES,
+    METRICS,
+    SMOOTHING,
+    SeriesTrack,
+    log_values,
+    mean_series,
+    points,
+    y_range,
+)
+
+PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
+
+
+def run_color(i: int) -> int:
+    """Stable 256-colour index for the i-th width; the table repeats it as a swatch."""
+    return PALETTE[i % len(PALETTE)]
+
+
+@dataclass
+class PlotSeries:
+    label: str
+    color: int
+    x: np.ndarray
+    y: np.ndarray
+
+
+@dataclass
+class PlotSpec:
+    """Everything one build needs; equal specs give equal pictures."""
+
+    series: list[PlotSeries] = field(default_factory=list)
+    title: str = "train loss"
+    x_label: str = "epoch"
+    y_label: str = "loss"
+    y_range: tuple[float, float] | None = None
+    x_range: tuple[float, float] | None = None
+    log: bool = False
+    grid: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RowState:
+    """What one row shows; the app computes it from the engine, the table only renders it."""
+
+    key: str
+    color: int
+    width: int
+    status: str
+    epoch: int
+    total: int
+    loss: float | None
+    loss_std: float | None
+    best: float | None
+    best_epoch: int | None
+    trend: tuple[float, ...]
+    eps: float
+    seed: str
+    acc: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+    hidden: bool = False
+
+
+def pooled(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and standard deviation of the finite values (std None for a single run)."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return (values[0] if values else None), None
+    if len(values) == 1:
+        return vals[0], None
+    return statistics.fmean(vals), statistics.pstdev(vals)
+
+
+def x_range(xs: list[np.ndarray]) -> tuple[float, float] | None:
+    xs = [x for x in xs if len(x)]
+    if not xs:
+        return None
+    return float(min(x[0] for x in xs)), float(max(x[-1] for x in xs))
+
+
+class RunLike(Protocol):
+    index: int
+    width: int
+    repeat: int
+    seed: int
+    history: RunHistory
+    epochs_per_s: float
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+@dataclass
+class ViewSettings:
+    """The plot controls, each bound to a key."""
+
+    metric: str = "train_loss"
+    log: bool = False
+    smoothing: int = 0  # index into SMOOTHING
+    robust: bool = False
+    x_mode: str = "epoch"  # or "seconds"
+    grid: bool = False
+    hidden: set[int] = field(default_factory=set)  # widths hidden from the plot
+
+    @property
+    def smoothing_weight(self) -> float:
+        return SMOOTHING[self.smoothing]
+
+    def describe(self, has_val: bool) -> str:
+        smooth = "off" if not self.smoothing else f"ema {self.smoothing_weight}"
+        parts = [
+            f"[m] {METRIC_TITLES[self.metric]}",
+            f"[l] y {'log' if self.log else 'linear'}",
+            f"[s] smooth {smooth}",
+            f"[o] range {'5-95%' if self.robust else 'all'}",
+            f"[x] x {self.x_mode}",
+            f"[g] {'grid' if self.grid else 'overlay'}",
+        ]
+        if self.hidden:
+            parts.append("[v] hidden " + ",".join(str(w) for w in sorted(self.hidden)))
+        return "  ".join(parts)
+
+    def metrics(self, has_val: bool) -> tuple[str, ...]:
+        return METRICS if has_val else ("train_loss", "train_acc")
+
+
+class Monitor:
+    """Follows every run incrementally and turns them into a PlotSpec and table rows."""
+
+    def __init__(self, runs: list[RunLike], widths: tuple[int, ...], total_epochs: int) -> None:
+        self.runs = runs
+        self.widths = widths
+        self.total_epochs = total_epochs
+        self.settings = ViewSettings()
+        self.tracks: dict[int, SeriesTrack] = {}
+        self.plot_dirty = True
+
+    def _track(self, run: RunLike) -> SeriesTrack:
+        t = self.tracks.get(run.index)
+        s = self.settings
+        if (
+            t is None
+            or t.history is not run.history
+            or t.metric != s.metric
+            or t.smoothing != s.smoothing_weight
+        ):
+            t = SeriesTrack(run.history, s.metric, s.smoothing_weight)
+            self.tracks[run.index] = t
+            self.plot_dirty = True
+        return t
+
+    def changed(self) -> None:
+        """Settings changed: rebuild tracks lazily and redraw."""
+        self.plot_dirty = True
+
+    def tick(self) -> bool:
+        """Fold in new epochs; True if the plot needs a redraw."""
+        for run in self.runs:
+            if self._track(run).update():
+                self.plot_dirty = True
+        return self.plot_dirty
+
+    def group(self, width: int) -> list[RunLike]:
+        return [r for r in self.runs if r.width == width]
+
+    def plot_spec(self, max_points: int) -> PlotSpec:
+        s = self.settings
+        self.plot_dirty = False
+        series: list[PlotSeries] = []
+        for i, width in enumerate(self.widths):
+            runs = self.group(width)
+            pts = [points(self.tracks[r.index].buckets(), max_points, s.x_mode) for r in runs]
+            if len(runs) > 1:
+                x, y = mean_series([(px, py) for px, py in pts])
+                label = f"w={width} (mean of {len(runs)})"
+            else:
+                x, y = pts[0]
+                label = f"w={width}"
+            if width in s.hidden:
+                continue
+            if s.log:
+                y = log_values(y)
+                keep = np.isfinite(y)
+                x, y = x[keep], y[keep]
+            series.append(PlotSeries(label, run_color(i), x, y))
+        title = METRIC_TITLES[s.metric]
+        if s.smoothing:
+            title += f" (ema {s.smoothing_weight})"
+        if s.log:
+            title += " · log scale"
+        return PlotSpec(
+            series=series,
+            title=title,
+            x_label="epoch" if s.x_mode == "epoch" else "seconds",
+            y_label=METRIC_TITLES[s.metric],
+            y_range=y_range([p.y for p in series], robust=s.robust, log=s.log),
+            x_range=x_range([p.x for p in series]),
+            log=s.log,
+            grid=s.grid,
+            message="waiting for the first epoch…",
+        )
+
+    def rows(self) -> list[RowState]:
+        out = []
+        for i, width in enumerate(self.widths):
+            runs = self.group(width)
+            lasts = [r.history.last() for r in runs]
+            loss, std = pooled([rec.train_loss if rec else None for rec in lasts])
+            acc, _ = pooled([rec.train_acc if rec else None for rec in lasts])
+            vloss, _ = pooled([rec.val_loss if rec else None for rec in lasts])
+            vacc, _ = pooled([rec.val_acc if rec else None for rec in lasts])
+            bests = [
+                (r.history.best_loss, r.history.best_epoch) for r in runs if r.history.best_epoch
+            ]
+            best = min(bests) if bests else (None, None)
+            first = runs[0]
+            trend = tuple(first.history.tail_losses(10)) if len(runs) == 1 else ()
+            seeds = [r.seed for r in runs]
+            out.append(
+                RowState(
+                    key=str(width),
+                    color=run_color(i),
+                    width=width,
+                    status=_group_status([r.status for r in runs]),
+                    epoch=min(len(r.history) for r in runs),
+                    total=self.total_epochs,
+                    loss=loss,
+                    loss_std=std,
+                    best=best[0],
+                    best_epoch=best[1],
+                    trend=trend,
+                    eps=sum(r.epochs_per_s for r in runs) / len(runs),
+                    seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
+                    acc=acc,
+                    val_loss=vloss,
+                    val_acc=vacc,
+                    hidden=width in self.settings.hidden,
+                )
+            )
+        return out
+
+
+def _group_status(statuses: list[str]) -> str:
+    """The most telling status of a group of repeats."""
+    for s in (DIVERGED, "failed", STALLED, RUNNING, PAUSED):
+        if s in statuses:
+            return s
+    return statuses[0]
+
+
+def overall_state(statuses: list[str]) -> str:
+    if any(s in (RUNNING, STALLED) for s in statuses):
+        return "running"
+    if any(s == PAUSED for s in statuses):
+        return "paused"
+    return "all runs ended"
+
+
+def fmt_speed(speed: float) -> str:
+    if speed <= 0:
+        return "unthrottled"
+    return f"{speed:g} ep/s" if speed != math.floor(speed) or speed < 1e6 else f"{speed:.0f} ep/s"

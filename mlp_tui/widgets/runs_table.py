@@ -1,0 +1,135 @@
+"""The runs table: one row per width (repeats pooled as mean ± std), updated in place."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
+
+from mlp_tui.engine.history import DIVERGED, PAUSED, RUNNING, STALLED
+from mlp_tui.view import RowState
+
+SPARK = "▁▂▃▄▅▆▇█"
+STATUS_STYLE = {
+    RUNNING: "green",
+    PAUSED: "yellow",
+    STALLED: "bold magenta",
+    DIVERGED: "bold red",
+    "failed": "bold red",
+    "finished": "cyan",
+    "stopped": "dim",
+}
+
+
+def sparkline(values: tuple[float, ...]) -> Text:
+    vals = [v for v in values if math.isfinite(v)]
+    if len(vals) < 2:
+        return Text("")
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    chars = "".join(SPARK[0 if span <= 0 else min(7, int((v - lo) / span * 7.999))] for v in vals)
+    delta = vals[-1] - vals[0]
+    if abs(delta) <= 1e-4 * max(1.0, abs(vals[0])):
+        arrow, style = "→", "dim"
+    elif delta < 0:
+        arrow, style = "↓", "green"
+    else:
+        arrow, style = "↑", "red"
+    return Text.assemble((chars, "cyan"), "\n", (f"{arrow} {delta:+.4f}", style))
+
+
+def _num(v: float | None, spec: str = ".4f") -> str:
+    if v is None:
+        return "-"
+    if not math.isfinite(v):
+        return str(v)
+    return format(v, spec)
+
+
+class RunsTable(DataTable):
+    """DataTable whose rows are keyed by width and whose cells change in place."""
+
+    DEFAULT_CSS = """
+    RunsTable { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, *, has_val: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, header_height=2)
+        self.has_val = has_val
+        self._shown: dict[str, tuple] = {}
+
+    def on_mount(self) -> None:
+        self.setup_columns()
+
+    def setup_columns(self) -> None:
+        """Two lines a row keep every figure visible in a third of a 160-column terminal."""
+        cols = [
+            ("width\nseed", "width"),
+            ("status", "status"),
+            ("epoch\nep/s", "epoch"),
+            ("loss\nval loss" if self.has_val else "loss", "loss"),
+        ]
+        if self.has_val:
+            cols.append(("acc\nval acc", "acc"))
+        cols += [("best\n@epoch", "best"), ("trend\nlast 10", "trend")]
+        for label, key in cols:
+            self.add_column(Text(label), key=key)
+
+    def cells(self, r: RowState) -> dict[str, object]:
+        danger = r.status in (DIVERGED, "failed")
+        base = "red" if danger else ("dim" if r.hidden else "")
+        loss = _num(r.loss)
+        if r.loss_std is not None:
+            loss = f"{loss}±{_num(r.loss_std, '.3f')}"
+        cells: dict[str, object] = {
+            "width": Text.assemble(
+                ("██ ", f"color({r.color})" + (" dim" if r.hidden else "")),
+                (f"{r.width}\n", base),
+                (f"seed {r.seed}", "dim"),
+            ),
+            "status": Text(
+                r.status, style="bold red" if danger else STATUS_STYLE.get(r.status, "")
+            ),
+            "epoch": Text.assemble((f"{r.epoch}/{r.total}\n", base), (f"{r.eps:.0f} ep/s", "dim")),
+        }
+        if self.has_val:
+            cells["loss"] = Text.assemble((f"{loss}\n", base), (_num(r.val_loss), "italic " + base))
+            cells["acc"] = Text.assemble(
+                (f"{_num(r.acc, '.3f')}\n", base), (_num(r.val_acc, ".3f"), "italic " + base)
+            )
+        else:
+            cells["loss"] = Text(loss, style=base)
+        cells["best"] = Text(
+            "-" if r.best is None else f"{_num(r.best)}\n@{r.best_epoch}", style=base
+        )
+        cells["trend"] = sparkline(r.trend)
+        return cells
+
+    def show_rows(self, rows: list[RowState]) -> None:
+        """Add new rows, update changed cells in place (the cursor stays), drop vanished rows."""
+        keys = {r.key for r in rows}
+        for key in [k for k in self._shown if k not in keys]:
+            self.remove_row(key)
+            del self._shown[key]
+        for r in rows:
+            sig = (r,)
+            if self._shown.get(r.key) == sig:
+                continue
+            cells = self.cells(r)
+            if r.key not in self._shown:
+                self.add_row(*cells.values(), key=r.key, height=2)
+            else:
+                for col, value in cells.items():
+                    self.update_cell(r.key, col, value, update_width=True)
+            self._shown[r.key] = sig
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
