@@ -79,7 +79,7 @@ class MlpTuiApp(App[int]):
         yield Static("", id="viewbar")
         with Container(id="main"):
             yield LossPlot(id="plot")
-            yield RunsTable(has_val=self.session.cfg.val_split > 0, id="table")
+            yield RunsTable(has_val=self.session.has_val, id="table")
         yield Static(
             f"terminal too small\nmlp-tui needs at least {MIN_W}x{MIN_H}",
             id="too-small",
@@ -147,8 +147,8 @@ class MlpTuiApp(App[int]):
             f"{cfg.optimizer} lr {cfg.lr:g}",
             f"{cfg.epochs} epochs",
         ]
-        if cfg.val_split:
-            parts.append(f"val {cfg.val_split:g}")
+        if s.has_val:
+            parts.append(f"val split {cfg.val_split:g}" if s.live else "validation")
         if cfg.repeats > 1:
             parts.append(f"{cfg.repeats} seeds/width")
         if s.live:
@@ -157,7 +157,7 @@ class MlpTuiApp(App[int]):
         if s.history_error:
             header += f"   [red]{s.history_error}[/red]"
         self.query_one("#header", Static).update(header)
-        view = self.monitor.settings.describe(cfg.val_split > 0)
+        view = self.monitor.settings.describe(s.has_val)
         self.query_one("#viewbar", Static).update(view)
 
     # --- keys --------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class MlpTuiApp(App[int]):
 
     def action_metric(self) -> None:
         s = self.monitor.settings
-        metrics = s.metrics(self.session.cfg.val_split > 0)
+        metrics = s.metrics(self.session.has_val)
         s.metric = metrics[(metrics.index(s.metric) + 1) % len(metrics)]
         self._view_changed()
 

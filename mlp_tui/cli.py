@@ -33,6 +33,7 @@ from mlp_tui.config import (
     parse_widths,
     validate,
 )
+from mlp_tui.export import HistoryFormatError
 
 PROG = "mlp-tui"
 EXIT_USAGE = 2
@@ -208,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(inv.config, inv.export, inv.history)
     except KeyboardInterrupt:
         return 130
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, HistoryFormatError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))

@@ -38,6 +38,7 @@ class LiveSession:
     """Trains an ExperimentConfig; the app's keys map onto these methods."""
 
     live = True
+    following = False
 
     def __init__(
         self,
@@ -65,6 +66,10 @@ class LiveSession:
         if self.recorder:
             self.recorder.start()
         self.started = True
+
+    @property
+    def has_val(self) -> bool:
+        return self.cfg.val_split > 0
 
     @property
     def runs(self) -> list[Run]:

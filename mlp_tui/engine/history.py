@@ -70,16 +70,19 @@ class RunHistory:
     """The epochs of one life of one run. A restart closes it and starts a new one, so an epoch
     computed by the previous life can never land in the new history."""
 
-    def __init__(self, n_train: int, n_val: int = 0) -> None:
-        self.has_val = n_val > 0
+    def __init__(self, n_train: int, n_val: int = 0, has_val: bool | None = None) -> None:
+        """Accuracies are stored as counts of correct predictions out of n_train (n_val); with
+        n_train = 0 (a replayed file) they are stored as the recorded ratios instead."""
+        self.has_val = n_val > 0 if has_val is None else has_val
         self.n_train = n_train
         self.n_val = n_val
         self._lock = threading.Lock()
         self._closed = False
+        count = "i" if n_train else "d"
         self._loss = array("f")
-        self._acc = array("i")  # correct predictions
+        self._acc = array(count)
         self._val_loss = array("f") if self.has_val else None
-        self._val_acc = array("i") if self.has_val else None
+        self._val_acc = array(count) if self.has_val else None
         self._elapsed = array("f")
         self._status = array("b")
         self.best_loss = math.inf
@@ -113,7 +116,7 @@ class RunHistory:
             self._acc.append(train_correct)
             if self._val_loss is not None:
                 self._val_loss.append(math.nan if val_loss is None else val_loss)
-                self._val_acc.append(val_correct or 0)
+                self._val_acc.append(math.nan if val_correct is None else val_correct)
             self._elapsed.append(elapsed_s)
             self._status.append(_CODE[status])
             if train_loss < self.best_loss:  # NaN never compares lower
@@ -136,18 +139,22 @@ class RunHistory:
             return Columns(
                 start=start,
                 train_loss=self._loss[start:stop].tolist(),
-                train_acc=[c / self.n_train for c in self._acc[start:stop]],
+                train_acc=self._ratios(self._acc[start:stop], self.n_train),
                 val_loss=self._val_loss[start:stop].tolist()
                 if self._val_loss is not None
                 else None,
                 val_acc=(
-                    [c / self.n_val for c in self._val_acc[start:stop]]
+                    self._ratios(self._val_acc[start:stop], self.n_val)
                     if self._val_acc is not None
                     else None
                 ),
                 elapsed=[round(t, 6) for t in self._elapsed[start:stop]],
                 status=[RECORD_STATUSES[c] for c in self._status[start:stop]],
             )
+
+    @staticmethod
+    def _ratios(counts: array, n: int) -> list[float]:
+        return [c / n for c in counts] if n else counts.tolist()
 
     def last(self) -> EpochRecord | None:
         n = len(self._loss)

@@ -58,11 +58,15 @@ class HistoryRecorder:
                 self.error = f"history file {self.path}: {exc.strerror or exc}"
 
     def _drain(self, run: Run) -> None:
-        while run.retired:
-            seed, old = run.retired[0]
-            self._write(run, old, seed)
+        # One consistent snapshot: a restart between reading `retired` and `history` (or between
+        # `history` and `seed`) would otherwise write a life under the wrong seed or twice.
+        with run._lock:
+            retired = list(run.retired)
+            current, seed = run.history, run.seed
+        for old_seed, old in retired:
+            self._write(run, old, old_seed)
             run.retired.popleft()
-        self._write(run, run.history, run.seed)
+        self._write(run, current, seed)
 
     def _write(self, run: Run, history: RunHistory, seed: int) -> None:
         tracked, cursor = self._cursors.get(run.index, (None, 0))
@@ -81,5 +85,6 @@ class HistoryRecorder:
             self._thread.join(2.0)
         self.flush()
         with self._lock:
-            self.writer.close()
-            self.writer = None
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
