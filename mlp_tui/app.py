@@ -75,11 +75,15 @@ class MlpTuiApp(App[int]):
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="header")
-        yield Static("", id="viewbar")
+        self.plot = LossPlot(id="plot")
+        self.table = RunsTable(has_val=self.session.has_val, id="table")
+        self.header = Static("", id="header")
+        self.viewbar = Static("", id="viewbar")
+        yield self.header
+        yield self.viewbar
         with Container(id="main"):
-            yield LossPlot(id="plot")
-            yield RunsTable(has_val=self.session.has_val, id="table")
+            yield self.plot
+            yield self.table
         yield Static(
             f"terminal too small\nmlp-tui needs at least {MIN_W}x{MIN_H}",
             id="too-small",
@@ -92,7 +96,7 @@ class MlpTuiApp(App[int]):
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
         self._install_signal_handlers()
-        self.query_one(RunsTable).focus()
+        self.table.focus()
         self.tick()
 
     def _install_signal_handlers(self) -> None:
@@ -120,16 +124,16 @@ class MlpTuiApp(App[int]):
     # --- the tick: engine state -> widgets ---------------------------------------------------
 
     def tick(self) -> None:
-        if self._stopping:
+        if self._stopping or not self.plot.is_attached:
             return
         mon = self.monitor
         with self.batch_update():
-            plot = self.query_one(LossPlot)
+            plot = self.plot
             if mon.tick():
                 max_points = max(40, 2 * plot.size.width * (2 if not mon.settings.grid else 1))
                 plot.show(mon.plot_spec(max_points))
                 self.redraws += 1
-            self.query_one(RunsTable).show_rows(mon.rows())
+            self.table.show_rows(mon.rows())
             self._update_header()
         session = self.session
         if session.live and session.done and session.export_path and not session.auto_exported:
@@ -156,14 +160,14 @@ class MlpTuiApp(App[int]):
         header = " · ".join(parts) + f"   [b]{state.upper()}[/b]"
         if s.history_error:
             header += f"   [red]{s.history_error}[/red]"
-        self.query_one("#header", Static).update(header)
+        self.header.update(header)
         view = self.monitor.settings.describe(s.has_val)
-        self.query_one("#viewbar", Static).update(view)
+        self.viewbar.update(view)
 
     # --- keys --------------------------------------------------------------------------------
 
     def _selected_width(self) -> int | None:
-        key = self.query_one(RunsTable).selected_key
+        key = self.table.selected_key
         return int(key) if key is not None else None
 
     def _live_only(self) -> bool:
@@ -259,7 +263,7 @@ class MlpTuiApp(App[int]):
             settings.hidden.clear()
             if settings.metric.startswith("val") and cfg.val_split == 0:
                 settings.metric = "train_loss"
-            table = self.query_one(RunsTable)
+            table = self.table
             table.clear(columns=True)
             table.has_val = cfg.val_split > 0
             table.setup_columns()

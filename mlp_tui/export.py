@@ -191,8 +191,11 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, object]]:
     """Read a final table back (CSV or JSON) as dicts of typed values."""
     fmt = table_format(path)
     text = Path(path).read_text(encoding="utf-8")
-    if fmt == "json":
-        return json.loads(text)
+    if fmt == "json":  # infinities were written as "inf" / "-inf" (JSON has none)
+        return [
+            {c: float(v) if c in _FLOAT_COLUMNS and isinstance(v, str) else v for c, v in r.items()}
+            for r in json.loads(text)
+        ]
     if fmt == "csv":
         return [{c: _parse(c, v) for c, v in r.items()} for r in csv.DictReader(io.StringIO(text))]
     rows = []

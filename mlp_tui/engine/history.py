@@ -116,7 +116,9 @@ class RunHistory:
             self._acc.append(train_correct)
             if self._val_loss is not None:
                 self._val_loss.append(math.nan if val_loss is None else val_loss)
-                self._val_acc.append(math.nan if val_correct is None else val_correct)
+                if val_correct is None:  # counts are ints; only a replayed history holds NaN
+                    val_correct = math.nan if self._val_acc.typecode == "d" else 0
+                self._val_acc.append(val_correct)
             self._elapsed.append(elapsed_s)
             self._status.append(_CODE[status])
             if train_loss < self.best_loss:  # NaN never compares lower

@@ -413,7 +413,8 @@ class Experiment:
 
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        configure_threads(len(cfg.widths) * cfg.repeats)
+        # Not configure_threads(): the intra-op thread count changes how large matmuls split
+        # their sums, so w=1000 would drift from a default-threads notebook (3.8e-6 by epoch 100).
         self.data = load_dataset(cfg, self.device)
         self.runs = [
             Run(i * cfg.repeats + r, w, r, cfg, self.data, keep_retired)
