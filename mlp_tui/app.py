@@ -10,6 +10,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -117,6 +118,7 @@ class MlpTuiApp(App[int]):
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width: int, height: int) -> None:
+        self.monitor.changed()
         small = width < MIN_W or height < MIN_H
         self.screen.set_class(small, "-too-small")
         self.query_one("#main").set_class(width < NARROW_W, "-narrow")
@@ -130,7 +132,8 @@ class MlpTuiApp(App[int]):
         with self.batch_update():
             plot = self.plot
             if mon.tick():
-                max_points = max(40, 2 * plot.size.width * (2 if not mon.settings.grid else 1))
+                # two braille dots per cell, two points (min, max) per bucket
+                max_points = max(80, 4 * self.size.width)
                 plot.show(mon.plot_spec(max_points))
                 self.redraws += 1
             self.table.show_rows(mon.rows())
@@ -162,7 +165,7 @@ class MlpTuiApp(App[int]):
             header += f"   [red]{s.history_error}[/red]"
         self.header.update(header)
         view = self.monitor.settings.describe(s.has_val)
-        self.viewbar.update(view)
+        self.viewbar.update(Text(view))
 
     # --- keys --------------------------------------------------------------------------------
 

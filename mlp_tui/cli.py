@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(d.speed),
         help="epochs per second per run; 0 = unthrottled (default: 20)",
     )
+    a(
+        "--threads",
+        default=str(d.threads),
+        help="torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
+    )
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
@@ -140,6 +145,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         device=parse_choice("--device", ns.device, DEVICES),
         speed=parse_float("--speed", ns.speed),
         repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
+        threads=parse_int("--threads", ns.threads, 0, 1024),
     )
     cfg = validate(cfg)
     export = (

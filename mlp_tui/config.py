@@ -56,6 +56,7 @@ class ExperimentConfig:
     device: str = "auto"
     speed: float = 20.0
     repeats: int = 1
+    threads: int = 1  # torch intra-op threads; 0 = torch's default
 
     @property
     def n_samples(self) -> int:
@@ -184,6 +185,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
     _check_range("--seed", cfg.seed, 0, MAX_SEED)
     _check_range("--batch-size", cfg.batch_size, 0, 10**9)
+    _check_range("--threads", cfg.threads, 0, 1024)
     if not (math.isfinite(cfg.lr) and cfg.lr > 0):
         raise ConfigError("--lr", f"must be a positive finite number, got {cfg.lr}")
     if cfg.lr > 1e4:

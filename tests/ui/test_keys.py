@@ -6,7 +6,7 @@ import asyncio
 import csv
 import time
 
-from conftest import epochs, notifications, press, screen_text, sleep, wait_for
+from ui_helpers import epochs, notifications, press, screen_text, sleep, wait_for
 
 from mlp_tui.session import MAX_SPEED
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DATA, screen_text
+from ui_helpers import DATA, screen_text
 
 from mlp_tui.app import MlpTuiApp
 from mlp_tui.replay import ReplaySession

@@ -5,7 +5,7 @@ look at the SVGs before committing them."""
 
 from __future__ import annotations
 
-from conftest import DATA
+from ui_helpers import DATA
 
 from mlp_tui.app import MlpTuiApp
 from mlp_tui.replay import ReplaySession

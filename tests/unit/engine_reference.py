@@ -1,0 +1,85 @@
+"""Shared helpers for the unit tests (imported by name: tests/unit is on sys.path).
+
+`plain_loop` is the plain PyTorch loop of the reference notebook, written independently of the
+package: iris raw features as float32, `torch.manual_seed(seed)`, `Linear(4, h) -> ReLU ->
+Linear(h, 3)`, SGD, cross-entropy, full batch. The engine must reproduce its losses exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+TOL = 1e-6
+# torch's own default, read before any test can change it. Large matmuls (width 1000) split their
+# sums by thread count, so the reference runs under the engine's count: 1 by default (the fastest
+# here), torch's default with `threads=0`.
+DEFAULT_THREADS = torch.get_num_threads()
+ENGINE_THREADS = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _iris():
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris()
+    return (
+        torch.tensor(bunch.data, dtype=torch.float32),
+        torch.tensor(bunch.target, dtype=torch.long),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def plain_loop(
+    width: int, seed: int, epochs: int, lr: float = 0.1, threads: int = ENGINE_THREADS
+) -> tuple[tuple, tuple]:
+    """(train losses, train accuracies) per epoch, each measured before that epoch's step,
+    under `threads` intra-op threads (0: torch's default)."""
+    from torch import nn
+
+    x, y = _iris()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads or DEFAULT_THREADS)
+    try:
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Linear(width, 3))
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        criterion = nn.CrossEntropyLoss()
+        losses, accs = [], []
+        for _ in range(epochs):
+            opt.zero_grad()
+            out = model(x)
+            loss = criterion(out, y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            accs.append((out.argmax(1) == y).float().mean().item())
+    finally:
+        torch.set_num_threads(threads)
+    return tuple(losses), tuple(accs)
+
+
+def assert_close(actual, expected, tol: float = TOL) -> None:
+    assert len(actual) == len(expected)
+    worst = max((abs(a - b) for a, b in zip(actual, expected)), default=0.0)
+    assert worst <= tol, f"max deviation {worst} > {tol}"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, poll: float = 0.005) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+    return True
+
+
+def cli_command() -> list[str]:
+    """The installed `mlp-tui` script, or `python -m mlp_tui` where it is not on PATH."""
+    exe = shutil.which("mlp-tui")
+    return [exe] if exe else [sys.executable, "-m", "mlp_tui"]
