@@ -160,9 +160,14 @@ def configure_threads(threads: int) -> int:
     """
     import torch
 
-    if threads > 0:
-        torch.set_num_threads(threads)
+    global _DEFAULT_THREADS
+    if _DEFAULT_THREADS is None:
+        _DEFAULT_THREADS = torch.get_num_threads()
+    torch.set_num_threads(threads if threads > 0 else _DEFAULT_THREADS)
     return torch.get_num_threads()
+
+
+_DEFAULT_THREADS: int | None = None
 
 
 class Run:

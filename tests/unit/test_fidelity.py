@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 from engine_reference import assert_close, plain_loop
 
@@ -81,10 +84,47 @@ def test_validation_split_is_stratified_and_seeded():
     assert not plain.has_val and plain.x_train.shape == (150, 4)
 
 
-def test_threads_0_matches_a_plain_loop_at_torchs_default_threads(make_experiment):
-    """With `--threads 0` the engine keeps torch's default intra-op threads, and width 1000 is
-    bit-identical to a notebook run with the defaults."""
-    exp = _train(make_experiment, epochs=100, widths=(5, 1000), threads=0)
-    for run in exp.runs:
-        losses, _ = plain_loop(run.width, 0, 100, threads=0)
-        assert_close(run.history.read().train_loss, losses, tol=0.0)
+_DEFAULT_THREADS_CHECK = """
+import torch
+from torch import nn
+from sklearn.datasets import load_iris
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.engine.trainer import Experiment
+
+iris = load_iris()
+x = torch.tensor(iris.data, dtype=torch.float32)
+y = torch.tensor(iris.target)
+torch.manual_seed(0)  # the notebook, in a fresh process with torch's default threads
+model = nn.Sequential(nn.Linear(4, 1000), nn.ReLU(), nn.Linear(1000, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+ref = []
+for _ in range(100):
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    ref.append(loss.item())
+exp = Experiment(ExperimentConfig(speed=0, epochs=100, widths=(1000,), threads=THREADS))
+exp.start()
+exp.wait(60)
+exp.stop()
+got = exp.runs[0].history.read().train_loss
+print(max(abs(a - b) for a, b in zip(got, ref)))
+"""
+
+
+def test_threads_0_is_bit_identical_to_a_default_notebook():
+    """`--threads 0` keeps torch's default intra-op threads: width 1000 then equals a notebook
+    run with the defaults to the last bit (checked in a fresh process, where the defaults hold).
+    With the default one thread, this machine's MKL sums width 1000's output layer in another
+    order; the check shows that difference is real, so the first assertion can fail."""
+    def deviation(threads: int) -> float:
+        code = _DEFAULT_THREADS_CHECK.replace("THREADS", str(threads))
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    assert deviation(0) == 0.0
+    if (os.cpu_count() or 1) > 1:
+        assert deviation(1) > 0.0
