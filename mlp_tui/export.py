@@ -116,8 +116,10 @@ def _cell(value: object) -> str:
 
 
 def _json_value(value: object) -> object:
+    """JSON has no NaN or infinity: write them as the strings "nan", "inf", "-inf" (null stays
+    for a value that does not exist, such as a validation loss without a validation set)."""
     if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 
@@ -191,7 +193,7 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, object]]:
     """Read a final table back (CSV or JSON) as dicts of typed values."""
     fmt = table_format(path)
     text = Path(path).read_text(encoding="utf-8")
-    if fmt == "json":  # infinities were written as "inf" / "-inf" (JSON has none)
+    if fmt == "json":  # non-finite floats were written as "nan", "inf", "-inf"
         return [
             {c: float(v) if c in _FLOAT_COLUMNS and isinstance(v, str) else v for c, v in r.items()}
             for r in json.loads(text)

@@ -150,13 +150,14 @@ class ReplaySession:
             try:
                 row = parse_history_line(line, self.fmt, self._header)
                 index = int(row["run"])
+                run = self.runs_by_index.get(index)
+                if run is None:
+                    run = ReplayRun(index, row)
+                    run.following = self.following
+                run.add(row)
             except (ValueError, KeyError, TypeError) as exc:
                 raise HistoryFormatError(f"{self.path}: line {self._line_no}: {exc}") from None
-            run = self.runs_by_index.get(index)
-            if run is None:
-                run = self.runs_by_index[index] = ReplayRun(index, row)
-                run.following = self.following
-            run.add(row)
+            self.runs_by_index.setdefault(index, run)
             count += 1
         if count:
             self._update_rates()

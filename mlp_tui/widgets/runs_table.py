@@ -37,7 +37,7 @@ def sparkline(values: tuple[float, ...]) -> Text:
         arrow, style = "↓", "green"
     else:
         arrow, style = "↑", "red"
-    return Text.assemble((chars, "cyan"), "\n", (f"{arrow} {delta:+.4f}", style))
+    return Text.assemble((chars, "cyan"), "\n", (f"{arrow} {delta:+.4g}", style))
 
 
 def _num(v: float | None, spec: str = ".4f") -> str:

@@ -29,3 +29,20 @@ def test_terminal_too_small(snap_compare):
 
 def test_grid_of_small_plots(snap_compare):
     assert snap_compare(finished_app(), press=["g"], terminal_size=(160, 45))
+
+
+def test_log_scale(snap_compare):
+    assert snap_compare(finished_app(), press=["l"], terminal_size=(160, 45))
+
+
+def test_smoothing_ema_09(snap_compare):
+    assert snap_compare(finished_app(), press=["s", "s"], terminal_size=(160, 45))
+
+
+def test_outlier_robust_range(snap_compare):
+    assert snap_compare(finished_app(), press=["o"], terminal_size=(160, 45))
+
+
+def test_diverged_run(snap_compare):
+    app = MlpTuiApp(ReplaySession(DATA / "diverged.jsonl"))
+    assert snap_compare(app, terminal_size=(160, 45))
