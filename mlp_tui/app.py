@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -29,6 +30,7 @@ from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
+PLOT_SHARE = 0.15  # at most this share of the UI thread goes to building the plot
 MIN_W, MIN_H = 60, 15
 NARROW_W = 100
 
@@ -66,7 +68,10 @@ class MlpTuiApp(App[int]):
         self.title_note = title_note
         self.monitor = self._new_monitor()
         self._stopping = False
+        self.pending_signals: list[int] = []  # caught before the loop's handlers (run_app)
         self.redraws = 0
+        self._last_header = self._last_view = ""
+        self._next_plot = 0.0
         self.status_message = ""
 
     def _new_monitor(self) -> Monitor:
@@ -109,6 +114,8 @@ class MlpTuiApp(App[int]):
                 loop.add_signal_handler(sig, self._on_signal, sig)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass
+        if self.pending_signals:  # it came while the app was starting: act on it now
+            self._on_signal(self.pending_signals[0])
 
     def _on_signal(self, sig: int) -> None:
         self._finish(128 + int(sig))
@@ -131,11 +138,14 @@ class MlpTuiApp(App[int]):
         mon = self.monitor
         with self.batch_update():
             plot = self.plot
-            if mon.tick():
-                # two braille dots per cell, two points (min, max) per bucket
-                max_points = max(80, 4 * self.size.width)
-                plot.show(mon.plot_spec(max_points))
+            now = time.perf_counter()
+            if mon.tick() and now >= self._next_plot:
+                # One bucket per two cells, drawn as two points (its min and max).
+                width = plot.size.width or int(self.size.width * 0.6)
+                plot.show(mon.plot_spec(max_points=max(40, width)))
                 self.redraws += 1
+                # Keep plotting under PLOT_SHARE of the UI thread, whatever the machine.
+                self._next_plot = now + max(TICK_S, plot.last_build_s / PLOT_SHARE)
             self.table.show_rows(mon.rows())
             self._update_header()
         session = self.session
@@ -163,9 +173,13 @@ class MlpTuiApp(App[int]):
         header = " · ".join(parts) + f"   [b]{state.upper()}[/b]"
         if s.history_error:
             header += f"   [red]{s.history_error}[/red]"
-        self.header.update(header)
+        if header != self._last_header:
+            self._last_header = header
+            self.header.update(header)
         view = self.monitor.settings.describe(s.has_val)
-        self.viewbar.update(Text(view))
+        if view != self._last_view:
+            self._last_view = view
+            self.viewbar.update(Text(view))
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -193,13 +207,13 @@ class MlpTuiApp(App[int]):
     def action_restart_all(self) -> None:
         if self._live_only():
             self.session.restart()
-            self.tick()
+            self._view_changed()
 
     def action_restart_one(self) -> None:
         width = self._selected_width()
         if width is not None and self._live_only():
             self.session.restart(width)
-            self.tick()
+            self._view_changed()
 
     def action_faster(self) -> None:
         if self._live_only():
@@ -213,6 +227,7 @@ class MlpTuiApp(App[int]):
 
     def _view_changed(self) -> None:
         self.monitor.changed()
+        self._next_plot = 0.0  # a key's effect shows at once
         self.tick()
 
     def action_grid(self) -> None:
@@ -327,12 +342,25 @@ class MlpTuiApp(App[int]):
 
 
 def run_app(cfg: ExperimentConfig, export: Path | None, history: Path | None) -> int:
-    from mlp_tui.session import LiveSession
-
-    session = LiveSession(cfg, export, history)
-    app = MlpTuiApp(session)
+    # Until on_mount hands them to the event loop, SIGTERM and SIGHUP are only noted: killed
+    # outright, the process would leave the terminal in the alternate screen and raw mode.
+    pending: list[int] = []
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, lambda n, _f: pending.append(n)) for s in handled}
     try:
-        code = app.run()
+        from mlp_tui.session import LiveSession
+
+        session = LiveSession(cfg, export, history)
+        if pending:
+            session.stop()
+            return 128 + pending[0]
+        app = MlpTuiApp(session)
+        app.pending_signals = pending
+        try:
+            code = app.run()
+        finally:
+            session.stop()
     finally:
-        session.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
     return app.return_code if app.return_code is not None else (code or 0)

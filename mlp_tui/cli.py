@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse takes `-inf`, `-1e-3` or `-5,-6` for an unknown option and answers "expected
+        # one argument"; no option here starts with a digit, so let such values through to the
+        # checks that say what is wrong with them.
+        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
     def error(self, message: str) -> None:  # one line, never the usage block
         raise UsageError(message.removeprefix("argument "))
 
@@ -215,8 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(inv.config, inv.export, inv.history)
     except KeyboardInterrupt:
         return 130
-    except (ConfigError, HistoryFormatError) as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
+    except HistoryFormatError as exc:  # only a replayed file raises it
+        return _fail(f"FILE: {exc}")
+    except UnicodeDecodeError as exc:  # a replayed file that is not text
+        return _fail(f"FILE: {getattr(inv, 'file', '')}: not a UTF-8 text file ({exc.reason})")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 

@@ -8,6 +8,7 @@ however long the runs are; it rebuilds only when the data, the settings or its s
 from __future__ import annotations
 
 import math
+import time
 
 from rich.text import Text
 from textual.widget import Widget
@@ -108,6 +109,7 @@ class LossPlot(Widget):
         self.spec = PlotSpec()
         self._cache: tuple[tuple[int, int], Text] | None = None
         self.builds = 0
+        self.last_build_s = 0.0
 
     def show(self, spec: PlotSpec) -> None:
         self.spec = spec
@@ -118,7 +120,9 @@ class LossPlot(Widget):
         size = (self.size.width, self.size.height)
         if self._cache is not None and self._cache[0] == size:
             return self._cache[1]
+        t0 = time.perf_counter()
         text = self._build(*size)
+        self.last_build_s = time.perf_counter() - t0
         self._cache = (size, text)
         return text
 

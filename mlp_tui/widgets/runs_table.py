@@ -114,16 +114,18 @@ class RunsTable(DataTable):
             self.remove_row(key)
             del self._shown[key]
         for r in rows:
-            sig = (r,)
-            if self._shown.get(r.key) == sig:
+            shown = self._shown.get(r.key)
+            if shown is not None and shown[0] == r:
                 continue
             cells = self.cells(r)
-            if r.key not in self._shown:
+            if shown is None:
                 self.add_row(*cells.values(), key=r.key, height=2)
             else:
+                old = shown[1]
                 for col, value in cells.items():
-                    self.update_cell(r.key, col, value, update_width=True)
-            self._shown[r.key] = sig
+                    if old.get(col) != value:
+                        self.update_cell(r.key, col, value, update_width=True)
+            self._shown[r.key] = (r, cells)
 
     @property
     def selected_key(self) -> str | None:
