@@ -30,7 +30,8 @@ from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
-PLOT_SHARE = 0.15  # at most this share of the UI thread goes to building the plot
+PLOT_SHARE = 0.1  # at most this share of the UI thread goes to building the plot
+TABLE_S = 0.25  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 NARROW_W = 100
 
@@ -71,7 +72,7 @@ class MlpTuiApp(App[int]):
         self.pending_signals: list[int] = []  # caught before the loop's handlers (run_app)
         self.redraws = 0
         self._last_header = self._last_view = ""
-        self._next_plot = 0.0
+        self._next_plot = self._next_table = 0.0
         self.status_message = ""
 
     def _new_monitor(self) -> Monitor:
@@ -146,7 +147,10 @@ class MlpTuiApp(App[int]):
                 self.redraws += 1
                 # Keep plotting under PLOT_SHARE of the UI thread, whatever the machine.
                 self._next_plot = now + max(TICK_S, plot.last_build_s / PLOT_SHARE)
-            self.table.show_rows(mon.rows())
+            if now >= self._next_table:
+                # Figures that change every tick are unreadable anyway: 4 updates a second.
+                self._next_table = now + TABLE_S
+                self.table.show_rows(mon.rows())
             self._update_header()
         session = self.session
         if session.live and session.done and session.export_path and not session.auto_exported:
@@ -196,13 +200,13 @@ class MlpTuiApp(App[int]):
     def action_toggle_all(self) -> None:
         if self._live_only():
             self.session.toggle()
-            self.tick()
+            self.refresh_now()
 
     def action_toggle_one(self) -> None:
         width = self._selected_width()
         if width is not None and self._live_only():
             self.session.toggle(width)
-            self.tick()
+            self.refresh_now()
 
     def action_restart_all(self) -> None:
         if self._live_only():
@@ -227,7 +231,11 @@ class MlpTuiApp(App[int]):
 
     def _view_changed(self) -> None:
         self.monitor.changed()
-        self._next_plot = 0.0  # a key's effect shows at once
+        self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Show a key's effect at once, skipping the redraw budget."""
+        self._next_plot = self._next_table = 0.0
         self.tick()
 
     def action_grid(self) -> None:
@@ -287,7 +295,7 @@ class MlpTuiApp(App[int]):
             table.setup_columns()
             table._shown.clear()
             self.notify("restarted with the new settings")
-            self.tick()
+            self.refresh_now()
 
         self.push_screen(SettingsScreen(self.session.cfg), apply)
 
