@@ -50,6 +50,9 @@ class MlpTuiApp(App[int]):
         Binding("R", "restart_one", "Restart run", key_display="R"),
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("e", "export", "Export"),
+        Binding("q", "quit_app", "Quit"),
+        Binding("c", "settings", "Settings"),
         Binding("g", "grid", "Grid"),
         Binding("m", "metric", "Metric"),
         Binding("l", "log", "Log y"),
@@ -57,10 +60,7 @@ class MlpTuiApp(App[int]):
         Binding("o", "robust", "Outliers"),
         Binding("v", "hide", "Hide run"),
         Binding("x", "x_axis", "X axis"),
-        Binding("c", "settings", "Settings"),
-        Binding("e", "export", "Export"),
         Binding("h", "export_history", "History", show=False),
-        Binding("q", "quit_app", "Quit"),
     ]
 
     def __init__(self, session, title_note: str = "") -> None:

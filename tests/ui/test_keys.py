@@ -188,3 +188,26 @@ async def test_pause_is_exact_under_unthrottled_load(live_app):
             assert epochs(app) == frozen
             await press(pilot, "p")
             await wait_for(pilot, lambda f=frozen: all(a > b for a, b in zip(epochs(app), f)))
+
+
+async def test_h_writes_the_whole_history(live_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = live_app(speed=0, epochs=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.session.done, timeout=20)
+        await press(pilot, "h")
+        files = list(tmp_path.glob("mlp-tui-history-*.csv"))
+        assert len(files) == 1
+        rows = list(csv.DictReader(files[0].open()))
+        assert len(rows) == 150
+        assert [int(r["epoch"]) for r in rows if r["width"] == "1000"] == list(range(1, 51))
+        assert files[0].name in notifications(app)
+
+
+async def test_every_key_is_in_the_command_palette(live_app):
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = " ".join(c.title for c in app.get_system_commands(app.screen))
+        for label in ("Pause all", "Restart run", "Grid", "Metric", "Log y", "Smooth", "Export"):
+            assert label in titles
+        await pilot.pause()
