@@ -52,8 +52,10 @@ class _Parser(argparse.ArgumentParser):
         # checks that say what is wrong with them.
         self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
+    prefix = ""  # "replay: " for the replay subcommand
+
     def error(self, message: str) -> None:  # one line, never the usage block
-        raise UsageError(message.removeprefix("argument "))
+        raise UsageError(self.prefix + message.removeprefix("argument "))
 
     def exit(self, status: int = 0, message: str | None = None) -> None:
         if message:
@@ -126,6 +128,7 @@ def build_replay_parser() -> argparse.ArgumentParser:
         prog=f"{PROG} replay",
         description="Open a history file recorded with --history (.csv or .jsonl).",
     )
+    p.prefix = "replay: "
     p.add_argument("file", help="the history file")
     p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
     p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
@@ -174,13 +177,20 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
     path = Path(ns.file).expanduser()
     if path.suffix.lower() not in HISTORY_SUFFIXES:
         raise ConfigError("FILE", f"{ns.file}: not a history file (use .csv or .jsonl)")
-    if not path.is_file():
-        raise ConfigError("FILE", f"{ns.file}: no such file")
-    if not os.access(path, os.R_OK):
-        raise ConfigError("FILE", f"{ns.file}: not readable")
+    if "\0" in ns.file:  # no file name holds one; os calls would raise ValueError
+        raise ConfigError("FILE", f"{ns.file!r}: no such file")
+    try:
+        if not path.is_file():
+            raise ConfigError("FILE", f"{ns.file}: no such file")
+        if not os.access(path, os.R_OK):
+            raise ConfigError("FILE", f"{ns.file}: not readable")
+    except OSError as exc:  # is_file() raises for a name too long, say
+        raise ConfigError("FILE", f"{ns.file}: {exc.strerror or exc}") from None
     export = (
         check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
     )
+    if export is not None and export.resolve() == path.resolve():  # it would overwrite the file
+        raise ConfigError("--export", "must not be the replayed FILE itself")
     return ReplayInvocation(path, ns.follow, ns.headless, export)
 
 
@@ -194,6 +204,8 @@ def check_device(cfg: ExperimentConfig) -> None:
 
 
 def _fail(message: str) -> int:
+    # One line whatever the user typed: a newline or an escape in a value is shown escaped.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     sys.stderr.write(f"{PROG}: error: {message}\n")
     return EXIT_USAGE
 

@@ -229,7 +229,7 @@ def _human(n: float) -> str:
         if n < 1024:
             return f"{n:.0f} {unit}"
         n /= 1024
-    return f"{n:.0f} EB"
+    return f"{n:.0f} EB" if n < 1024 else f"{n:.1e} EB"
 
 
 # --- output paths -----------------------------------------------------------------------------
@@ -239,6 +239,8 @@ def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:
     """An export or history path must have a known suffix and a writable, existing folder."""
     if not str(path).strip():
         raise ConfigError(flag, "the path is empty")
+    if "\0" in str(path):  # no file name holds one; os calls would raise ValueError
+        raise ConfigError(flag, "the path contains a NUL character")
     p = Path(path).expanduser()
     if p.suffix.lower() not in suffixes:
         raise ConfigError(

@@ -288,7 +288,7 @@ def parse_history_line(line: str, fmt: str, header: Sequence[str] | None = None)
     if fmt == "jsonl":
         raw = json.loads(line)
         if not isinstance(raw, dict):  # `[1, 2]` or `null` is JSON, but not a row
-            raise HistoryFormatError(f"expected a JSON object, got {type(raw).__name__}")
+            raise HistoryFormatError(f"expected a JSON object, got {json.dumps(raw)[:40]}")
         row = {c: raw.get(c) for c in HISTORY_COLUMNS}
         for c in ("train_loss", "train_acc", "val_loss", "val_acc", "elapsed_s", "lr"):
             v = row.get(c)

@@ -68,13 +68,14 @@ class ReplayRun:
         epoch = int(row["epoch"])
         if epoch != len(self.history) + 1 or int(row["seed"]) != self.seed:
             # A new life (a restart, or a new configuration): the view shows the latest one.
+            previous = len(self.history)
             self.history.close()
             self.seed = int(row["seed"])
             self.width = int(row["width"])
             self.history = RunHistory(0, has_val=row.get("val_loss") is not None)
             if epoch != 1:
                 raise HistoryFormatError(
-                    f"run {self.index}: epoch {epoch} follows epoch {len(self.history)}"
+                    f"run {self.index}: epoch {epoch} follows epoch {previous}"
                 )
         self.history.append(
             float(row["train_loss"]),
@@ -139,7 +140,12 @@ class ReplaySession:
         count = 0
         for raw in lines:
             self._line_no += 1
-            line = raw.decode("utf-8").rstrip("\r")
+            try:
+                line = raw.decode("utf-8").rstrip("\r")
+            except UnicodeDecodeError as exc:
+                raise HistoryFormatError(
+                    f"{self.path}: line {self._line_no}: not UTF-8 text ({exc.reason})"
+                ) from None
             if not line:
                 continue
             if self.fmt == "csv" and self._header is None:

@@ -103,8 +103,10 @@ async def test_pace_is_felt_by_the_runs(live_app):
         await press(pilot, "plus", "plus")  # 100 epochs/s
         await asyncio.sleep(0.1)
         fast = await rate()
-        assert 25 * 0.75 <= slow <= 25 * 1.25
-        assert 100 * 0.75 <= fast <= 100 * 1.25
+        # A busy machine can only slow a run down: the upper bounds are exact, the lower loose.
+        assert 10 <= slow <= 25 * 1.25
+        assert fast <= 100 * 1.25
+        assert fast >= 2.5 * slow
 
 
 async def test_e_writes_the_final_table_and_shows_the_path(live_app, tmp_path, monkeypatch):

@@ -1,0 +1,317 @@
+"""Hostile command lines: every bad invocation is refused before anything starts, with exit
+status 2, exactly one line on stderr that names the flag, no traceback, and no file written.
+
+`{tmp}` in an argument stands for the test's scratch folder, which holds a regular file
+`file.txt`, history files that are not history files, and a folder without write permission.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlp_tui.cli import UsageError, build_parser, build_replay_parser, main, parse_args
+from mlp_tui.config import ConfigError
+
+HUGE = str(10**9)
+
+# (argv, the flag the message names, a fragment of the rest of the message)
+BAD: list[tuple[list[str], str, str]] = [
+    # --widths
+    (["--widths", ""], "--widths", "comma-separated list"),
+    (["--widths", " , "], "--widths", "comma-separated list"),
+    (["--widths", "5,,100"], "--widths", "empty entry"),
+    (["--widths", "5,100,5"], "--widths", "width 5 is listed twice"),
+    (["--widths", "five"], "--widths", "'five' is not a whole number"),
+    (["--widths", "1e3"], "--widths", "'1e3' is not a whole number"),
+    (["--widths", "5;100"], "--widths", "is not a whole number"),
+    (["--widths", "0"], "--widths", "must be positive"),
+    (["--widths", "-5"], "--widths", "must be positive"),
+    (["--widths", "-5,-6"], "--widths", "must be positive"),
+    (["--widths", HUGE], "--widths", "of memory"),  # the estimate refuses it, nothing allocated
+    (["--widths", f"5,{HUGE}"], "--widths", f"width {HUGE} needs about"),
+    (["--widths", str(10**40)], "--widths", "of memory"),
+    (["--widths", "1" * 5000], "--widths", "is not a whole number"),  # past int()'s digit limit
+    (["--widths"], "--widths", "expected one argument"),
+    # --lr
+    (["--lr", "0"], "--lr", "must be a positive finite number"),
+    (["--lr", "-0.1"], "--lr", "must be a positive finite number"),
+    (["--lr", "-1e-3"], "--lr", "must be a positive finite number"),
+    (["--lr", "nan"], "--lr", "must be a finite number"),
+    (["--lr", "inf"], "--lr", "must be a finite number"),
+    (["--lr", "-inf"], "--lr", "must be a finite number"),
+    (["--lr", "1e400"], "--lr", "must be a finite number"),
+    (["--lr", "1e5"], "--lr", "must be at most 10000"),
+    (["--lr", "fast"], "--lr", "expected a number, got 'fast'"),
+    # --epochs
+    (["--epochs", "2.5"], "--epochs", "expected a whole number, got '2.5'"),
+    (["--epochs", "1e3"], "--epochs", "expected a whole number"),
+    (["--epochs", "ten"], "--epochs", "expected a whole number"),
+    (["--epochs", "-3"], "--epochs", "must be between 1 and"),
+    (["--epochs", "0"], "--epochs", "must be between 1 and"),
+    (["--epochs", str(10**12)], "--epochs", "must be between 1 and"),
+    # --val-split
+    (["--val-split", "-0.1"], "--val-split", "must be in [0, 1)"),
+    (["--val-split", "1"], "--val-split", "must be in [0, 1)"),
+    (["--val-split", "1.5"], "--val-split", "must be in [0, 1)"),
+    (["--val-split", "nan"], "--val-split", "must be a finite number"),
+    (["--val-split", "0.001"], "--val-split", "too few samples"),
+    # other numbers
+    (["--depth", "0"], "--depth", "must be between 1 and 64"),
+    (["--depth", "65"], "--depth", "must be between 1 and 64"),
+    (["--repeats", "1000"], "--repeats", "must be between 1 and 100"),
+    (["--seed", "-1"], "--seed", "must be between 0 and"),
+    (["--seed", "x"], "--seed", "expected a whole number"),
+    (["--batch-size", "1.5"], "--batch-size", "expected a whole number"),
+    (["--speed", "-5"], "--speed", "must be 0 (unthrottled) or a positive number"),
+    (["--speed", "nan"], "--speed", "must be a finite number"),
+    (["--threads", "-1"], "--threads", "must be between 0 and 1024"),
+    # choices
+    (["--dataset", "mnist"], "--dataset", "unknown value 'mnist' (choose from iris"),
+    (["--dataset", ""], "--dataset", "unknown value ''"),
+    (["--optimizer", "rmsprop"], "--optimizer", "unknown value 'rmsprop' (choose from sgd, adam)"),
+    (["--device", "tpu"], "--device", "unknown value 'tpu' (choose from auto, cpu, cuda)"),
+    # output paths
+    (["--export", "{tmp}/missing/final.csv"], "--export", "does not exist"),
+    (["--history", "{tmp}/missing/hist.csv"], "--history", "does not exist"),
+    (["--export", "{tmp}/file.txt/final.csv"], "--export", "is a file, not a folder"),
+    (["--history", "{tmp}/file.txt/hist.jsonl"], "--history", "is a file, not a folder"),
+    (["--export", "{tmp}"], "--export", "unsupported format '(no suffix)'"),
+    (["--export", "final.xlsx"], "--export", "unsupported format '.xlsx' (use .csv, .json, .md)"),
+    (["--export", "final"], "--export", "unsupported format '(no suffix)'"),
+    (["--history", "hist.json"], "--history", "unsupported format '.json' (use .csv, .jsonl)"),
+    (["--history", "hist.txt"], "--history", "unsupported format '.txt'"),
+    (["--export", "   "], "--export", "the path is empty"),
+    (["--export", "a\0b.csv"], "--export", "NUL"),
+    *(
+        [
+            # Linux: os.access says yes to root even in /proc; only trying to create a file tells
+            (["--export", "/proc/final.csv"], "--export", "folder '/proc' is not writable"),
+            (["--history", "/proc/self/hist.csv"], "--history", "is not writable"),
+        ]
+        if Path("/proc/self").is_dir()
+        else []
+    ),
+    (["--export", "a" * 300 + ".csv"], "--export", "File name too long"),
+    (["--export", "same.csv", "--history", "same.csv"], "--history", "same file as --export"),
+    (["--export", "./same.csv", "--history", "{tmp}/same.csv"], "--history", "same file"),
+    # flags
+    (["--bogus"], "--bogus", "unrecognized arguments"),
+    (["--widths", "5", "--verbose"], "--verbose", "unrecognized arguments"),
+    (["-x"], "-x", "unrecognized arguments"),
+    (["extra"], "extra", "unrecognized arguments"),
+    (["two\nlines"], "two\\nlines", "unrecognized arguments"),  # still one line, escaped
+    (["--dataset", "\x1b[2J"], "--dataset", "unknown value '\\x1b[2J'"),  # no raw escapes
+    (["--e", "x"], "--e", "ambiguous option"),
+    # replay
+    (["replay"], "file", "the following arguments are required"),
+    (["replay", "{tmp}/missing.csv"], "FILE", "no such file"),
+    (["replay", "{tmp}/file.txt"], "FILE", "not a history file"),
+    (["replay", "{tmp}"], "FILE", "not a history file"),
+    (["replay", "{tmp}/dir.csv"], "FILE", "no such file"),
+    (["replay", "{tmp}/" + "a" * 300 + ".csv"], "FILE", "File name too long"),
+    (["replay", "{tmp}/garbage.csv"], "FILE", "line 1 is not a history header"),
+    (["replay", "{tmp}/binary.csv"], "FILE", "not a UTF-8 text file"),
+    (["replay", "{tmp}/empty.jsonl"], "FILE", "no history rows"),
+    (["replay", "{tmp}/torn.jsonl"], "FILE", "line 1:"),
+    (["replay", "{tmp}/list.jsonl"], "FILE", "line 1: expected a JSON object"),
+    (["replay", "{tmp}/null.jsonl"], "FILE", "line 1: expected a JSON object"),
+    (["replay", "{tmp}/gap.csv"], "FILE", "epoch 3 follows epoch 0"),
+    (["replay", "{tmp}/gap.csv", "--export", "{tmp}/gap.csv"], "--export", "replayed FILE"),
+    (["replay", "{tmp}/gap.csv", "--export", "out.txt"], "--export", "unsupported format"),
+    (["replay", "{tmp}/gap.csv", "--follow", "--bogus"], "--bogus", "unrecognized arguments"),
+]
+
+HEADER = "run,dataset,width,depth,repeat,seed,optimizer,lr,epoch,train_loss,train_acc"
+
+
+def _populate(folder: Path) -> None:
+    (folder / "file.txt").write_text("just a file\n")
+    (folder / "dir.csv").mkdir()
+    (folder / "garbage.csv").write_text("this,is\nnot,a,history\n")
+    (folder / "binary.csv").write_bytes(b"\xff\xfe\x00\x01 binary\n")
+    (folder / "empty.jsonl").write_text("")
+    (folder / "torn.jsonl").write_text('{"run": 0, "epoch": \n')
+    (folder / "list.jsonl").write_text("[1, 2, 3]\n")
+    (folder / "null.jsonl").write_text("null\n")
+    (folder / "gap.csv").write_text(f"{HEADER}\n0,iris,5,1,0,0,sgd,0.1,3,1.0,0.3\n")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """A populated scratch folder as the working directory; nothing may start training."""
+    _populate(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("a bad invocation must not start a run")
+
+    monkeypatch.setattr("mlp_tui.headless.run_headless", refuse)
+    monkeypatch.setattr("mlp_tui.app.run_app", refuse)
+    return tmp_path
+
+
+def _ids(table):
+    return [" ".join(a).replace("\0", "NUL")[:60] or "-" for a, *_ in table]
+
+
+@pytest.mark.parametrize(("argv", "flag", "fragment"), BAD, ids=_ids(BAD))
+def test_bad_invocation_is_refused_in_one_line(argv, flag, fragment, scratch, capsys):
+    argv = [a.replace("{tmp}", str(scratch)) for a in argv]
+    before = _snapshot(scratch)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith("mlp-tui: error: "), err
+    assert flag in err, err
+    assert fragment in err, err
+    assert "Traceback" not in err
+    assert _snapshot(scratch) == before  # nothing written, not even a probe left behind
+
+
+def test_there_are_at_least_thirty_cases():
+    assert len(BAD) >= 30
+    flags = {flag for _, flag, _ in BAD}
+    for f in ("--widths", "--lr", "--epochs", "--val-split", "--dataset", "--optimizer"):
+        assert f in flags
+
+
+def test_cuda_without_a_gpu_is_refused(scratch, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    before = _snapshot(scratch)
+    assert main(["--device", "cuda", "--history", "h.csv"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err == "mlp-tui: error: --device: cuda was asked for but no CUDA GPU is available\n"
+    assert _snapshot(scratch) == before
+
+
+@pytest.mark.parametrize("flag", ["--export", "--history"])
+def test_read_only_folder_is_refused(flag, scratch, capsys):
+    ro = scratch / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as root: a 0o500 folder is writable")
+        assert main([flag, str(ro / "out.csv")]) == 2
+        err = capsys.readouterr().err
+        assert err == f"mlp-tui: error: {flag}: folder {str(ro)!r} is not writable\n"
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
+
+
+def test_existing_read_only_target_is_refused(scratch, capsys):
+    target = scratch / "locked.csv"
+    target.write_text("keep me\n")
+    target.chmod(0o400)
+    try:
+        if os.access(target, os.W_OK):
+            pytest.skip("running as root: a 0o400 file is writable")
+        assert main(["--export", str(target)]) == 2
+        assert "--export" in capsys.readouterr().err
+        assert target.read_text() == "keep me\n"
+    finally:
+        target.chmod(0o600)
+
+
+# --- the parser never raises anything but its own errors ----------------------------------------
+
+FLAGS = sorted(
+    {
+        s
+        for parser in (build_parser(), build_replay_parser())
+        for action in parser._actions
+        for s in action.option_strings
+        if s not in ("-h", "--help", "--version")
+    }
+)
+VALUE = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet=string.digits + ".,-+eE naif", max_size=10),
+    st.sampled_from(
+        ["iris", "digits", "adam", "sgd", "cpu", "auto", "0", "1", "5,100", "0.2", "1e9", "-1"]
+    ),
+    st.sampled_from(["h.csv", "h.jsonl", "t.json", "t.md", "sub/t.csv", "/proc/t.csv", "x.txt"]),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+)
+TOKEN = st.one_of(st.sampled_from(FLAGS), VALUE)
+ARGV = st.one_of(
+    st.lists(TOKEN, max_size=8),
+    st.lists(TOKEN, max_size=6).map(lambda rest: ["replay", *rest]),
+    st.lists(st.tuples(st.sampled_from(FLAGS), VALUE), max_size=5).map(
+        lambda pairs: [t for pair in pairs for t in pair]
+    ),
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(argv=ARGV)
+def test_parse_args_returns_or_raises_its_own_errors(argv, scratch):
+    # `--help` and `--version` are left out: they are the only ways to a SystemExit. Flags may be
+    # abbreviated, though, so an abbreviation of them is skipped too.
+    if any(len(a) > 2 and ("--help".startswith(a) or "--version".startswith(a)) for a in argv):
+        return
+    before = _snapshot(scratch)
+    try:
+        parse_args(argv)
+    except (UsageError, ConfigError):
+        pass  # `main` prints it as one line: see the test below
+    assert _snapshot(scratch) == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(argv=ARGV)
+def test_main_refuses_in_one_line_or_accepts(argv):
+    """Through `main`: a refusal is exit 2 and one line; an acceptance would start a run, which
+    the stub turns into exit 99 (so nothing trains here)."""
+    import contextlib
+    import io
+    from unittest import mock
+
+    if any(len(a) > 2 and ("--help".startswith(a) or "--version".startswith(a)) for a in argv):
+        return
+    err = io.StringIO()
+    cwd = os.getcwd()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch("mlp_tui.headless.run_headless", return_value=99),
+        mock.patch("mlp_tui.app.run_app", return_value=99),
+        mock.patch("mlp_tui.cli.check_device"),
+        contextlib.redirect_stderr(err),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        os.chdir(folder)
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            raise AssertionError(f"SystemExit({exc.code}) for {argv!r}") from None
+        finally:
+            os.chdir(cwd)
+        assert os.listdir(folder) == [] or code != 2
+    text = err.getvalue()
+    assert "Traceback" not in text
+    if code == 2:
+        assert text.count("\n") == 1 and text.startswith("mlp-tui: error: "), text
