@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -52,6 +53,7 @@ class MlpTuiApp(App[int]):
         Binding("minus", "slower", "Slower", key_display="-"),
         Binding("e", "export", "Export"),
         Binding("q", "quit_app", "Quit"),
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
         Binding("c", "settings", "Settings"),
         Binding("g", "grid", "Grid"),
         Binding("m", "metric", "Metric"),
@@ -69,6 +71,7 @@ class MlpTuiApp(App[int]):
         self.title_note = title_note
         self.monitor = self._new_monitor()
         self._stopping = False
+        self.exit_note = ""
         self.pending_signals: list[int] = []  # caught before the loop's handlers (run_app)
         self.redraws = 0
         self._last_header = self._last_view = ""
@@ -107,11 +110,12 @@ class MlpTuiApp(App[int]):
         self.tick()
 
     def _install_signal_handlers(self) -> None:
-        """SIGTERM and SIGHUP (a dropped SSH session) end the app like `q`, with status
-        128 + signal, after the workers stopped and the history was flushed."""
+        """SIGTERM, SIGHUP (a dropped SSH session) and SIGINT end the app like `q`, with status
+        128 + signal, after the workers stopped, the history was flushed and (with --export) the
+        final table was written."""
         try:
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
+            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
                 loop.add_signal_handler(sig, self._on_signal, sig)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass
@@ -336,6 +340,12 @@ class MlpTuiApp(App[int]):
             return
         self._stopping = True
         self.session.stop()
+        session = self.session
+        if session.live and session.export_path and not session.auto_exported:
+            try:  # quit or killed (a dropped SSH session) early: keep what was computed
+                self.session.export_table()
+            except OSError as exc:
+                self.exit_note = f"--export {self.session.export_path}: {exc.strerror or exc}"
         self.exit(return_code=code)
 
     def get_system_commands(self, screen: Screen):
@@ -371,4 +381,6 @@ def run_app(cfg: ExperimentConfig, export: Path | None, history: Path | None) ->
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+    if app.exit_note:
+        sys.stderr.write(f"mlp-tui: error: {app.exit_note}\n")
     return app.return_code if app.return_code is not None else (code or 0)

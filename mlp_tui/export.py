@@ -71,6 +71,15 @@ _FLOAT_COLUMNS = {
 }
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask is process-wide and not thread-safe
+
+
 class HistoryFormatError(ValueError):
     """A history file that cannot be read back."""
 
@@ -170,6 +179,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a table is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()

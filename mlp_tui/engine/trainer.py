@@ -351,6 +351,9 @@ class Run:
         import torch.nn.functional as F
 
         model, opt = self._build(seed)
+        # Controls that came while the previous life was ending (a pause right after a restart)
+        # are looked at before the first epoch.
+        self._interrupt = True
         cfg, data = self.cfg, self.data
         x, y = data.x_train, data.y_train
         n = x.shape[0]

@@ -239,3 +239,20 @@ def test_speed_paces_epochs_and_set_speed_changes_the_pace(make_experiment):
     exp.set_speed(2)  # slowing down takes effect at once
     time.sleep(0.1)
     assert _rate(run, 0.6) <= 4
+
+
+def test_a_pause_right_after_a_restart_holds(make_experiment):
+    """Restart then pause, faster than the worker looks: the new life must start paused."""
+    exp = make_experiment(speed=0, epochs=10**6, widths=(5,))
+    exp.start()
+    (run,) = exp.runs
+    for _ in range(20):
+        assert wait_until(lambda: len(run.history) > 3)
+        run.restart()
+        run.pause()
+        time.sleep(0.05)
+        frozen = len(run.history)
+        time.sleep(0.15)
+        assert len(run.history) == frozen
+        assert run.status == "paused"
+        run.resume()
