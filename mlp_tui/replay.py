@@ -144,7 +144,7 @@ class ReplaySession:
                 line = raw.decode("utf-8").rstrip("\r")
             except UnicodeDecodeError as exc:
                 raise HistoryFormatError(
-                    f"{self.path}: line {self._line_no}: not UTF-8 text ({exc.reason})"
+                    f"{self.path}: line {self._line_no}: not a UTF-8 text file ({exc.reason})"
                 ) from None
             if not line:
                 continue

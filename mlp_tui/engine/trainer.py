@@ -300,6 +300,9 @@ class Run:
     # --- the worker --------------------------------------------------------------------------
 
     def _main(self) -> None:
+        # OpenMP keeps the thread count per thread: set it here too, or this worker's MKL calls
+        # would use the default count whatever the main thread asked for.
+        configure_threads(self.cfg.threads)
         try:
             while not self._stop:
                 with self._lock:

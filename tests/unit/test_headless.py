@@ -90,6 +90,7 @@ INTERRUPTS = {
     "kill": (signal.SIGKILL, ".csv"),
     "term": (signal.SIGTERM, ".jsonl"),
     "int": (signal.SIGINT, ".csv"),
+    "hup": (signal.SIGHUP, ".jsonl"),
 }
 
 
@@ -103,7 +104,7 @@ def _data_lines(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory):
-    """Three long headless runs started together (to share the start-up cost), each stopped by
+    """Four long headless runs started together (to share the start-up cost), each stopped by
     its signal once it has streamed history for a while: {name: (process, history path)}."""
     folder = tmp_path_factory.mktemp("interrupted")
     procs = {}
@@ -197,3 +198,17 @@ def test_sigint_exits_130_with_a_complete_history(interrupted):
     assert "Traceback" not in err
     _check_history_file(path, allow_torn_tail=False)
     assert len(out.splitlines()) == 4
+
+
+def test_sighup_exits_129_with_a_complete_history(interrupted):
+    """A dropped SSH session: workers stop, the history is whole, the table says `stopped`."""
+    code, out, err, path = interrupted["hup"]
+    assert code == 129, err
+    assert "Traceback" not in err
+    rows = _check_history_file(path, allow_torn_tail=False)
+    last = {row["run"]: row["epoch"] for row in rows}
+    table = out.splitlines()
+    assert len(table) == 4 and all("stopped" in line for line in table[1:])
+    for line in table[1:]:
+        width, _seed, epochs = line.split()[:3]
+        assert last[{"5": 0, "100": 1, "1000": 2}[width]] == int(epochs)

@@ -51,10 +51,8 @@ class Child:
     stderr: str = ""
 
 
-# Headless SIGTERM (143) and SIGINT (130) are covered by test_headless.py's interrupted runs.
+# Headless SIGTERM, SIGINT, SIGHUP and SIGKILL are covered by test_headless.py's interrupted runs.
 CHILDREN = [
-    ("headless-hup", signal.SIGHUP, False, ".jsonl", "rows"),
-    ("headless-kill", signal.SIGKILL, False, ".csv", "rows"),
     ("tui-term", signal.SIGTERM, True, ".csv", "rows"),
     ("tui-hup", signal.SIGHUP, True, ".jsonl", "rows"),
     # The signal lands while the app is still starting (it has just entered the alternate
@@ -187,27 +185,6 @@ def _check_history(path: Path, at_least: int) -> dict[int, int]:
     for life, epochs in lives.items():
         assert epochs == list(range(1, len(epochs) + 1)), life
     return {run: len(epochs) for (run, _), epochs in lives.items()}
-
-
-def test_headless_sighup_exits_129_with_a_complete_history(signalled):
-    c = signalled["headless-hup"]
-    assert c.returncode == 128 + signal.SIGHUP == 129, c.stderr
-    assert "Traceback" not in c.stderr
-    last = _check_history(c.history, c.rows_at_signal)
-    # The final table on stdout: every run stopped, at the epoch the history file ends with.
-    table = c.stdout.splitlines()
-    assert len(table) == 4 and "final loss" in table[0], c.stdout
-    for run, line in enumerate(table[1:]):
-        width, _seed, epochs, *_rest = line.split()
-        assert width == ("5", "100", "1000")[run]
-        assert "stopped" in line
-        assert last[run] == int(epochs)
-
-
-def test_sigkilled_headless_history_is_complete_up_to_the_last_flush(signalled):
-    c = signalled["headless-kill"]
-    assert c.returncode == -signal.SIGKILL
-    _check_history(c.history, c.rows_at_signal)
 
 
 def _assert_terminal_restored(c: Child) -> None:
