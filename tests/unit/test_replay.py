@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from engine_reference import cli_command
 
+from mlp_tui.cli import main
+from mlp_tui.config import ExperimentConfig
 from mlp_tui.export import HistoryFormatError
+from mlp_tui.headless import run_headless
 from mlp_tui.replay import ReplaySession
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_replay_reproduces_the_live_export(tmp_path, suffix):
+def test_replay_reproduces_the_live_export(tmp_path, capsys, suffix):
     hist, live, again = tmp_path / f"h{suffix}", tmp_path / "live.csv", tmp_path / "replay.csv"
-    args = ["--headless", "--speed", "0", "--epochs", "150", "--val-split", "0.2"]
-    subprocess.run(
-        [*cli_command(), *args, "--history", str(hist), "--export", str(live)],
-        check=True,
-        capture_output=True,
-    )
-    out = subprocess.run(
-        [*cli_command(), "replay", str(hist), "--headless", "--export", str(again)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    cfg = ExperimentConfig(speed=0, epochs=150, val_split=0.2)
+    assert run_headless(cfg, live, hist, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    assert main(["replay", str(hist), "--headless", "--export", str(again)]) == 0
     assert again.read_text() == live.read_text()
-    assert "finished" in out.stdout
+    assert capsys.readouterr().out.count("finished") == 3
 
 
 def test_replay_of_a_diverged_run_keeps_nan_and_status():
@@ -78,28 +73,26 @@ def test_follow_picks_up_rows_appended_after_it_started(tmp_path):
         session.stop()
 
 
-def test_follow_headless_ends_when_every_run_has_ended(tmp_path):
+def test_follow_headless_ends_when_every_run_has_ended(tmp_path, capsys):
+    """`replay --follow --headless` on a file another writer is still appending to."""
     hist = tmp_path / "h.csv"
-    writer = subprocess.Popen(
-        [*cli_command(), "--headless", "--speed", "200", "--epochs", "300", "--history", str(hist)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    cfg = ExperimentConfig(speed=300, epochs=300, widths=(5, 100))
+    writer = threading.Thread(
+        target=run_headless,
+        args=(cfg, None, hist),
+        kwargs={"stdout": io.StringIO(), "stderr": io.StringIO()},
     )
+    writer.start()
     try:
         deadline = time.monotonic() + 20
-        while (not hist.exists() or hist.stat().st_size == 0) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        out = subprocess.run(
-            [*cli_command(), "replay", "--follow", "--headless", str(hist)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        while (not hist.exists() or hist.stat().st_size < 200) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert main(["replay", "--follow", "--headless", str(hist)]) == 0
     finally:
-        writer.wait(30)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.count("finished") == 3
-    assert "300" in out.stdout
+        writer.join(30)
+    out = capsys.readouterr().out
+    assert out.count("finished") == 2
+    assert "300" in out
 
 
 def test_replay_module_runs_without_textual_for_headless(tmp_path):
