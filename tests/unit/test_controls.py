@@ -246,7 +246,7 @@ def test_a_pause_right_after_a_restart_holds(make_experiment):
     exp = make_experiment(speed=0, epochs=10**6, widths=(5,))
     exp.start()
     (run,) = exp.runs
-    for _ in range(20):
+    for _ in range(10):
         assert wait_until(lambda: len(run.history) > 3)
         run.restart()
         run.pause()
