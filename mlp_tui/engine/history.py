@@ -158,6 +158,31 @@ class RunHistory:
     def _ratios(counts: array, n: int) -> list[float]:
         return [c / n for c in counts] if n else counts.tolist()
 
+    def column(self, name: str, start: int = 0, stop: int | None = None):
+        """One column as a numpy array (float64), without a Python object per value: the plot
+        follows a million-epoch history in bounded memory. `name` is a metric or `elapsed`."""
+        import numpy as np
+
+        with self._lock:
+            n = len(self._loss)
+            stop = n if stop is None else min(stop, n)
+            start = max(0, min(start, stop))
+            src = {
+                "train_loss": self._loss,
+                "train_acc": self._acc,
+                "val_loss": self._val_loss,
+                "val_acc": self._val_acc,
+                "elapsed": self._elapsed,
+            }[name]
+            if src is None:
+                return np.full(stop - start, np.nan)
+            out = np.array(src[start:stop], dtype=np.float64)
+        if name == "train_acc" and self.n_train:
+            out /= self.n_train
+        elif name == "val_acc" and self.n_val:
+            out /= self.n_val
+        return out
+
     def last(self) -> EpochRecord | None:
         n = len(self._loss)
         return self.read(n - 1, n).record(0) if n else None

@@ -15,6 +15,7 @@ import numpy as np
 from mlp_tui.engine.history import RunHistory
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
+READ_CHUNK = 65_536  # epochs read from a history at once
 METRICS = ("train_loss", "val_loss", "train_acc", "val_acc")
 METRIC_TITLES = {
     "train_loss": "train loss",
@@ -77,19 +78,24 @@ class SeriesTrack:
         self._part: list[float] | None = None  # [count, epoch, elapsed, min, max, last]
 
     def update(self) -> int:
-        """Fold in the epochs recorded since the last call; returns how many were new."""
-        cols = self.history.read(self.cursor)
-        n = len(cols)
-        if not n:
-            return 0
-        values = _column(cols, self.metric)
-        if self.smoothing > 0:
-            values, self._ema_state = ema_debiased(values, self.smoothing, self._ema_state)
-        epochs = range(cols.start + 1, cols.start + n + 1)
-        for e, t, v in zip(epochs, cols.elapsed, values.tolist()):
-            self._add(e, t, v)
-        self.cursor += n
-        return n
+        """Fold in the epochs recorded since the last call; returns how many were new. Reads in
+        chunks of READ_CHUNK, so catching up on a million epochs needs little memory."""
+        total = 0
+        while True:
+            start = self.cursor
+            values = self.history.column(self.metric, start, start + READ_CHUNK)
+            n = len(values)
+            if not n:
+                return total
+            values[~np.isfinite(values)] = np.nan
+            elapsed = self.history.column("elapsed", start, start + n)
+            if self.smoothing > 0:
+                values, self._ema_state = ema_debiased(values, self.smoothing, self._ema_state)
+            epochs = range(start + 1, start + n + 1)
+            for e, t, v in zip(epochs, elapsed.tolist(), values.tolist()):
+                self._add(e, t, v)
+            self.cursor += n
+            total += n
 
     def _add(self, epoch: int, elapsed: float, v: float) -> None:
         finite = math.isfinite(v)
@@ -154,15 +160,6 @@ def _fmax(a: float, b: float) -> float:
     if a != a:
         return b
     return a if b != b or a >= b else b
-
-
-def _column(cols, metric: str) -> np.ndarray:
-    data = getattr(cols, metric)
-    if data is None:
-        return np.full(len(cols), np.nan)
-    arr = np.asarray(data, dtype=np.float64)
-    arr[~np.isfinite(arr)] = np.nan
-    return arr
 
 
 def points(b: Buckets, max_points: int, x_mode: str = "epoch") -> tuple[np.ndarray, np.ndarray]:
