@@ -7,8 +7,10 @@ what is new about 12 times a second and redraws once per tick.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +37,7 @@ PLOT_SHARE = 0.1  # at most this share of the UI thread goes to building the plo
 TABLE_S = 0.25  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 NARROW_W = 100
+EXIT_GRACE_S = 2.0  # after a signal, the longest the terminal's restoration may take
 
 
 class MlpTuiApp(App[int]):
@@ -346,6 +349,12 @@ class MlpTuiApp(App[int]):
                 self.session.export_table()
             except OSError as exc:
                 self.exit_note = f"--export {self.session.export_path}: {exc.strerror or exc}"
+        if code:
+            # A dropped SSH session leaves no terminal to restore, and Textual's writer can then
+            # block for ever on it. Everything is saved by now: make sure the process ends.
+            watchdog = threading.Timer(EXIT_GRACE_S, os._exit, args=(code,))
+            watchdog.daemon = True
+            watchdog.start()
         self.exit(return_code=code)
 
     def get_system_commands(self, screen: Screen):

@@ -216,3 +216,42 @@ def test_tui_signal_during_start_up_still_restores_the_terminal(signalled):
     assert text.endswith("\n")
     for line in text.splitlines()[1:]:
         parse_history_line(line, "csv")
+
+
+def test_tui_exits_when_its_terminal_vanishes(tmp_path):
+    """A dropped SSH session: the terminal is gone (writes fail) and SIGHUP arrives. The app
+    must still save the history and the final table and end, with status 129."""
+    history, export = tmp_path / "h.jsonl", tmp_path / "final.csv"
+    child = Child("vanish", signal.SIGHUP, True, history, "rows")
+    child.master, child.slave = os.openpty()
+    fcntl.ioctl(child.slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLS, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
+    env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(LINES))
+    cmd = [sys.executable, "-m", "mlp_tui", "--epochs", "1000000", "--speed", "300"]
+    cmd += ["--history", str(history), "--export", str(export)]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdin=child.slave,
+        stdout=child.slave,
+        stderr=child.slave,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _data_rows(history) < ROWS_BEFORE_SIGNAL:
+            assert time.monotonic() < deadline and proc.poll() is None
+            _drain([child], 0.02)
+        os.close(child.master)  # the terminal goes away: every write now fails
+        os.close(child.slave)
+        child.master = child.slave = -1
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(timeout=15) == 129
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    _check_history(history, ROWS_BEFORE_SIGNAL)
+    rows = export.read_text().splitlines()
+    assert len(rows) == 4 and all(",stopped," in r for r in rows[1:])
