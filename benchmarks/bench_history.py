@@ -1,0 +1,69 @@
+"""Long histories: the cost of one plot redraw as runs grow, and the memory they hold."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+
+from harness import Result, fake_runs, interleave, run_probe
+
+from mlp_tui.view import Monitor
+from mlp_tui.widgets.loss_plot import LossPlot
+
+PLOT_SIZE = (96, 42)  # the plot widget's size in a 160x45 terminal
+MAX_POINTS = max(40, PLOT_SIZE[0])  # what MlpTuiApp.tick asks plot_spec for at that size
+
+
+def caught_up_monitor(epochs: int) -> Monitor:
+    """A Monitor over 3 synthetic runs of `epochs` epochs, already caught up (tracks built)."""
+    runs = fake_runs(epochs)
+    monitor = Monitor(runs, tuple(r.width for r in runs), epochs)
+    monitor.tick()
+    return monitor
+
+
+def redraw(monitor: Monitor, plot: LossPlot) -> float:
+    """Seconds for one redraw: tick, plot spec and the plotext build at the app's plot size."""
+    t0 = time.perf_counter()
+    monitor.tick()
+    plot.spec = monitor.plot_spec(MAX_POINTS)
+    plot._build(*PLOT_SIZE)
+    return time.perf_counter() - t0
+
+
+def redraw_cost(sizes: Sequence[int], reps: int) -> Result:
+    """Time at the largest size over time at the smallest, redraws interleaved across sizes."""
+    plot = LossPlot()
+    monitors = {n: caught_up_monitor(n) for n in sizes}
+    for m in monitors.values():  # warm-up: plotext's first build
+        redraw(m, plot)
+    names = {n: f"{n:.0e}".replace("+0", "") for n in sizes}
+    s = interleave({names[n]: (lambda m=m: redraw(m, plot)) for n, m in monitors.items()}, reps)
+    small, large = names[min(sizes)], names[max(sizes)]
+    return Result(
+        "redraw cost vs history",
+        s.ratio(large, small),
+        1.2,
+        "x",
+        detail=f"time at {large} / time at {small} epochs x 3 series, {reps} redraws each; "
+        + "; ".join(f"{names[n]} median {s.median(names[n]) * 1000:.2f} ms" for n in sizes),
+    )
+
+
+def memory(epochs: int, reps: int) -> Result:
+    """RSS growth for 3 runs of `epochs` epochs plus the Monitor's tracks, each in a fresh
+    interpreter (median of `reps`)."""
+    probes = [run_probe("memory_probe.py", str(epochs))[1] for _ in range(reps)]
+    growths = [p["rss_growth_mb"] for p in probes]
+    last = probes[-1]
+    return Result(
+        "memory",
+        statistics.median(growths),
+        50.0,
+        "MB",
+        detail=f"VmRSS growth, 3 runs x {epochs} epochs + SeriesTrack, median of {reps} "
+        f"[{', '.join(f'{g:.1f}' for g in growths)}]; history arrays "
+        f"{last['history_mb']:.1f} MB, after histories only {last['rss_histories_mb']:.1f} MB, "
+        f"peak (VmHWM) growth {last['hwm_growth_mb']:.1f} MB",
+    )
