@@ -87,27 +87,13 @@ class LiveSession:
     def history_error(self) -> str | None:
         return self.recorder.error if self.recorder else None
 
-    def indices(self, width: int | None) -> list[int | None]:
-        if width is None:
-            return [None]
-        return [r.index for r in self.runs if r.width == width]
-
     def toggle(self, width: int | None = None) -> None:
-        if width is None:
-            self.experiment.toggle()
-            return
-        runs = [r for r in self.runs if r.width == width]
-        if any(r.active and not r.paused for r in runs):
-            for r in runs:
-                r.pause()
-        else:
-            for r in runs:
-                r.resume()
+        """Pause or resume every run, or every run of one width."""
+        self.experiment.toggle(width=width)
 
     def restart(self, width: int | None = None) -> None:
         self.auto_exported = False
-        for i in self.indices(width):
-            self.experiment.restart(i)
+        self.experiment.restart(width=width)
 
     def set_speed(self, speed: float) -> None:
         self.experiment.set_speed(speed)

@@ -527,8 +527,11 @@ class Experiment:
         for run in self.runs:
             run.start()
 
-    def _each(self, index: int | None):
-        return self.runs if index is None else [self.runs[index]]
+    def _each(self, index: int | None, width: int | None = None) -> list[Run]:
+        """One run by index, every run of one width, or all runs."""
+        if index is not None:
+            return [self.runs[index]]
+        return [r for r in self.runs if width is None or r.width == width]
 
     def pause(self, index: int | None = None) -> None:
         for run in self._each(index):
@@ -538,9 +541,9 @@ class Experiment:
         for run in self._each(index):
             run.resume()
 
-    def toggle(self, index: int | None = None) -> None:
-        """Pause all if any is running, else resume all (or toggle one run)."""
-        runs = self._each(index)
+    def toggle(self, index: int | None = None, width: int | None = None) -> None:
+        """Pause all if any is running, else resume all (or just one run, or one width)."""
+        runs = self._each(index, width)
         if any(r.active and not r.paused for r in runs):
             for r in runs:
                 r.pause()
@@ -548,8 +551,8 @@ class Experiment:
             for r in runs:
                 r.resume()
 
-    def restart(self, index: int | None = None) -> None:
-        for run in self._each(index):
+    def restart(self, index: int | None = None, width: int | None = None) -> None:
+        for run in self._each(index, width):
             run.restart()
 
     def set_speed(self, speed: float) -> None:
