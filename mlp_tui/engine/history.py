@@ -126,6 +126,29 @@ class RunHistory:
                 self.best_epoch = len(self._loss)
             return True
 
+    def extend(self, rows: list[tuple]) -> bool:
+        """Add several epochs under one lock: (train_loss, train_correct, val_loss, val_correct,
+        elapsed_s, status) each. Returns False (and drops them) once the history is closed."""
+        with self._lock:
+            if self._closed:
+                return False
+            first = len(self._loss)
+            self._loss.extend(r[0] for r in rows)
+            self._acc.extend(r[1] for r in rows)
+            if self._val_loss is not None:
+                nan = math.nan if self._val_acc.typecode == "d" else 0
+                self._val_loss.extend(math.nan if r[2] is None else r[2] for r in rows)
+                self._val_acc.extend(nan if r[3] is None else r[3] for r in rows)
+            self._elapsed.extend(r[4] for r in rows)
+            self._status.extend(_CODE[r[5]] for r in rows)
+            best = self.best_loss
+            for i in range(first, len(self._loss)):
+                v = self._loss[i]
+                if v < best:
+                    best, self.best_epoch = v, i + 1
+            self.best_loss = float(best)
+            return True
+
     def mark_last(self, status: str) -> None:
         """Change the status of the latest epoch (e.g. to `finished`)."""
         with self._lock:

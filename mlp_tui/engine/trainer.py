@@ -476,12 +476,19 @@ class Run:
         """Move the pending epochs into the history; False when the life is over (it diverged,
         or a restart closed its history)."""
         records = pend.take()
+        if not records:
+            return True
+        history = pend.history
+        window = history.tail_losses(STALL_WINDOW)  # the losses before this batch
+        rows = []
+        diverged = False
         for loss_v, correct_v, val_loss, val_correct, elapsed, epoch in records:
-            history = pend.history
+            window.append(loss_v)
             diverged = not math.isfinite(loss_v)
             if not diverged and epoch % STALL_CHECK_EVERY == 0 and epoch >= STALL_WINDOW:
-                recent = history.tail_losses(STALL_WINDOW - 1) + [loss_v]
-                self.stalled = is_stalled(recent, pend.n_classes)
+                self.stalled = is_stalled(window[-STALL_WINDOW:], pend.n_classes)
+            if len(window) > 4 * STALL_WINDOW:
+                del window[: -STALL_WINDOW]
             if diverged:
                 status = DIVERGED
             elif self.stalled:
@@ -490,11 +497,14 @@ class Run:
                 status = FINISHED
             else:
                 status = RUNNING
-            if not history.append(loss_v, correct_v, val_loss, val_correct, elapsed, status):
-                return False  # restarted while these epochs were computed: they belong nowhere
+            rows.append((loss_v, correct_v, val_loss, val_correct, elapsed, status))
             if diverged:
-                self._end(history, DIVERGED)
-                return False
+                break  # the epochs computed after a non-finite loss belong to no one
+        if not history.extend(rows):
+            return False  # restarted while these epochs were computed: they belong nowhere
+        if diverged:
+            self._end(history, DIVERGED)
+            return False
         return True
 
     def _end(self, history: RunHistory, state: str) -> None:

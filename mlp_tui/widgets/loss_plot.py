@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import time
 
+import plotext as plt
+from plotext._kernel.terminal import terminal
 from rich.text import Text
 from textual.widget import Widget
 
@@ -62,9 +64,6 @@ def _fmt(v: float) -> str:
 
 def build_figure(spec: PlotSpec, width: int, height: int, series: list[PlotSeries]) -> str:
     """One plotext figure as an ANSI string of exactly `height` lines."""
-    import plotext as plt
-    from plotext._kernel.terminal import terminal
-
     term = terminal()
     term.limit(False, False)
     fig = term._master
