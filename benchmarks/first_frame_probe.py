@@ -28,6 +28,7 @@ async def first_frame() -> dict[str, float]:
             shown = time.monotonic()
     finally:
         session.stop()
+        session.experiment.finish()
     return {"first_frame": shown, "app_import_s": t_imported - t_import}
 
 

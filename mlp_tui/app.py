@@ -391,6 +391,7 @@ def run_app(cfg: ExperimentConfig, export: Path | None, history: Path | None) ->
             code = app.run()
         finally:
             session.stop()
+            session.experiment.finish()
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

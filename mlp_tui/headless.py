@@ -138,6 +138,7 @@ def run_headless(
         except OSError as exc:
             stderr.write(f"mlp-tui: error: --export {export}: {exc.strerror or exc}\n")
             status = 1
+    experiment.finish()  # no worker may be left inside torch when the interpreter exits
     if got:
         return 128 + got[0]
     return status

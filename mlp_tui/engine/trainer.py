@@ -595,3 +595,10 @@ class Experiment:
         for run in self.runs:
             ok &= run.join(max(0.0, deadline - time.monotonic()))
         return ok
+
+    def finish(self, timeout: float = 30.0) -> bool:
+        """Before the process exits: wait for every worker to be gone. A worker still inside
+        torch's lazy imports (its first optimizer step imports torch._dynamo, about 1.5 s) when
+        the interpreter shuts down would abort the process ("terminate called ...")."""
+        self.stop(timeout)
+        return all(not (r._thread and r._thread.is_alive()) for r in self.runs)
