@@ -69,9 +69,9 @@ def _data_rows(path: Path) -> int:
     return max(0, data.count(b"\n") - (path.suffix == ".csv"))
 
 
-def _start(child: Child, cwd: Path) -> None:
+def _start(child: Child, cwd: Path, extra: tuple[str, ...] = ()) -> None:
     cmd = [sys.executable, "-m", "mlp_tui", "--epochs", "1000000", "--speed", "300"]
-    cmd += ["--history", str(child.history)]
+    cmd += ["--history", str(child.history), *extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
     if not child.tui:
         child.proc = subprocess.Popen(
@@ -223,21 +223,8 @@ def test_tui_exits_when_its_terminal_vanishes(tmp_path):
     must still save the history and the final table and end, with status 129."""
     history, export = tmp_path / "h.jsonl", tmp_path / "final.csv"
     child = Child("vanish", signal.SIGHUP, True, history, "rows")
-    child.master, child.slave = os.openpty()
-    fcntl.ioctl(child.slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLS, 0, 0))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
-    env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(LINES))
-    cmd = [sys.executable, "-m", "mlp_tui", "--epochs", "1000000", "--speed", "300"]
-    cmd += ["--history", str(history), "--export", str(export)]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=tmp_path,
-        env=env,
-        stdin=child.slave,
-        stdout=child.slave,
-        stderr=child.slave,
-        start_new_session=True,
-    )
+    _start(child, tmp_path, ("--export", str(export)))
+    proc = child.proc
     try:
         deadline = time.monotonic() + 60
         while _data_rows(history) < ROWS_BEFORE_SIGNAL:
