@@ -23,7 +23,7 @@ RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED = (
 STATUSES = (RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED)
 # Per-epoch status codes kept in the history (a paused or stopped run records no epoch).
 RECORD_STATUSES = (RUNNING, STALLED, DIVERGED, FINISHED)
-_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
+STATUS_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
 
 
 @dataclass(frozen=True)
@@ -120,27 +120,38 @@ class RunHistory:
                     val_correct = math.nan if self._val_acc.typecode == "d" else 0
                 self._val_acc.append(val_correct)
             self._elapsed.append(elapsed_s)
-            self._status.append(_CODE[status])
+            self._status.append(STATUS_CODE[status])
             if train_loss < self.best_loss:  # NaN never compares lower
                 self.best_loss = float(self._loss[-1])
                 self.best_epoch = len(self._loss)
             return True
 
-    def extend(self, rows: list[tuple]) -> bool:
-        """Add several epochs under one lock: (train_loss, train_correct, val_loss, val_correct,
-        elapsed_s, status) each. Returns False (and drops them) once the history is closed."""
+    def extend(
+        self,
+        losses: list[float],
+        corrects: list[int],
+        val_losses: list[float] | None,
+        val_corrects: list[int] | None,
+        elapsed: list[float],
+        codes: list[int],
+    ) -> bool:
+        """Add several epochs under one lock, as columns (`codes` from STATUS_CODE; validation
+        columns None without a hold-out). Returns False (and drops them) once the history is
+        closed."""
         with self._lock:
             if self._closed:
                 return False
             first = len(self._loss)
-            self._loss.extend(r[0] for r in rows)
-            self._acc.extend(r[1] for r in rows)
+            self._loss.extend(losses)
+            self._acc.extend(corrects)
             if self._val_loss is not None:
-                nan = math.nan if self._val_acc.typecode == "d" else 0
-                self._val_loss.extend(math.nan if r[2] is None else r[2] for r in rows)
-                self._val_acc.extend(nan if r[3] is None else r[3] for r in rows)
-            self._elapsed.extend(r[4] for r in rows)
-            self._status.extend(_CODE[r[5]] for r in rows)
+                if val_losses is None:
+                    val_losses = [math.nan] * len(losses)
+                    val_corrects = [math.nan if self._val_acc.typecode == "d" else 0] * len(losses)
+                self._val_loss.extend(val_losses)
+                self._val_acc.extend(val_corrects)
+            self._elapsed.extend(elapsed)
+            self._status.extend(codes)
             best = self.best_loss
             for i in range(first, len(self._loss)):
                 v = self._loss[i]
@@ -153,7 +164,7 @@ class RunHistory:
         """Change the status of the latest epoch (e.g. to `finished`)."""
         with self._lock:
             if self._status:
-                self._status[-1] = _CODE[status]
+                self._status[-1] = STATUS_CODE[status]
 
     def read(self, start: int = 0, stop: int | None = None) -> Columns:
         """Copy rows [start, stop) out under the lock."""

@@ -147,9 +147,10 @@ async def test_c_settings_form_validates_inline_and_restarts(live_app):
         await wait_for(pilot, lambda: [r.width for r in app.session.runs] == [7, 70])
         await wait_for(pilot, lambda: min(epochs(app)) >= 2)
         assert app.session.cfg.lr == 0.05
-        await pilot.pause(0.2)
+        # the table is rebuilt for the new widths (it redraws at most every TABLE_S)
+        await wait_for(pilot, lambda: "w=70" in screen_text(app))
         text = screen_text(app)
-        assert "w=70" in text and "w=1000" not in text
+        assert "w=1000" not in text
         assert "val loss" in text
 
 
