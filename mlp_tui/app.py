@@ -34,7 +34,10 @@ from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
-PLOT_SHARE = 0.05  # at most this share of the UI thread goes to building the plot
+# At most this share of the UI thread goes to building the plot. Every millisecond the UI thread
+# computes is one the training threads wait for the GIL: at 5% the TUI trained at 0.87x the
+# headless engine's speed, at 3% at 0.9x (and the plot still redraws 3 to 8 times a second).
+PLOT_SHARE = 0.03
 TABLE_S = 0.5  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 NARROW_W = 100
@@ -300,11 +303,7 @@ class MlpTuiApp(App[int]):
             settings.hidden.clear()
             if settings.metric.startswith("val") and cfg.val_split == 0:
                 settings.metric = "train_loss"
-            table = self.table
-            table.clear(columns=True)
-            table.has_val = cfg.val_split > 0
-            table.setup_columns()
-            table._shown.clear()
+            self.table.reset(has_val=cfg.val_split > 0)
             self.notify("restarted with the new settings")
             self.refresh_now()
 

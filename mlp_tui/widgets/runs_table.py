@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
@@ -40,6 +41,12 @@ def sparkline(values: tuple[float, ...]) -> Text:
     return Text.assemble((chars, "cyan"), "\n", (f"{arrow} {delta:+.4g}", style))
 
 
+def _cell_width(value: object) -> int:
+    """Terminal cells the widest line of a cell takes."""
+    text = value.plain if isinstance(value, Text) else str(value)
+    return max(map(cell_len, text.split("\n")))
+
+
 def _num(v: float | None, spec: str = ".4f") -> str:
     if v is None:
         return "-"
@@ -59,8 +66,17 @@ class RunsTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, header_height=2)
         self.has_val = has_val
         self._shown: dict[str, tuple] = {}
+        self._widths: dict[str, int] = {}  # the widest content each column has shown
 
     def on_mount(self) -> None:
+        self.setup_columns()
+
+    def reset(self, has_val: bool) -> None:
+        """Drop every row and column, for a new experiment."""
+        self.clear(columns=True)
+        self.has_val = has_val
+        self._shown.clear()
+        self._widths.clear()
         self.setup_columns()
 
     def setup_columns(self) -> None:
@@ -120,11 +136,19 @@ class RunsTable(DataTable):
             cells = self.cells(r)
             if shown is None:
                 self.add_row(*cells.values(), key=r.key, height=2)
+                for col, value in cells.items():
+                    self._widths[col] = max(self._widths.get(col, 0), _cell_width(value))
             else:
                 old = shown[1]
                 for col, value in cells.items():
                     if old.get(col) != value:
-                        self.update_cell(r.key, col, value, update_width=True)
+                        # Columns only grow: a width that changes with every update (a delta
+                        # of "+0.01" then "-1.2e-05") would lay the whole screen out again.
+                        w = _cell_width(value)
+                        grow = w > self._widths.get(col, 0)
+                        if grow:
+                            self._widths[col] = w
+                        self.update_cell(r.key, col, value, update_width=grow)
             self._shown[r.key] = (r, cells)
 
     @property
