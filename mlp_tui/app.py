@@ -35,8 +35,9 @@ from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
 # At most this share of the UI thread goes to building the plot. Every millisecond the UI thread
-# computes is one the training threads wait for the GIL: at 5% the TUI trained at 0.87x the
-# headless engine's speed, at 3% at 0.9x (and the plot still redraws 3 to 8 times a second).
+# computes is one the training threads wait for the GIL: unthrottled, the TUI trained at 0.84x
+# the headless engine's speed with 5%, 0.86x with 3% (medians of 4, interleaved), and the plot
+# still redraws about 3 times a second at 160x45 (a build takes about 10 ms there).
 PLOT_SHARE = 0.03
 TABLE_S = 0.5  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
