@@ -103,37 +103,36 @@ def tui_run(cfg: ExperimentConfig) -> float:
     return asyncio.run(_tui_run(cfg))
 
 
-def engine_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
+def _throughput_ratio(
+    figure: str, target: float, epochs: int, reps: int, base: str, other: str, runs: dict
+) -> Result:
+    """base_time/other_time for the same work, timed in alternation (ABAB...)."""
     cfg = workload(epochs)
+    s = interleave({name: functools.partial(runs[name], cfg) for name in (base, other)}, reps)
+    return Result(
+        figure,
+        s.ratio(base, other),
+        target,
+        "x",
+        higher_is_better=True,
+        detail=f"{base}_time/{other}_time, {epochs} epochs x widths {cfg.widths}; "
+        + s.describe(base, other),
+    )
+
+
+def engine_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
     if warmup:  # first-call costs of torch (the optimizer's lazy imports) and of the engine
         bare_loop(workload(warmup))
         engine_run(workload(warmup))
-    s = interleave({"bare": lambda: bare_loop(cfg), "engine": lambda: engine_run(cfg)}, reps)
-    return Result(
-        "engine overhead",
-        s.ratio("bare", "engine"),
-        0.95,
-        "x",
-        higher_is_better=True,
-        detail=f"bare_time/engine_time, {epochs} epochs x widths {cfg.widths}; "
-        + s.describe("bare", "engine"),
-    )
+    runs = {"bare": bare_loop, "engine": engine_run}
+    return _throughput_ratio("engine overhead", 0.95, epochs, reps, "bare", "engine", runs)
 
 
 def tui_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
-    cfg = workload(epochs)
     if warmup:  # Textual's lazy imports and first-call costs
         tui_run(workload(warmup))
-    s = interleave({"headless": lambda: engine_run(cfg), "tui": lambda: tui_run(cfg)}, reps)
-    return Result(
-        "TUI overhead",
-        s.ratio("headless", "tui"),
-        0.85,
-        "x",
-        higher_is_better=True,
-        detail=f"headless_time/tui_time, {epochs} epochs x widths {cfg.widths}; "
-        + s.describe("headless", "tui"),
-    )
+    runs = {"headless": engine_run, "tui": tui_run}
+    return _throughput_ratio("TUI overhead", 0.85, epochs, reps, "headless", "tui", runs)
 
 
 # --- key latency -----------------------------------------------------------------------------

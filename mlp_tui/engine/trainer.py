@@ -124,7 +124,6 @@ class _Pending:
         self.correct_at = None if self.correct is None else self.correct.unbind(0)
         self.val_at = None if self.val_out is None else self.val_out.unbind(0)
         self.stamps: list[float] = []  # perf_counter() at the end of each pending epoch
-        self.done = 0  # epochs already read back
 
     def take(self, m: int, origin: float) -> tuple[list, list, list | None, list | None, list]:
         """Read the first m buffered epochs back with a few batched ops and one host sync:
@@ -150,7 +149,6 @@ class _Pending:
             cols = torch.stack(parts).tolist()
         elapsed = [t - origin for t in self.stamps[:m]]
         del self.stamps[:m]
-        self.done += m
         corrects = [int(c) for c in cols[1]]
         if self.val_out is None:
             return cols[0], corrects, None, None, elapsed
@@ -397,7 +395,7 @@ class Run:
             if self._interrupt:
                 self._interrupt = False
                 if j:
-                    if not self._flush(history, pend, j, origin, total):
+                    if not self._flush(history, pend, done, j, origin, total):
                         return
                     done, j = done + j, 0
                     room = min(pend.rows, total - done)
@@ -462,7 +460,7 @@ class Run:
                     pace_base_t, pace_base_k = now, k
             if pace or j == room or now - last_flush >= FLUSH_S or now >= slice_end:
                 last_flush = now
-                if not self._flush(history, pend, j, origin, total):
+                if not self._flush(history, pend, done, j, origin, total):
                     return
                 done, j = k, 0
                 room = min(pend.rows, total - done)
@@ -486,11 +484,11 @@ class Run:
         self._end(history, FINISHED)
 
     def _flush(
-        self, history: RunHistory, pend: _Pending, m: int, origin: float, total: int
+        self, history: RunHistory, pend: _Pending, done: int, m: int, origin: float, total: int
     ) -> bool:
-        """Move the first m pending epochs into the history; False when the life is over (it
-        diverged, or a restart closed its history)."""
-        first = pend.done + 1  # the epoch of the first pending row
+        """Move the first m pending epochs (those after the `done` already read back) into the
+        history; False when the life is over (it diverged, or a restart closed its history)."""
+        first = done + 1  # the epoch of the first pending row
         losses, corrects, val_losses, val_corrects, elapsed = pend.take(m, origin)
         diverged = not all(map(math.isfinite, losses))
         if diverged:  # the epochs computed after a non-finite loss belong to no one
