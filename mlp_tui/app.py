@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import signal
 import sys
-import threading
 import time
-from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -24,11 +20,11 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.engine.series import SMOOTHING
-from mlp_tui.engine.summary import history_rows
-from mlp_tui.export import HISTORY_COLUMNS, format_history_rows, write_atomic
-from mlp_tui.session import default_export_path, faster, slower
+from mlp_tui.config import ExperimentConfig, faster, slower
+from mlp_tui.runner import Runner
+from mlp_tui.series import SMOOTHING
+from mlp_tui.session.base import Control, Unsupported
+from mlp_tui.text import printable
 from mlp_tui.view import Monitor, fmt_speed, overall_state
 from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
@@ -42,7 +38,16 @@ PLOT_SHARE = 0.03
 TABLE_S = 0.5  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 NARROW_W = 100
-EXIT_GRACE_S = 2.0  # after a signal, the longest the terminal's restoration may take
+# The control each key needs: a session that lacks it hides the key (footer and palette).
+NEEDS = {
+    "toggle_all": Control.PAUSE,
+    "toggle_one": Control.PAUSE,
+    "restart_all": Control.RESTART,
+    "restart_one": Control.RESTART,
+    "faster": Control.SPEED,
+    "slower": Control.SPEED,
+    "settings": Control.CONFIGURE,
+}
 
 
 class MlpTuiApp(App[int]):
@@ -73,22 +78,17 @@ class MlpTuiApp(App[int]):
         Binding("h", "export_history", "History", show=False),
     ]
 
-    def __init__(self, session, title_note: str = "") -> None:
+    def __init__(self, runner: Runner) -> None:
         super().__init__()
-        self.session = session
-        self.title_note = title_note
-        self.monitor = self._new_monitor()
+        self.runner = runner
+        self.session = runner.session
+        self.monitor = Monitor(self.session)
         self._stopping = False
-        self.exit_note = ""
-        self.pending_signals: list[int] = []  # caught before the loop's handlers (run_app)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.redraws = 0
-        self._last_header = self._last_view = ""
+        self._last_header: Text | None = None
+        self._last_view = ""
         self._next_plot = self._next_table = 0.0
-        self.status_message = ""
-
-    def _new_monitor(self) -> Monitor:
-        cfg = self.session.cfg
-        return Monitor(self.session.runs, cfg.widths, cfg.epochs)
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -109,32 +109,22 @@ class MlpTuiApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if not self.session.started:
-            self.session.start()
+        self._loop = asyncio.get_running_loop()
+        self.runner.start()
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
-        self._install_signal_handlers()
         self.table.focus()
         self.tick()
+        if self.runner.signal is not None:  # it came while the app was starting
+            self._finish()
         # Everything built so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise stall the UI thread for 0.1 to 0.3 s.
         gc.freeze()
 
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM, SIGHUP (a dropped SSH session) and SIGINT end the app like `q`, with status
-        128 + signal, after the workers stopped, the history was flushed and (with --export) the
-        final table was written."""
-        try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-                loop.add_signal_handler(sig, self._on_signal, sig)
-        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
-            pass
-        if self.pending_signals:  # it came while the app was starting: act on it now
-            self._on_signal(self.pending_signals[0])
-
-    def _on_signal(self, sig: int) -> None:
-        self._finish(128 + int(sig))
+    def signalled(self, _signum: int) -> None:
+        """From the runner's signal handler (main thread, any moment): end like `q` soon."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._finish)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
@@ -162,36 +152,26 @@ class MlpTuiApp(App[int]):
                 self.redraws += 1
                 # Keep plotting under PLOT_SHARE of the UI thread, whatever the machine.
                 self._next_plot = now + max(TICK_S, plot.last_build_s / PLOT_SHARE)
-            if now >= self._next_table or self.session.done:  # final values show at once
+            if now >= self._next_table or self.session.ended:  # final values show at once
                 # Figures that change every tick are unreadable anyway: 4 updates a second.
                 self._next_table = now + TABLE_S
                 self.table.show_rows(mon.rows())
             self._update_header()
-        session = self.session
-        if session.live and session.done and session.export_path and not session.auto_exported:
-            session.auto_exported = True
-            self._export_table()
+        message = self.runner.poll()
+        if message:
+            self.notify(message, timeout=6, markup=False)
 
     def _update_header(self) -> None:
         s = self.session
-        cfg: ExperimentConfig = s.cfg
-        state = overall_state([r.status for r in s.runs])
-        mode = "" if s.live else ("replay (following) · " if s.following else "replay · ")
-        parts = [
-            f"{mode}{cfg.dataset}",
-            f"depth {cfg.depth}",
-            f"{cfg.optimizer} lr {cfg.lr:g}",
-            f"{cfg.epochs} epochs",
-        ]
-        if s.has_val:
-            parts.append(f"val split {cfg.val_split:g}" if s.live else "validation")
-        if cfg.repeats > 1:
-            parts.append(f"{cfg.repeats} seeds/width")
-        if s.live:
+        parts = [] if s.kind == "live" else [s.kind]
+        parts += s.describe()
+        if s.speed is not None:
             parts.append(fmt_speed(s.speed))
-        header = " · ".join(parts) + f"   [b]{state.upper()}[/b]"
-        if s.history_error:
-            header += f"   [red]{s.history_error}[/red]"
+        header = Text(printable(" · ".join(parts)))
+        header.append(f"   {overall_state([r.status for r in s.runs]).upper()}", style="bold")
+        problem = self.runner.problem
+        if problem:
+            header.append(f"   {printable(problem)}", style="red")
         if header != self._last_header:
             self._last_header = header
             self.header.update(header)
@@ -206,42 +186,43 @@ class MlpTuiApp(App[int]):
         key = self.table.selected_key
         return int(key) if key is not None else None
 
-    def _live_only(self) -> bool:
-        if not self.session.live:
-            self.notify("replay: the runs are recorded, not live", severity="warning")
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys for controls the session lacks are hidden and do nothing."""
+        need = NEEDS.get(action)
+        return need is None or need in self.session.controls
+
+    def _control(self, call, *args) -> bool:
+        try:
+            call(*args)
+        except Unsupported as exc:
+            self.notify(str(exc), severity="warning", markup=False)
             return False
         return True
 
     def action_toggle_all(self) -> None:
-        if self._live_only():
-            self.session.toggle()
+        if self._control(self.session.toggle):
             self.refresh_now()
 
     def action_toggle_one(self) -> None:
         width = self._selected_width()
-        if width is not None and self._live_only():
-            self.session.toggle(width)
+        if width is not None and self._control(self.session.toggle, width):
             self.refresh_now()
 
     def action_restart_all(self) -> None:
-        if self._live_only():
-            self.session.restart()
+        if self._control(self.session.restart):
             self._view_changed()
 
     def action_restart_one(self) -> None:
         width = self._selected_width()
-        if width is not None and self._live_only():
-            self.session.restart(width)
+        if width is not None and self._control(self.session.restart, width):
             self._view_changed()
 
     def action_faster(self) -> None:
-        if self._live_only():
-            self.session.set_speed(faster(self.session.speed))
+        if self._control(self.session.set_speed, faster(self.session.speed)):
             self._update_header()
 
     def action_slower(self) -> None:
-        if self._live_only():
-            self.session.set_speed(slower(self.session.speed))
+        if self._control(self.session.set_speed, slower(self.session.speed)):
             self._update_header()
 
     def _view_changed(self) -> None:
@@ -290,7 +271,8 @@ class MlpTuiApp(App[int]):
         self._view_changed()
 
     def action_settings(self) -> None:
-        if not self._live_only():
+        cfg = self.session.config
+        if cfg is None or not self.check_action("settings", ()):
             return
         from mlp_tui.widgets.settings_form import SettingsScreen
 
@@ -299,7 +281,7 @@ class MlpTuiApp(App[int]):
                 return
             settings = self.monitor.settings
             self.session.reconfigure(cfg)
-            self.monitor = self._new_monitor()
+            self.monitor = Monitor(self.session)
             self.monitor.settings = settings
             settings.hidden.clear()
             if settings.metric.startswith("val") and cfg.val_split == 0:
@@ -308,63 +290,45 @@ class MlpTuiApp(App[int]):
             self.notify("restarted with the new settings")
             self.refresh_now()
 
-        self.push_screen(SettingsScreen(self.session.cfg), apply)
+        self.push_screen(SettingsScreen(cfg.with_changes(speed=self.session.speed)), apply)
 
     def action_export(self) -> None:
-        self._export_table()
-
-    def _export_table(self) -> None:
         try:
-            path = self.session.export_table()
-        except OSError as exc:
-            target = self.session.export_path or "the export file"
-            self.notify(
-                f"export failed: {target}: {exc.strerror or exc}; press e to retry",
-                severity="error",
-                timeout=8,
-            )
+            message = self.runner.export_table()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.notify(f"export failed: {reason}; press e to retry", severity="error",
+                        timeout=8, markup=False)
             return
-        self.status_message = f"exported {path}"
-        self.notify(f"final table written to {path}", timeout=6)
+        self.notify(message, timeout=6, markup=False)
 
     def action_export_history(self) -> None:
-        path = default_export_path("history", ".csv")
-        rows = [
-            row for run in self.session.runs for row in history_rows(run, run.history, run.seed)
-        ]
         try:
-            write_atomic(path, ",".join(HISTORY_COLUMNS) + "\n" + format_history_rows(rows, "csv"))
-        except OSError as exc:
-            self.notify(f"history export failed: {exc.strerror or exc}", severity="error")
+            message = self.runner.export_history()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.notify(f"history export failed: {reason}", severity="error", markup=False)
             return
-        self.notify(f"history written to {path}", timeout=6)
+        self.notify(message, timeout=6, markup=False)
 
     def action_quit_app(self) -> None:
-        self._finish(0)
+        self._finish()
 
-    def _finish(self, code: int) -> None:
+    def _finish(self) -> None:
+        """Stop every run, save everything (the runner's policy), then leave."""
         if self._stopping:
             return
         self._stopping = True
-        self.session.stop()
-        session = self.session
-        if session.live and session.export_path and not session.auto_exported:
-            try:  # quit or killed (a dropped SSH session) early: keep what was computed
-                self.session.export_table()
-            except OSError as exc:
-                self.exit_note = f"--export {self.session.export_path}: {exc.strerror or exc}"
-        if code:
-            # A dropped SSH session leaves no terminal to restore, and Textual's writer can then
-            # block for ever on it. Everything is saved by now: make sure the process ends.
-            watchdog = threading.Timer(EXIT_GRACE_S, os._exit, args=(code,))
-            watchdog.daemon = True
-            watchdog.start()
+        code = self.runner.finish()
+        if self.runner.signal is not None:
+            self.runner.arm_exit_watchdog(code)
         self.exit(return_code=code)
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for b in self.BINDINGS:
-            if isinstance(b, Binding) and b.action not in ("quit_app",):
+            shown = isinstance(b, Binding) and b.action != "quit_app"
+            if shown and self.check_action(b.action, ()):
                 yield SystemCommand(
                     f"{b.description} ({b.key_display or b.key})",
                     f"Same as the {b.key_display or b.key} key",
@@ -372,29 +336,15 @@ class MlpTuiApp(App[int]):
                 )
 
 
-def run_app(cfg: ExperimentConfig, export: Path | None, history: Path | None) -> int:
-    # Until on_mount hands them to the event loop, SIGTERM and SIGHUP are only noted: killed
-    # outright, the process would leave the terminal in the alternate screen and raw mode.
-    pending: list[int] = []
-    handled = (signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, lambda n, _f: pending.append(n)) for s in handled}
-    try:
-        from mlp_tui.session import LiveSession
-
-        session = LiveSession(cfg, export, history)
-        if pending:
-            session.stop()
-            return 128 + pending[0]
-        app = MlpTuiApp(session)
-        app.pending_signals = pending
+def run_app(runner: Runner) -> int:
+    """Run the TUI over a runner's session; returns the exit status. Messages for the user
+    (a file that could not be saved) go to stderr once the terminal is restored."""
+    app = MlpTuiApp(runner)
+    with runner.signals(app.signalled):
         try:
-            code = app.run()
+            app.run()
         finally:
-            session.stop()
-            session.experiment.finish()
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-    if app.exit_note:
-        sys.stderr.write(f"mlp-tui: error: {app.exit_note}\n")
-    return app.return_code if app.return_code is not None else (code or 0)
+            code = runner.finish()
+    for message in runner.errors:
+        sys.stderr.write(f"mlp-tui: error: {printable(message)}\n")
+    return code

@@ -34,7 +34,6 @@ from mlp_tui.config import (
     parse_widths,
     validate,
 )
-from mlp_tui.export import HistoryFormatError
 
 PROG = "mlp-tui"
 EXIT_USAGE = 2
@@ -71,6 +70,7 @@ class Invocation:
     headless: bool
     export: Path | None
     history: Path | None
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
+    a("--force", action="store_true", help="overwrite an existing --history file")
     a("--version", action="version", version=f"{PROG} {__version__}")
     return p
 
@@ -169,7 +170,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     )
     if export is not None and history is not None and export.resolve() == history.resolve():
         raise ConfigError("--history", "must not be the same file as --export")
-    return Invocation(cfg, ns.headless, export, history)
+    return Invocation(cfg, ns.headless, export, history, ns.force)
 
 
 def _parse_replay(argv: list[str]) -> ReplayInvocation:
@@ -210,6 +211,21 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
+def _start(inv: Invocation | ReplayInvocation):
+    """The session and its runner; raises the errors `main` turns into one line."""
+    from mlp_tui.runner import Outputs, Runner
+
+    if isinstance(inv, ReplayInvocation):
+        from mlp_tui.session.replay import ReplaySession
+
+        session = ReplaySession(inv.file, follow=inv.follow)
+        return Runner(session, Outputs(export=inv.export))
+    from mlp_tui.session.live import LiveSession
+
+    session = LiveSession(inv.config)
+    return Runner(session, Outputs(inv.export, inv.history, inv.force))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -218,31 +234,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_device(inv.config)
     except (UsageError, ConfigError) as exc:
         return _fail(str(exc))
-    interactive = sys.stdout.isatty() and sys.stdin.isatty()
+    from mlp_tui.persist.codec import HistoryFormatError
+    from mlp_tui.persist.files import FileRefused
+
     try:
-        if isinstance(inv, ReplayInvocation):
-            from mlp_tui.replay import run_replay
-
-            return run_replay(inv, interactive)
-        if inv.headless or not interactive:
-            if not inv.headless:
-                sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
-            from mlp_tui.headless import run_headless
-
-            return run_headless(inv.config, inv.export, inv.history)
-        from mlp_tui.app import run_app
-
-        return run_app(inv.config, inv.export, inv.history)
+        runner = _start(inv)
     except KeyboardInterrupt:
         return 130
     except ConfigError as exc:
         return _fail(str(exc))
     except HistoryFormatError as exc:  # only a replayed file raises it
         return _fail(f"FILE: {exc}")
-    except UnicodeDecodeError as exc:  # a replayed file that is not text
-        return _fail(f"FILE: {getattr(inv, 'file', '')}: not a UTF-8 text file ({exc.reason})")
+    except FileRefused as exc:
+        return _fail(f"--history: {exc}")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    interactive = sys.stdout.isatty() and sys.stdin.isatty()
+    if inv.headless or not interactive:
+        if not inv.headless:
+            sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
+        from mlp_tui.headless import run_headless
+
+        return run_headless(runner)
+    from mlp_tui.app import run_app
+
+    return run_app(runner)
 
 
 if __name__ == "__main__":

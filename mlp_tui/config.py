@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mlp_tui.schema import RUN_FIELDS
+
 # Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
 # validation (and the memory estimate) need no scikit-learn import.
 DATASETS: dict[str, tuple[int, int, int]] = {
@@ -29,6 +31,12 @@ MAX_DEPTH = 64
 MAX_EPOCHS = 10_000_000
 MAX_REPEATS = 100
 MAX_SEED = 2**63 - 1
+MAX_LR = 1e4
+MIN_SPEED = 0.01  # epochs per second; 0 means unthrottled
+MAX_SPEED = 1e6
+KEY_SPEED_MIN, KEY_SPEED_MAX = 1.0, 5120.0  # the range `+` and `-` step through
+MAX_THREADS = os.cpu_count() or 1  # torch intra-op threads per run
+MAX_WORKERS = 32  # runs training at once (one thread each); the rest wait, queued
 
 
 class ConfigError(ValueError):
@@ -75,6 +83,29 @@ class ExperimentConfig:
         return validate(replace(self, **changes))
 
 
+def run_meta(
+    cfg: ExperimentConfig, index: int, width: int, repeat: int, seed: int, device: str
+) -> dict[str, object]:
+    """The settings one run's rows carry, in `schema.RUN_FIELDS` order: the per-run values,
+    the rest straight from the config."""
+    own = {"run": index, "width": width, "repeat": repeat, "seed": seed, "device": device}
+    return {f.name: own[f.name] if f.name in own else getattr(cfg, f.name) for f in RUN_FIELDS}
+
+
+def faster(speed: float) -> float:
+    """Double the pace; past KEY_SPEED_MAX it becomes unthrottled (0)."""
+    if speed <= 0:
+        return 0.0
+    return 0.0 if speed * 2 > KEY_SPEED_MAX else speed * 2
+
+
+def slower(speed: float) -> float:
+    """Halve the pace; from unthrottled it drops to KEY_SPEED_MAX."""
+    if speed <= 0:
+        return KEY_SPEED_MAX
+    return max(KEY_SPEED_MIN, speed / 2)
+
+
 # --- parsing of single values (the CLI and the settings form share these) -------------------
 
 
@@ -97,6 +128,8 @@ def parse_float(flag: str, text: str) -> float:
         raise ConfigError(flag, f"expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise ConfigError(flag, f"must be a finite number, got {text!r}")
+    if value == 0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise ConfigError(flag, f"{text!r} is too small: it rounds to 0")
     return value
 
 
@@ -139,7 +172,7 @@ def estimate_bytes(cfg: ExperimentConfig, width: int) -> int:
     params = n_in * width + width + (cfg.depth - 1) * (width * width + width) + width * n_out
     params += n_out
     states = 2 if cfg.optimizer == "adam" else 0
-    batch = cfg.batch_size or cfg.n_samples
+    batch = min(cfg.batch_size or cfg.n_samples, cfg.n_samples)
     activations = 3 * batch * width * cfg.depth
     return 4 * (params * (2 + states) + activations)
 
@@ -186,14 +219,14 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
     _check_range("--seed", cfg.seed, 0, MAX_SEED)
     _check_range("--batch-size", cfg.batch_size, 0, 10**9)
-    _check_range("--threads", cfg.threads, 0, 1024)
-    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
-        raise ConfigError("--lr", f"must be a positive finite number, got {cfg.lr}")
-    if cfg.lr > 1e4:
-        raise ConfigError("--lr", f"must be at most 10000, got {cfg.lr}")
-    if not (math.isfinite(cfg.speed) and cfg.speed >= 0):
+    _check_range("--threads", cfg.threads, 0, MAX_THREADS)
+    if not (math.isfinite(cfg.lr) and 0 < cfg.lr <= MAX_LR):
+        raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {cfg.lr:g}")
+    if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
-            "--speed", f"must be 0 (unthrottled) or a positive number, got {cfg.speed}"
+            "--speed",
+            f"must be 0 (unthrottled) or between {MIN_SPEED:g} and {MAX_SPEED:g} epochs a "
+            f"second, got {cfg.speed:g}",
         )
     if not (math.isfinite(cfg.val_split) and 0 <= cfg.val_split < 1):
         raise ConfigError("--val-split", f"must be in [0, 1), got {cfg.val_split}")

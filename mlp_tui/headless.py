@@ -1,144 +1,118 @@
-"""Headless mode: the same engine with no TUI. Progress lines on stderr when it is a terminal,
-the final table on stdout, exports written at the end (or on SIGINT/SIGTERM/SIGHUP)."""
+"""The text face: no TUI. Progress lines on stderr when it is a terminal, the final table on
+stdout after every file is written. Drives the same Session through the same Runner as the app."""
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.engine.recorder import HistoryRecorder
-from mlp_tui.engine.summary import summarize_run
-from mlp_tui.engine.trainer import Experiment
-from mlp_tui.export import RunSummary, write_table
+from mlp_tui.runner import Runner
+from mlp_tui.summary import RunSummary
+from mlp_tui.text import printable
+from mlp_tui.view import fmt_num, fmt_rate
 
-HANDLED_SIGNALS = tuple(
-    s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None
-)
+POLL_S = 0.2
 
 
 def text_table(rows: Sequence[RunSummary]) -> str:
-    """An aligned plain-text table for people reading stdout."""
-    has_val = any(r.final_val_loss is not None for r in rows)
+    """An aligned plain-text table for people reading stdout, one line per run."""
+    has_val = any(r["final_val_loss"] is not None for r in rows)
     head = ["width", "seed", "epochs", "final loss", "best loss", "best ep", "acc"]
     if has_val:
-        head += ["val loss", "val acc"]
-    head += ["status", "seconds"]
-
-    def f(v: float | None, spec: str = ".4f") -> str:
-        return "-" if v is None else format(v, spec)
-
+        head += ["val loss", "val acc", "best val", "val ep"]
+    head += ["status", "health", "seconds"]
     body = []
     for r in rows:
         cells = [
-            str(r.width) if r.repeat == 0 else f"{r.width}#{r.repeat}",
-            str(r.seed),
-            str(r.epochs),
-            f(r.final_train_loss),
-            f(r.best_train_loss),
-            "-" if r.best_epoch is None else str(r.best_epoch),
-            f(r.final_train_acc, ".3f"),
+            str(r["width"]) if not r["repeat"] else f"{r['width']}#{r['repeat']}",
+            str(r["seed"]),
+            f"{r['epochs_done']}/{r['epochs']}",
+            fmt_num(r["final_train_loss"]),
+            fmt_num(r["best_train_loss"]),
+            fmt_num(r["best_train_loss_epoch"], "d"),
+            fmt_num(r["final_train_acc"], ".3f"),
         ]
         if has_val:
-            cells += [f(r.final_val_loss), f(r.final_val_acc, ".3f")]
-        cells += [r.status, f"{r.seconds:.2f}"]
-        body.append(cells)
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+            cells += [
+                fmt_num(r["final_val_loss"]),
+                fmt_num(r["final_val_acc"], ".3f"),
+                fmt_num(r["best_val_loss"]),
+                fmt_num(r["best_val_loss_epoch"], "d"),
+            ]
+        cells += [str(r["status"]), str(r["health"]), f"{r['seconds']:.2f}"]
+        body.append([printable(c) for c in cells])
+    widths = [max([len(h), *(len(b[i]) for b in body)]) for i, h in enumerate(head)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
     return "\n".join(lines) + "\n"
 
 
-class _Progress:
+class Progress:
     """One line per run on a terminal, redrawn in place."""
 
-    def __init__(self, stream: TextIO, experiment: Experiment) -> None:
+    def __init__(self, stream: TextIO, runner: Runner) -> None:
         self.stream = stream
-        self.experiment = experiment
+        self.runner = runner
         self.drawn = 0
 
     def draw(self) -> None:
-        total = self.experiment.cfg.epochs
         lines = []
-        for run in self.experiment.runs:
+        for run in self.runner.session.runs:
             last = run.history.last()
-            loss = f"{last.train_loss:.4f}" if last else "-"
+            loss = fmt_num(None if last is None else last["train_loss"])
+            total = run.total
             lines.append(
-                f"{run.label:>12}  {len(run.history):>{len(str(total))}}/{total}  "
-                f"loss {loss:>8}  {run.status:<8}  {run.epochs_per_s:8.0f} ep/s"
+                f"{printable(run.label):>12}  {len(run.history):>{len(str(total))}}/{total}  "
+                f"loss {loss:>8}  {run.status.value:<8}  {run.health.value:<9}  "
+                f"{fmt_rate(run.epochs_per_s):>10}"
             )
+        problem = self.runner.problem
+        if problem:
+            lines.append(printable(problem))
         out = ("\x1b[F" * self.drawn) + "".join(f"\x1b[2K{ln}\n" for ln in lines)
         self.stream.write(out)
         self.stream.flush()
         self.drawn = len(lines)
 
 
-def run_headless(
-    cfg: ExperimentConfig,
-    export: Path | None = None,
-    history: Path | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """Train to the end (or to a signal); returns the exit status (128 + signal number)."""
+def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the session to its end (or to a signal); files first, then the table on stdout.
+    Returns the exit status."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    experiment = Experiment(cfg, keep_retired=history is not None)
-    recorder = HistoryRecorder(experiment, history) if history else None
-    got: list[int] = []
     wake = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        got.append(signum)
-        wake.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for s in HANDLED_SIGNALS:
-            previous[s] = signal.signal(s, on_signal)
-    progress = _Progress(stderr, experiment) if stderr.isatty() else None
-    try:
-        experiment.start()
-        if recorder:
-            recorder.start()
-        while not experiment.done and not got:
-            wake.wait(0.2)
+    progress = Progress(stderr, runner) if _isatty(stderr) else None
+    reported: set[str] = set()
+    with runner.signals(lambda _signum: wake.set()):
+        runner.start()
+        while not runner.session.ended and runner.signal is None:
+            wake.wait(POLL_S)
+            problem = runner.problem
+            if problem and progress is None and problem not in reported:
+                reported.add(problem)  # said while it happens, not only at the end
+                stderr.write(f"mlp-tui: warning: {printable(problem)}\n")
             if progress:
                 progress.draw()
-        experiment.stop()
-        if progress:
-            progress.draw()
-    finally:
-        experiment.stop()
-        if recorder:
-            recorder.close()
-        for s, h in previous.items():
-            signal.signal(s, h)
-    rows = [summarize_run(r) for r in experiment.runs]
-    status = 0
-    if recorder and recorder.error:
-        stderr.write(f"mlp-tui: error: {recorder.error}\n")
-        status = 1
-    for run in experiment.runs:
-        if run.error:
-            stderr.write(f"mlp-tui: {run.label} failed: {run.error}\n")
-            status = 1
+        code = runner.finish()
+    if progress:
+        progress.draw()
+    for message in runner.errors:
+        stderr.write(f"mlp-tui: error: {printable(message)}\n")
     try:
-        stdout.write(text_table(rows))
+        stdout.write(text_table(runner.summaries()))
         stdout.flush()
     except BrokenPipeError:
         pass
-    if export:
-        try:
-            write_table(export, rows)
-        except OSError as exc:
-            stderr.write(f"mlp-tui: error: --export {export}: {exc.strerror or exc}\n")
-            status = 1
-    experiment.finish()  # no worker may be left inside torch when the interpreter exits
-    if got:
-        return 128 + got[0]
-    return status
+    except OSError as exc:  # stdout on a full disk: the files are already written
+        stderr.write(f"mlp-tui: error: standard output: {exc.strerror or exc}\n")
+        code = code or 1
+    return code
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

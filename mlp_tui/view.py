@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
-from mlp_tui.engine.history import DIVERGED, PAUSED, RUNNING, STALLED, RunHistory
-from mlp_tui.engine.series import (
-    METRIC_TITLES,
-    METRICS,
+from mlp_tui.schema import METRIC_NAMES, METRIC_TITLES, Health, Status
+from mlp_tui.series import (
     SMOOTHING,
     SeriesTrack,
     log_values,
@@ -24,6 +22,7 @@ from mlp_tui.engine.series import (
     points,
     y_range,
 )
+from mlp_tui.session.base import RunView
 
 PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
 
@@ -39,6 +38,7 @@ class PlotSeries:
     color: int
     x: np.ndarray
     y: np.ndarray
+    index: int = 0  # the width's place: colour and monochrome marker follow it
 
 
 @dataclass
@@ -63,7 +63,8 @@ class RowState:
     key: str
     color: int
     width: int
-    status: str
+    status: Status
+    health: Health
     epoch: int
     total: int
     loss: float | None
@@ -71,7 +72,7 @@ class RowState:
     best: float | None
     best_epoch: int | None
     trend: tuple[float, ...]
-    eps: float
+    eps: float | None
     seed: str
     acc: float | None = None
     val_loss: float | None = None
@@ -94,21 +95,6 @@ def x_range(xs: list[np.ndarray]) -> tuple[float, float] | None:
     if not xs:
         return None
     return float(min(x[0] for x in xs)), float(max(x[-1] for x in xs))
-
-
-class RunLike(Protocol):
-    index: int
-    width: int
-    repeat: int
-    seed: int
-    history: RunHistory
-    epochs_per_s: float
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def label(self) -> str: ...
 
 
 @dataclass
@@ -142,21 +128,27 @@ class ViewSettings:
         return "  ".join(parts)
 
     def metrics(self, has_val: bool) -> tuple[str, ...]:
-        return METRICS if has_val else ("train_loss", "train_acc")
+        return METRIC_NAMES if has_val else tuple(m for m in METRIC_NAMES if "val" not in m)
 
 
 class Monitor:
     """Follows every run incrementally and turns them into a PlotSpec and table rows."""
 
-    def __init__(self, runs: list[RunLike], widths: tuple[int, ...], total_epochs: int) -> None:
-        self.runs = runs
-        self.widths = widths
-        self.total_epochs = total_epochs
+    def __init__(self, session) -> None:
+        self.session = session
         self.settings = ViewSettings()
         self.tracks: dict[int, SeriesTrack] = {}
         self.plot_dirty = True
 
-    def _track(self, run: RunLike) -> SeriesTrack:
+    @property
+    def runs(self) -> Sequence[RunView]:
+        return self.session.runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.session.widths
+
+    def _track(self, run: RunView) -> SeriesTrack:
         t = self.tracks.get(run.index)
         s = self.settings
         if (
@@ -181,7 +173,7 @@ class Monitor:
                 self.plot_dirty = True
         return self.plot_dirty
 
-    def group(self, width: int) -> list[RunLike]:
+    def group(self, width: int) -> list[RunView]:
         return [r for r in self.runs if r.width == width]
 
     def plot_spec(self, max_points: int) -> PlotSpec:
@@ -190,7 +182,7 @@ class Monitor:
         series: list[PlotSeries] = []
         for i, width in enumerate(self.widths):
             runs = self.group(width)
-            pts = [points(self.tracks[r.index].buckets(), max_points, s.x_mode) for r in runs]
+            pts = [points(self._track(r).buckets(), max_points, s.x_mode) for r in runs]
             if len(runs) > 1:
                 x, y = mean_series([(px, py) for px, py in pts])
                 label = f"w={width} (mean of {len(runs)})"
@@ -203,7 +195,7 @@ class Monitor:
                 y = log_values(y)
                 keep = np.isfinite(y)
                 x, y = x[keep], y[keep]
-            series.append(PlotSeries(label, run_color(i), x, y))
+            series.append(PlotSeries(label, run_color(i), x, y, i))
         title = METRIC_TITLES[s.metric]
         if s.smoothing:
             title += f" (ema {s.smoothing_weight})"
@@ -226,31 +218,32 @@ class Monitor:
         for i, width in enumerate(self.widths):
             runs = self.group(width)
             lasts = [r.history.last() for r in runs]
-            loss, std = pooled([rec.train_loss if rec else None for rec in lasts])
-            acc, _ = pooled([rec.train_acc if rec else None for rec in lasts])
-            vloss, _ = pooled([rec.val_loss if rec else None for rec in lasts])
-            vacc, _ = pooled([rec.val_acc if rec else None for rec in lasts])
-            bests = [
-                (r.history.best_loss, r.history.best_epoch) for r in runs if r.history.best_epoch
-            ]
+            loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
+            acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
+            vloss, _ = pooled([rec["val_loss"] if rec else None for rec in lasts])
+            vacc, _ = pooled([rec["val_acc"] if rec else None for rec in lasts])
+            bests = [r.history.best("train_loss") for r in runs]
+            bests = [b for b in bests if b[1] is not None]
             best = min(bests) if bests else (None, None)
             first = runs[0]
-            trend = tuple(first.history.tail_losses(10)) if len(runs) == 1 else ()
+            trend = tuple(first.history.tail("train_loss", 10)) if len(runs) == 1 else ()
+            rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
             seeds = [r.seed for r in runs]
             out.append(
                 RowState(
                     key=str(width),
                     color=run_color(i),
                     width=width,
-                    status=_group_status([r.status for r in runs]),
+                    status=group_status([r.status for r in runs]),
+                    health=group_health([r.health for r in runs]),
                     epoch=min(len(r.history) for r in runs),
-                    total=self.total_epochs,
+                    total=max(r.total for r in runs),
                     loss=loss,
                     loss_std=std,
                     best=best[0],
                     best_epoch=best[1],
                     trend=trend,
-                    eps=sum(r.epochs_per_s for r in runs) / len(runs),
+                    eps=sum(rates) / len(rates) if rates else None,
                     seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
                     acc=acc,
                     val_loss=vloss,
@@ -261,23 +254,55 @@ class Monitor:
         return out
 
 
-def _group_status(statuses: list[str]) -> str:
-    """The most telling status of a group of repeats."""
-    for s in (DIVERGED, "failed", STALLED, RUNNING, PAUSED):
-        if s in statuses:
-            return s
-    return statuses[0]
+# The most telling status (health) of a group of repeats comes first.
+_STATUS_ORDER = (
+    Status.FAILED,
+    Status.DIVERGED,
+    Status.RUNNING,
+    Status.PAUSED,
+    Status.STOPPED,
+    Status.FINISHED,
+)
+_HEALTH_ORDER = (Health.DIVERGING, Health.CHANCE, Health.STALLED, Health.OK)
 
 
-def overall_state(statuses: list[str]) -> str:
-    if any(s in (RUNNING, STALLED) for s in statuses):
-        return "running"
-    if any(s == PAUSED for s in statuses):
-        return "paused"
-    return "all runs ended"
+def group_status(statuses: list[Status]) -> Status:
+    return min(statuses, key=_STATUS_ORDER.index)
 
 
-def fmt_speed(speed: float) -> str:
+def group_health(healths: list[Health]) -> Health:
+    return min(healths, key=_HEALTH_ORDER.index)
+
+
+ALL_ENDED = "all runs ended"
+
+
+def overall_state(statuses: list[Status]) -> str:
+    """The header's word: running while any run trains, paused while the rest wait, and
+    'all runs ended' once every run has ended, however each ended."""
+    if any(s is Status.RUNNING for s in statuses):
+        return Status.RUNNING.value
+    if any(s is Status.PAUSED for s in statuses):
+        return Status.PAUSED.value
+    return ALL_ENDED
+
+
+def fmt_speed(speed: float | None) -> str:
+    if speed is None:
+        return ""
     if speed <= 0:
         return "unthrottled"
-    return f"{speed:g} ep/s" if speed != math.floor(speed) or speed < 1e6 else f"{speed:.0f} ep/s"
+    return f"{speed:g} ep/s"
+
+
+def fmt_rate(rate: float | None) -> str:
+    """A measured rate; blank when not known."""
+    return "" if rate is None else f"{rate:.0f} ep/s"
+
+
+def fmt_num(v: float | int | None, spec: str = ".4f") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return format(v, spec)

@@ -28,6 +28,7 @@ class Dataset:
     y_val: torch.Tensor | None
     n_features: int
     n_classes: int
+    class_counts: tuple[int, ...]  # training samples per class (chance levels for health)
 
     @property
     def has_val(self) -> bool:
@@ -73,4 +74,5 @@ def load_dataset(cfg: ExperimentConfig, device: str = "cpu") -> Dataset:
     xv = yv = None
     if x_val is not None:
         xv, yv = tensors(x_val, y_val)
-    return Dataset(xt, yt, xv, yv, n_features=xt.shape[1], n_classes=int(cfg.n_classes))
+    counts = tuple(int(c) for c in np.bincount(y, minlength=cfg.n_classes))
+    return Dataset(xt, yt, xv, yv, xt.shape[1], int(cfg.n_classes), counts)

@@ -1,8 +1,9 @@
 """Per-run, append-only epoch history, safe to read from another thread while a run writes.
 
-Columns are packed `array`s (float32 losses and times, int32 counts of correct predictions, one
-status byte): 13 bytes an epoch, so three runs of a million epochs stay under 50 MB. Losses come out
-of torch as float32, so the packing loses nothing, and accuracies are exact ratios of counts.
+The columns are the per-epoch fields of `schema.EPOCH_FIELDS`, packed in `array`s: float32
+losses and times (torch computes float32, so the packing loses nothing), accuracies as int32
+counts of correct predictions (the ratio read back is exact), and one byte each for the status and
+the health: 14 bytes an epoch (22 with validation), so three runs of a million epochs stay under 50 MB.
 """
 
 from __future__ import annotations
@@ -10,60 +11,48 @@ from __future__ import annotations
 import math
 import threading
 from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED = (
-    "running",
-    "paused",
-    "finished",
-    "stalled",
-    "diverged",
-    "stopped",
+from mlp_tui.schema import (
+    EPOCH_FIELDS,
+    HEALTH_CODE,
+    HEALTHS,
+    LOSS_METRICS,
+    RECORD_STATUSES,
+    STATUS_CODE,
+    Health,
+    Status,
 )
-STATUSES = (RUNNING, PAUSED, FINISHED, STALLED, DIVERGED, STOPPED)
-# Per-epoch status codes kept in the history (a paused or stopped run records no epoch).
-RECORD_STATUSES = (RUNNING, STALLED, DIVERGED, FINISHED)
-STATUS_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
 
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """One epoch of one run; epochs are 1-based."""
-
-    epoch: int
-    train_loss: float
-    train_acc: float
-    val_loss: float | None
-    val_acc: float | None
-    elapsed_s: float
-    status: str = RUNNING
+# Stored columns: every per-epoch field but the epoch number (the row index gives it).
+_STORED = tuple(f for f in EPOCH_FIELDS if f.name != "epoch")
 
 
 @dataclass(frozen=True)
 class Columns:
-    """A slice of a history as plain lists, taken under the lock."""
+    """A slice of a history as plain lists, taken under the lock. Validation columns are lists
+    of None without a validation set."""
 
     start: int  # 0-based index of the first row; its epoch is start + 1
-    train_loss: list[float]
-    train_acc: list[float]
-    val_loss: list[float] | None
-    val_acc: list[float] | None
-    elapsed: list[float]
-    status: list[str]
+    values: dict[str, list]
+    status: list[Status]
+    health: list[Health]
 
     def __len__(self) -> int:
-        return len(self.train_loss)
+        return len(self.status)
 
-    def record(self, i: int) -> EpochRecord:
-        return EpochRecord(
-            epoch=self.start + i + 1,
-            train_loss=self.train_loss[i],
-            train_acc=self.train_acc[i],
-            val_loss=self.val_loss[i] if self.val_loss is not None else None,
-            val_acc=self.val_acc[i] if self.val_acc is not None else None,
-            elapsed_s=self.elapsed[i],
-            status=self.status[i],
-        )
+    def __getitem__(self, name: str) -> list:
+        return self.values[name]
+
+    def record(self, i: int) -> dict[str, object]:
+        """Row i as a dict of every per-epoch field, status and health."""
+        row: dict[str, object] = {"epoch": self.start + i + 1}
+        for name, col in self.values.items():
+            row[name] = col[i]
+        row["status"] = self.status[i]
+        row["health"] = self.health[i]
+        return row
 
 
 class RunHistory:
@@ -74,22 +63,23 @@ class RunHistory:
         """Accuracies are stored as counts of correct predictions out of n_train (n_val); with
         n_train = 0 (a replayed file) they are stored as the recorded ratios instead."""
         self.has_val = n_val > 0 if has_val is None else has_val
-        self.n_train = n_train
-        self.n_val = n_val
+        self._per = {"train": n_train, "val": n_val}
         self._lock = threading.Lock()
         self._closed = False
-        count = "i" if n_train else "d"
-        self._loss = array("f")
-        self._acc = array(count)
-        self._val_loss = array("f") if self.has_val else None
-        self._val_acc = array(count) if self.has_val else None
-        self._elapsed = array("f")
+        self._cols: dict[str, array | None] = {}
+        for f in _STORED:
+            if f.val and not self.has_val:
+                self._cols[f.name] = None
+            elif f.per:
+                self._cols[f.name] = array("i" if self._per[f.per] else "d")
+            else:
+                self._cols[f.name] = array("f")
         self._status = array("b")
-        self.best_loss = math.inf
-        self.best_epoch = 0
+        self._health = array("b")
+        self._best = {m: (math.inf, 0) for m in LOSS_METRICS}
 
     def __len__(self) -> int:
-        return len(self._loss)
+        return len(self._status)
 
     @property
     def closed(self) -> bool:
@@ -99,135 +89,107 @@ class RunHistory:
         with self._lock:
             self._closed = True
 
-    def append(
-        self,
-        train_loss: float,
-        train_correct: int,
-        val_loss: float | None,
-        val_correct: int | None,
-        elapsed_s: float,
-        status: str = RUNNING,
-    ) -> bool:
-        """Add the next epoch; returns False (and drops it) once the history is closed."""
-        with self._lock:
-            if self._closed:
-                return False
-            self._loss.append(train_loss)
-            self._acc.append(train_correct)
-            if self._val_loss is not None:
-                self._val_loss.append(math.nan if val_loss is None else val_loss)
-                if val_correct is None:  # counts are ints; only a replayed history holds NaN
-                    val_correct = math.nan if self._val_acc.typecode == "d" else 0
-                self._val_acc.append(val_correct)
-            self._elapsed.append(elapsed_s)
-            self._status.append(STATUS_CODE[status])
-            if train_loss < self.best_loss:  # NaN never compares lower
-                self.best_loss = float(self._loss[-1])
-                self.best_epoch = len(self._loss)
-            return True
-
     def extend(
-        self,
-        losses: list[float],
-        corrects: list[int],
-        val_losses: list[float] | None,
-        val_corrects: list[int] | None,
-        elapsed: list[float],
-        codes: list[int],
+        self, cols: Mapping[str, Sequence], status: Sequence[int], health: Sequence[int]
     ) -> bool:
-        """Add several epochs under one lock, as columns (`codes` from STATUS_CODE; validation
-        columns None without a hold-out). Returns False (and drops them) once the history is
-        closed."""
+        """Add epochs under one lock, as columns keyed by field name (`status` and `health` as
+        codes). Returns False (and drops them) once the history is closed."""
         with self._lock:
             if self._closed:
                 return False
-            first = len(self._loss)
-            self._loss.extend(losses)
-            self._acc.extend(corrects)
-            if self._val_loss is not None:
-                if val_losses is None:
-                    val_losses = [math.nan] * len(losses)
-                    val_corrects = [math.nan if self._val_acc.typecode == "d" else 0] * len(losses)
-                self._val_loss.extend(val_losses)
-                self._val_acc.extend(val_corrects)
-            self._elapsed.extend(elapsed)
-            self._status.extend(codes)
-            best = self.best_loss
-            for i in range(first, len(self._loss)):
-                v = self._loss[i]
-                if v < best:
-                    best, self.best_epoch = v, i + 1
-            self.best_loss = float(best)
+            first = len(self._status)
+            m = len(status)
+            for name, arr in self._cols.items():
+                if arr is None:
+                    continue
+                values = cols.get(name)
+                if values is None:  # a replayed row without the value
+                    values = [math.nan if arr.typecode != "i" else 0] * m
+                arr.extend(values)
+            self._status.extend(status)
+            self._health.extend(health)
+            for name, (best, at) in self._best.items():
+                arr = self._cols[name]
+                if arr is None:
+                    continue
+                for i in range(first, first + m):
+                    v = arr[i]
+                    if v < best:  # NaN never compares lower
+                        best, at = v, i + 1
+                self._best[name] = (float(best), at)
             return True
 
-    def mark_last(self, status: str) -> None:
+    def append(self, row: Mapping[str, object], status: Status, health: Health) -> bool:
+        """Add one epoch (a replayed row)."""
+        cols = {name: [row.get(name)] for name in self._cols}
+        for name, v in cols.items():
+            if v[0] is None:
+                cols[name] = None  # type: ignore[assignment]
+        return self.extend(cols, [STATUS_CODE[status]], [HEALTH_CODE[health]])
+
+    def mark_last(self, status: Status) -> None:
         """Change the status of the latest epoch (e.g. to `finished`)."""
         with self._lock:
             if self._status:
                 self._status[-1] = STATUS_CODE[status]
 
+    def best(self, metric: str) -> tuple[float | None, int | None]:
+        """Lowest value of a loss metric and its 1-based epoch (the first, on ties)."""
+        best, at = self._best[metric]
+        return (best, at) if at else (None, None)
+
     def read(self, start: int = 0, stop: int | None = None) -> Columns:
         """Copy rows [start, stop) out under the lock."""
         with self._lock:
-            n = len(self._loss)
+            n = len(self._status)
             stop = n if stop is None else min(stop, n)
             start = max(0, min(start, stop))
+            values: dict[str, list] = {}
+            for f in _STORED:
+                arr = self._cols[f.name]
+                if arr is None:
+                    values[f.name] = [None] * (stop - start)
+                elif f.per and arr.typecode == "i":
+                    d = self._per[f.per]
+                    values[f.name] = [c / d for c in arr[start:stop]]
+                else:
+                    values[f.name] = arr[start:stop].tolist()
+            values["elapsed_s"] = [round(t, 6) for t in values["elapsed_s"]]
             return Columns(
-                start=start,
-                train_loss=self._loss[start:stop].tolist(),
-                train_acc=self._ratios(self._acc[start:stop], self.n_train),
-                val_loss=self._val_loss[start:stop].tolist()
-                if self._val_loss is not None
-                else None,
-                val_acc=(
-                    self._ratios(self._val_acc[start:stop], self.n_val)
-                    if self._val_acc is not None
-                    else None
-                ),
-                elapsed=[round(t, 6) for t in self._elapsed[start:stop]],
-                status=[RECORD_STATUSES[c] for c in self._status[start:stop]],
+                start,
+                values,
+                [RECORD_STATUSES[c] for c in self._status[start:stop]],
+                [HEALTHS[c] for c in self._health[start:stop]],
             )
-
-    @staticmethod
-    def _ratios(counts: array, n: int) -> list[float]:
-        return [c / n for c in counts] if n else counts.tolist()
 
     def column(self, name: str, start: int = 0, stop: int | None = None):
         """One column as a numpy array (float64), without a Python object per value: the plot
-        follows a million-epoch history in bounded memory. `name` is a metric or `elapsed`."""
+        follows a million-epoch history in bounded memory."""
         import numpy as np
 
         with self._lock:
-            n = len(self._loss)
+            n = len(self._status)
             stop = n if stop is None else min(stop, n)
             start = max(0, min(start, stop))
-            src = {
-                "train_loss": self._loss,
-                "train_acc": self._acc,
-                "val_loss": self._val_loss,
-                "val_acc": self._val_acc,
-                "elapsed": self._elapsed,
-            }[name]
+            src = self._cols[name]
             if src is None:
                 return np.full(stop - start, np.nan)
             out = np.array(src[start:stop], dtype=np.float64)
-        if name == "train_acc" and self.n_train:
-            out /= self.n_train
-        elif name == "val_acc" and self.n_val:
-            out /= self.n_val
+        per = next(f.per for f in _STORED if f.name == name)
+        if per and src.typecode == "i":
+            out /= self._per[per]
         return out
 
-    def last(self) -> EpochRecord | None:
-        n = len(self._loss)
+    def last(self) -> dict[str, object] | None:
+        n = len(self)
         return self.read(n - 1, n).record(0) if n else None
 
-    def tail_losses(self, k: int) -> list[float]:
-        """The last k train losses (for stall checks and trends)."""
+    def tail(self, name: str, k: int) -> list[float]:
+        """The last k values of one column (trends, sparklines)."""
         with self._lock:
-            return self._loss[-k:].tolist()
+            arr = self._cols[name]
+            return [] if arr is None else arr[-k:].tolist()
 
     def nbytes(self) -> int:
-        cols = [self._loss, self._acc, self._elapsed, self._status]
-        if self._val_loss is not None:
-            cols += [self._val_loss, self._val_acc]
+        cols = [c for c in self._cols.values() if c is not None] + [self._status, self._health]
         return sum(c.itemsize * len(c) for c in cols)

@@ -2,98 +2,273 @@
 
 plotext 6 is used directly (textual-plotext pins plotext < 6, which is 8x slower and breaks log
 axes on a second build). The widget is handed already-downsampled series, so a build costs the same
-however long the runs are; it rebuilds only when the data, the settings or its size changed.
+however long the runs are; it rebuilds only when the data, the settings or its size changed. Ticks
+come from `mlp_tui.ticks`, sized to the figure, so every label is round, distinct and true.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
+from collections.abc import Callable
 
+import numpy as np
 import plotext as plt
 from plotext._kernel.terminal import terminal
 from rich.text import Text
 from textual.widget import Widget
 
+from mlp_tui.ticks import (
+    Tick,
+    duration_ticks,
+    epoch_ticks,
+    linear_ticks,
+    log_ticks,
+    ticks_for_cells,
+)
 from mlp_tui.view import PlotSeries, PlotSpec
 
+# Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
+MONO_MARKERS = ("braille", "dot", "+", "x", "*", "o", "#", "%", "=", "~", "^", "&", "@", "$")
+_SWATCH = {"braille": "━", "dot": "•"}
+_X_GAP, _Y_GAP, _LOG_Y_GAP = 8, 3, 2  # cells a tick wants before its label is known
 
-def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Ticks for a y-axis that holds log10 values: 1-2-5 steps where they fit."""
-    lo_e, hi_e = math.floor(lo), math.ceil(hi)
-    candidates = []
-    mults = (1, 2, 5) if hi_e - lo_e <= 2 else (1,)
-    for e in range(lo_e, hi_e + 1):
-        for m in mults:
-            v = math.log10(m) + e
-            if lo - 1e-9 <= v <= hi + 1e-9:
-                candidates.append(v)
-    if len(candidates) < 2:
-        candidates = [lo, hi]
-    step = max(1, math.ceil(len(candidates) / 6))
-    ticks = candidates[::step]
-    return ticks, [_fmt(10**t) for t in ticks]
+Range = tuple[float, float]
 
 
-def nice_ticks(lo: float, hi: float, n: int = 6, integer: bool = False) -> list[float]:
-    """About n round tick positions (1-2-5 steps) inside [lo, hi]."""
-    span = hi - lo
-    if span <= 0:
-        return [lo]
-    raw = span / max(1, n - 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    if integer:
-        step = max(1.0, round(step))
-    first = math.ceil(lo / step) * step
-    ticks = []
-    t = first
-    while t <= hi + 1e-9 * span:
-        ticks.append(t)
-        t += step
-    return ticks or [lo]
+def no_color() -> bool:
+    """https://no-color.org: any non-empty NO_COLOR asks for a monochrome picture."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
-def _fmt(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e4 or abs(v) < 1e-3:
-        return f"{v:.0e}"
-    return f"{v:.4g}"
+def marker_for(i: int, mono: bool) -> str:
+    """The plotext marker of the i-th series: braille lines in colour, distinct glyphs without."""
+    return MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
 
 
-def build_figure(spec: PlotSpec, width: int, height: int, series: list[PlotSeries]) -> str:
+def swatch(marker: str) -> str:
+    """What the legend shows for a marker."""
+    return _SWATCH.get(marker, marker) * 2
+
+
+def build_figure(
+    spec: PlotSpec,
+    width: int,
+    height: int,
+    series: list[PlotSeries],
+    markers: list[str] | None = None,
+) -> str:
     """One plotext figure as an ANSI string of exactly `height` lines."""
+    width, height = max(width, 10), max(height, 5)
+    mono = no_color()
+    markers = markers or [marker_for(s.index, mono) for s in series]
+    points = [_finite(s) for s in series]
+    x_range = _padded(spec.x_range or _extent([x for x, _ in points]), 0.01)
+    y_range = _padded(spec.y_range or _extent([y for _, y in points]), 0.05)
+
+    rows = height - 4 - (1 if spec.title else 0)  # frame, x tick labels, axis titles
+    y_ticks = _fit(
+        log_ticks if spec.log else linear_ticks,
+        y_range,
+        rows,
+        _LOG_Y_GAP if spec.log else _Y_GAP,
+        lambda a, b: 1.5,
+    )
+    cols = width - 2 - max(len(label) for _, label in y_ticks)
+    x_make = epoch_ticks if spec.x_label == "epoch" else duration_ticks
+    x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
+
+    fx, fy = _scale(x_range), _scale(y_range)
     term = terminal()
     term.limit(False, False)
     fig = term._master
     fig.theme("simple")
-    fig.plot_size(max(width, 10), max(height, 5))
-    for s in series:
-        if not len(s.x):
-            continue
-        sig = fig.signal(
-            s.x.tolist(), s.y.tolist(), marker=plt.marker("braille", pixel=plt.pixel(s.color))
-        )
-        sig.lines()
-        fig.draw(sig)
-    if spec.x_range is not None:
-        xlo, xhi = spec.x_range
-        if xhi <= xlo:
-            xhi = xlo + 1
-        fig.ruler("x").lim(xlo, xhi)
-        xt = nice_ticks(xlo, xhi, integer=spec.x_label == "epoch")
-        fig.ruler("x").ticks(xt, [_fmt(t) for t in xt])
+    fig.plot_size(width, height)
+    for (x, y), s, m in zip(points, series, markers):
+        if len(x):
+            marker = plt.marker(m, pixel=plt.pixel(s.color))
+            sig = fig.signal((x * fx).tolist(), (y * fy).tolist(), marker=marker)
+            sig.lines()
+            fig.draw(sig)
+    if len(series) > 1:
+        for x, y, label, color, align in _end_labels(points, series, x_range, y_range, rows, cols):
+            text = plt.colorize(label) if mono else plt.colorize(label, pixel=plt.pixel(color))
+            fig.draw(fig.text(x * fx, y * fy, text, alignment=align))
+    for axis, (lo, hi), ticks, f in (("x", x_range, x_ticks, fx), ("y", y_range, y_ticks, fy)):
+        fig.ruler(axis).lim(lo * f, hi * f)
+        fig.ruler(axis).ticks([p * f for p, _ in ticks], [label for _, label in ticks])
     fig.title(spec.title)
     fig.label(spec.x_label, axis="x")
     fig.label(spec.y_label, axis="y")
-    if spec.y_range is not None:
-        lo, hi = spec.y_range
-        fig.ruler("y").lim(lo, hi)
-        if spec.log:
-            ticks, labels = log_ticks(lo, hi)
-            fig.ruler("y").ticks(ticks, labels)
     return fig.build().string()
+
+
+def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
+    """The whole widget picture, a legend line above the plot (or the grid of plots)."""
+    if width < 20 or height < 6:
+        return Text("plot: too small", style="dim")
+    if spec.message and not any(len(s.x) for s in spec.series):
+        return Text(spec.message, style="dim", justify="center")
+    mono = no_color()
+    legend = Text(no_wrap=True, overflow="ellipsis")
+    for s in spec.series:
+        legend.append(swatch(marker_for(s.index, mono)) + " ", style=f"color({s.color})")
+        legend.append(f"{s.label}  ")
+    body_h = height - 1
+    if spec.grid and len(spec.series) > 1:
+        body = _grid(spec, width, body_h, mono)
+    else:
+        body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
+    return Text("\n", no_wrap=True).join([legend, body])
+
+
+def _grid(spec: PlotSpec, width: int, height: int, mono: bool) -> Text:
+    """Small multiples sharing one x range and one y range, hence the same ticks."""
+    n = len(spec.series)
+    cols = math.ceil(math.sqrt(n)) if width >= 2 * height else max(1, math.floor(math.sqrt(n)))
+    rows = math.ceil(n / cols)
+    cell_w, cell_h = width // cols, height // rows
+    points = [_finite(s) for s in spec.series]
+    x_range = spec.x_range or _extent([x for x, _ in points])
+    y_range = spec.y_range or _extent([y for _, y in points])
+    lines: list[Text] = []
+    for r in range(rows):
+        row_parts = []
+        for c in range(cols):
+            i = r * cols + c
+            if i >= n:
+                row_parts.append([Text(" " * cell_w)] * cell_h)
+                continue
+            s = spec.series[i]
+            sub = PlotSpec(
+                title=s.label,
+                x_label=spec.x_label,
+                y_label="",
+                y_range=y_range,
+                x_range=x_range,
+                log=spec.log,
+            )
+            ansi = build_figure(sub, cell_w, cell_h, [s], [marker_for(s.index, mono)])
+            row_parts.append(Text.from_ansi(ansi, no_wrap=True).split("\n")[:cell_h])
+        for k in range(cell_h):
+            line = Text(no_wrap=True)
+            for part in row_parts:
+                seg = part[k] if k < len(part) else Text("")
+                seg.truncate(cell_w, pad=True)
+                line.append_text(seg)
+            lines.append(line)
+    return Text("\n", no_wrap=True).join(lines)
+
+
+def _fit(
+    make: Callable[[float, float, int], list[Tick]],
+    span: Range,
+    cells: int,
+    gap: int,
+    need: Callable[[str, str], float],
+) -> list[Tick]:
+    """As many ticks as the axis holds without two labels touching."""
+    lo, hi = span
+    n = ticks_for_cells(cells, gap)
+    while True:
+        ticks = make(lo, hi, n)
+        apart = all(
+            (_at(b, span) - _at(a, span)) * (cells - 1) >= need(la, lb)
+            for (a, la), (b, lb) in zip(ticks, ticks[1:])
+        )
+        if apart or n <= 2:
+            return ticks
+        n = min(n, len(ticks)) - 1
+
+
+def _end_labels(
+    points: list[tuple[np.ndarray, np.ndarray]],
+    series: list[PlotSeries],
+    x_range: Range,
+    y_range: Range,
+    rows: int,
+    cols: int,
+) -> list[tuple[float, float, str, int, str]]:
+    """(x, y, label, colour, alignment) by each visible line end, one or two rows off it, only
+    where no other label is in the way and no other line ends as near: a label never names the
+    wrong line."""
+    ends = [_cell(x, y, x_range, y_range, rows, cols) for x, y in points]
+    taken: list[tuple[int, int, int]] = []
+    out = []
+    for i, s in enumerate(series):
+        if ends[i] is None or len(s.label) > cols // 2:
+            continue
+        col, low, high = ends[i]
+        n = len(s.label)
+        align, c0 = ("right", col - n + 1) if col >= n - 1 else ("left", col)
+        c1 = c0 + n - 1
+        others = [e for j, e in enumerate(ends) if j != i and e and c0 - 2 <= e[0] <= c1 + 2]
+        for r in (high + 1, low - 1, high + 2, low - 2):
+            free = 0 <= r < rows and c1 < cols
+            free = free and not any(r == t and c0 <= t1 + 1 and t0 <= c1 + 1 for t, t0, t1 in taken)
+            mine = max(abs(r - low), abs(r - high))
+            if free and all(min(abs(r - lo), abs(r - hi)) > mine for _, lo, hi in others):
+                taken.append((r, c0, c1))
+                y_at = _value_at(r / max(1, rows - 1), y_range)
+                out.append((float(points[i][0][-1]), y_at, s.label, s.color, align))
+                break
+    return out
+
+
+def _cell(
+    x: np.ndarray, y: np.ndarray, x_range: Range, y_range: Range, rows: int, cols: int
+) -> tuple[int, int, int] | None:
+    """Column and rows (from the bottom) where a series' last point may be drawn, if it is: both
+    neighbours when it sits near a row boundary, where plotext's rounding can go either way."""
+    if not len(x):
+        return None
+    tx, ty = _at(float(x[-1]), x_range), _at(float(y[-1]), y_range)
+    if not (0 <= tx <= 1 and 0 <= ty <= 1):
+        return None
+    row = ty * (rows - 1)
+    low, high = round(row - 0.1), round(row + 0.1)
+    return round(tx * (cols - 1)), low, high
+
+
+def _finite(s: PlotSeries) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(s.x, dtype=float), np.asarray(s.y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _extent(arrays: list[np.ndarray]) -> Range:
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        return 0.0, 1.0
+    return float(min(a.min() for a in arrays)), float(max(a.max() for a in arrays))
+
+
+def _padded(span: Range, rel: float) -> Range:
+    """A range plotext can draw: a point range is widened, without overflowing."""
+    lo, hi = sorted(span)
+    if hi > lo:
+        return lo, hi
+    pad = abs(lo) * rel or 0.5
+    return max(lo - pad, -sys.float_info.max), min(hi + pad, sys.float_info.max)
+
+
+def _scale(span: Range) -> float:
+    """plotext subtracts the limits, which overflows near the float limit: there it is handed
+    values scaled by a power of two (exact), while the labels keep the true ones."""
+    return 1.0 if max(abs(span[0]), abs(span[1])) < 1e300 else 2.0**-40
+
+
+def _at(v: float, span: Range) -> float:
+    """Where v falls along span, 0..1; halved to stay finite for ranges near the float limit."""
+    lo, hi = span
+    return (v / 2 - lo / 2) / (hi / 2 - lo / 2)
+
+
+def _value_at(t: float, span: Range) -> float:
+    lo, hi = span
+    return (lo / 2 + t * (hi / 2 - lo / 2)) * 2
 
 
 class LossPlot(Widget):
@@ -127,50 +302,7 @@ class LossPlot(Widget):
 
     def _build(self, width: int, height: int) -> Text:
         spec = self.spec
-        if width < 20 or height < 6:
-            return Text("plot: too small", style="dim")
-        if spec.message and not any(len(s.x) for s in spec.series):
-            return Text(spec.message, style="dim", justify="center")
-        self.builds += 1
-        legend = Text(no_wrap=True, overflow="ellipsis")
-        for s in spec.series:
-            legend.append("━━ ", style=f"color({s.color})")
-            legend.append(f"{s.label}  ")
-        body_h = height - 1
-        if spec.grid and len(spec.series) > 1:
-            body = self._grid(spec, width, body_h)
-        else:
-            body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
-        return Text("\n", no_wrap=True).join([legend, body])
-
-    def _grid(self, spec: PlotSpec, width: int, height: int) -> Text:
-        n = len(spec.series)
-        cols = math.ceil(math.sqrt(n)) if width >= 2 * height else max(1, math.floor(math.sqrt(n)))
-        rows = math.ceil(n / cols)
-        cell_w, cell_h = width // cols, height // rows
-        lines: list[Text] = []
-        for r in range(rows):
-            row_parts = []
-            for c in range(cols):
-                i = r * cols + c
-                if i >= n:
-                    row_parts.append([Text(" " * cell_w)] * cell_h)
-                    continue
-                s = spec.series[i]
-                sub = PlotSpec(
-                    title=s.label,
-                    x_label=spec.x_label,
-                    y_label="",
-                    y_range=spec.y_range,
-                    log=spec.log,
-                )
-                ansi = build_figure(sub, cell_w, cell_h, [s])
-                row_parts.append(Text.from_ansi(ansi, no_wrap=True).split("\n")[:cell_h])
-            for k in range(cell_h):
-                line = Text(no_wrap=True)
-                for part in row_parts:
-                    seg = part[k] if k < len(part) else Text("")
-                    seg.truncate(cell_w, pad=True)
-                    line.append_text(seg)
-                lines.append(line)
-        return Text("\n", no_wrap=True).join(lines)
+        has_data = any(len(s.x) for s in spec.series)
+        if width >= 20 and height >= 6 and (has_data or not spec.message):
+            self.builds += 1
+        return render_spec(spec, width, height)

@@ -9,19 +9,25 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
-from mlp_tui.engine.history import DIVERGED, PAUSED, RUNNING, STALLED
-from mlp_tui.view import RowState
+from mlp_tui.schema import Health, Status
+from mlp_tui.view import RowState, fmt_num, fmt_rate
 
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
-    RUNNING: "green",
-    PAUSED: "yellow",
-    STALLED: "bold magenta",
-    DIVERGED: "bold red",
-    "failed": "bold red",
-    "finished": "cyan",
-    "stopped": "dim",
+    Status.RUNNING: "green",
+    Status.PAUSED: "yellow",
+    Status.FINISHED: "cyan",
+    Status.STOPPED: "dim",
+    Status.DIVERGED: "bold red",
+    Status.FAILED: "bold red",
 }
+HEALTH_STYLE = {
+    Health.OK: "dim",
+    Health.STALLED: "bold magenta",
+    Health.DIVERGING: "bold red",
+    Health.CHANCE: "bold magenta",
+}
+DANGER = (Status.DIVERGED, Status.FAILED)
 
 
 def sparkline(values: tuple[float, ...]) -> Text:
@@ -47,12 +53,7 @@ def _cell_width(value: object) -> int:
     return max(map(cell_len, text.split("\n")))
 
 
-def _num(v: float | None, spec: str = ".4f") -> str:
-    if v is None:
-        return "-"
-    if not math.isfinite(v):
-        return str(v)
-    return format(v, spec)
+_num = fmt_num
 
 
 class RunsTable(DataTable):
@@ -83,7 +84,7 @@ class RunsTable(DataTable):
         """Two lines a row keep every figure visible in a third of a 160-column terminal."""
         cols = [
             ("width\nseed", "width"),
-            ("status", "status"),
+            ("status\nhealth", "status"),
             ("epoch\nep/s", "epoch"),
             ("loss\nval loss" if self.has_val else "loss", "loss"),
         ]
@@ -94,7 +95,7 @@ class RunsTable(DataTable):
             self.add_column(Text(label), key=key)
 
     def cells(self, r: RowState) -> dict[str, object]:
-        danger = r.status in (DIVERGED, "failed")
+        danger = r.status in DANGER
         base = "red" if danger else ("dim" if r.hidden else "")
         loss = _num(r.loss)
         if r.loss_std is not None:
@@ -105,10 +106,11 @@ class RunsTable(DataTable):
                 (f"{r.width}\n", base),
                 (f"seed {r.seed}", "dim"),
             ),
-            "status": Text(
-                r.status, style="bold red" if danger else STATUS_STYLE.get(r.status, "")
+            "status": Text.assemble(
+                (f"{r.status.value}\n", STATUS_STYLE[r.status]),
+                (r.health.value, HEALTH_STYLE[r.health]),
             ),
-            "epoch": Text.assemble((f"{r.epoch}/{r.total}\n", base), (f"{r.eps:.0f} ep/s", "dim")),
+            "epoch": Text.assemble((f"{r.epoch}/{r.total}\n", base), (fmt_rate(r.eps), "dim")),
         }
         if self.has_val:
             cells["loss"] = Text.assemble((f"{loss}\n", base), (_num(r.val_loss), "italic " + base))

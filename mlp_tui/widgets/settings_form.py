@@ -3,6 +3,7 @@ checked by the same functions as the command line; applying restarts every run."
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -29,6 +30,9 @@ FIELDS = (
     ("val_split", "--val-split", "val split"),
     ("speed", "--speed", "speed (ep/s, 0 = max)"),
 )
+
+
+LABELS = {name: label for name, _flag, label in FIELDS}
 
 
 def parse_form(values: dict[str, str], base: ExperimentConfig) -> ExperimentConfig:
@@ -76,6 +80,7 @@ class SettingsScreen(ModalScreen[ExperimentConfig | None]):
     def __init__(self, cfg: ExperimentConfig) -> None:
         super().__init__()
         self.cfg = cfg
+        self.showing_error = False
 
     def compose(self) -> ComposeResult:
         values = form_values(self.cfg)
@@ -115,16 +120,33 @@ class SettingsScreen(ModalScreen[ExperimentConfig | None]):
     def on_input_submitted(self, _event: Input.Submitted) -> None:
         self.action_apply()
 
-    def action_apply(self) -> None:
+    def _check(self) -> ExperimentConfig | None:
+        """Validate the form; show the first problem by its field's label, or clear it."""
+        error = self.query_one("#error", Static)
         try:
             cfg = parse_form(self.values(), self.cfg)
         except ConfigError as exc:
-            self.query_one("#error", Static).update(f"{exc.flag}: {exc.problem}")
             name = exc.flag.lstrip("-").replace("-", "_")
+            label = LABELS.get(name, name.replace("_", " "))
+            error.update(Text(f"{label}: {exc.problem}"))
             for widget in self.query(Input):
                 widget.set_class(widget.id == f"f-{name}", "-invalid")
-            return
-        self.dismiss(cfg)
+            self.showing_error = True
+            return None
+        self.showing_error = False
+        error.update("")
+        for widget in self.query(Input):
+            widget.remove_class("-invalid")
+        return cfg
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        if self.showing_error:  # recheck as they type, so a fixed value clears its error
+            self._check()
+
+    def action_apply(self) -> None:
+        cfg = self._check()
+        if cfg is not None:
+            self.dismiss(cfg)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from mlp_tui.engine.history import RunHistory
-from mlp_tui.engine.series import (
+from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
+from mlp_tui.series import (
     CAPACITY,
     SeriesTrack,
     ema_debiased,
@@ -19,8 +20,16 @@ from mlp_tui.engine.series import (
 
 def history(values, n_train: int = 0) -> RunHistory:
     h = RunHistory(n_train)
-    for i, v in enumerate(values):
-        h.append(v, 0.5, None, None, 0.01 * (i + 1))
+    n = len(values)
+    h.extend(
+        {
+            "train_loss": list(values),
+            "train_acc": [0.5] * n,
+            "elapsed_s": [0.01 * (i + 1) for i in range(n)],
+        },
+        [STATUS_CODE[Status.RUNNING]] * n,
+        [HEALTH_CODE[Health.OK]] * n,
+    )
     return h
 
 
@@ -67,7 +76,7 @@ def test_track_is_incremental_and_equals_a_single_pass():
     t = SeriesTrack(h, smoothing=0.9)
     t.update()
     for v in values[1234:]:
-        h.append(v, 0.5, None, None, 1.0)
+        h.append({"train_loss": v, "train_acc": 0.5, "elapsed_s": 1.0}, Status.RUNNING, Health.OK)
     t.update()
     whole = SeriesTrack(history(values), smoothing=0.9)
     whole.update()

@@ -16,13 +16,6 @@ from mlp_tui.engine.history import RunHistory
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
 READ_CHUNK = 65_536  # epochs read from a history at once
-METRICS = ("train_loss", "val_loss", "train_acc", "val_acc")
-METRIC_TITLES = {
-    "train_loss": "train loss",
-    "val_loss": "validation loss",
-    "train_acc": "train accuracy",
-    "val_acc": "validation accuracy",
-}
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)
 
 
@@ -88,7 +81,7 @@ class SeriesTrack:
             if not n:
                 return total
             values[~np.isfinite(values)] = np.nan
-            elapsed = self.history.column("elapsed", start, start + n)
+            elapsed = self.history.column("elapsed_s", start, start + n)
             if self.smoothing > 0:
                 values, self._ema_state = ema_debiased(values, self.smoothing, self._ema_state)
             epochs = range(start + 1, start + n + 1)

@@ -1,4 +1,4 @@
-"""Shared helpers for the unit tests (imported by name: tests/unit is on sys.path).
+"""Helpers shared by every test folder (`tests` is on pytest's pythonpath: `import helpers`).
 
 `plain_loop` is the plain PyTorch loop of the reference notebook, written independently of the
 package: iris raw features as float32, `torch.manual_seed(seed)`, `Linear(4, h) -> ReLU ->
@@ -12,7 +12,9 @@ import shutil
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -92,3 +94,40 @@ def cli_command() -> list[str]:
     """The installed `mlp-tui` script, or `python -m mlp_tui` where it is not on PATH."""
     exe = shutil.which("mlp-tui")
     return [exe] if exe else [sys.executable, "-m", "mlp_tui"]
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def check_history_file(
+    path: Path, allow_torn_tail: bool = False, min_rows: int = 1
+) -> dict[tuple[int, int], list[dict]]:
+    """The one history-file checker: every whole line parses (through the same reader a replay
+    uses), the CSV header is the schema's, each life of each run holds epochs 1, 2, 3, ... with
+    no gap (a status row may repeat a life's last epoch), and at least `min_rows` epoch rows.
+    Returns the epoch rows of each life, keyed by (run, seed), in file order."""
+    from mlp_tui.persist.codec import csv_header
+    from mlp_tui.persist.reader import HistoryReader
+    from mlp_tui.schema import HISTORY_COLUMNS, Status
+
+    text = path.read_bytes()
+    if not allow_torn_tail:
+        assert text.endswith(b"\n"), "a torn last line"
+    if path.suffix == ".csv":
+        assert text.decode().startswith(csv_header(HISTORY_COLUMNS))
+    with HistoryReader(path) as reader:
+        rows = []
+        while True:
+            rows += reader.read_new()
+            if not reader.more:
+                break
+    lives: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for row in rows:
+        life = lives[(row["run"], row["seed"])]
+        if row["train_loss"] is None and Status(row["status"]).ended:
+            assert row["epoch"] == len(life), f"a status row out of place: {row}"
+            continue
+        assert row["epoch"] == len(life) + 1, f"epoch {row['epoch']} after {len(life)}"
+        life.append(row)
+    assert sum(map(len, lives.values())) >= min_rows
+    return dict(lives)

@@ -1,0 +1,111 @@
+"""All runs of one configuration: widths x repeats, sharing one dataset and one baton."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+from mlp_tui.config import MAX_WORKERS, ExperimentConfig
+from mlp_tui.engine.baton import Baton
+from mlp_tui.engine.run import Run
+from mlp_tui.engine.step import configure_threads, resolve_device
+
+
+class Experiment:
+    """Builds the runs of a config and applies controls to all of them, one width, or one."""
+
+    def __init__(self, cfg: ExperimentConfig) -> None:
+        from mlp_tui.engine.data import load_dataset
+
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        configure_threads(cfg.threads)
+        self.data = load_dataset(cfg, self.device)
+        self.baton = Baton()
+        self.runs = [
+            Run(i * cfg.repeats + r, w, r, cfg, self.data, self.baton, self.device)
+            for i, w in enumerate(cfg.widths)
+            for r in range(cfg.repeats)
+        ]
+        self.speed = cfg.speed
+        # At most MAX_WORKERS worker threads: the rest of the runs wait, queued, in order.
+        self._queue: collections.deque[Run] = collections.deque()
+        self._slots = MAX_WORKERS
+        self._lock = threading.Lock()
+        for run in self.runs:
+            run._requeue = self._enqueue
+
+    def start(self) -> None:
+        for run in self.runs:
+            self._enqueue(run)
+
+    def _enqueue(self, run: Run) -> None:
+        with self._lock:
+            self._queue.append(run)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue or self._slots <= 0:
+                    return
+                run = self._queue.popleft()
+                self._slots -= 1
+            if not run.start(self._released):  # stopped meanwhile: its slot is free again
+                with self._lock:
+                    self._slots += 1
+
+    def _released(self, _run: Run) -> None:
+        with self._lock:
+            self._slots += 1
+        self._dispatch()
+
+    def select(self, width: int | None = None) -> list[Run]:
+        """Every run of one width, or all runs."""
+        return [r for r in self.runs if width is None or r.width == width]
+
+    def toggle(self, width: int | None = None) -> None:
+        """Pause all if any is running, else resume all (of one width, or every run)."""
+        runs = self.select(width)
+        if any(r.active and not r.paused for r in runs):
+            for r in runs:
+                r.pause()
+        else:
+            for r in runs:
+                r.resume()
+
+    def restart(self, width: int | None = None) -> None:
+        for run in self.select(width):
+            run.restart()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        for run in self.runs:
+            run.set_speed(speed)
+
+    @property
+    def done(self) -> bool:
+        return not any(r.active for r in self.runs)
+
+    def wait(self, timeout: float | None = None, poll: float = 0.05) -> bool:
+        """Block until every run has ended; True if they did within the timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+        return True
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """End every run (paused ones too) and wait for the workers; True when all are gone.
+
+        A worker still inside torch's lazy imports (its first optimizer step imports
+        torch._dynamo) when the interpreter shuts down would abort the process, so callers that
+        exit afterwards pass a long timeout."""
+        for run in self.runs:
+            run.stop()
+        deadline = time.monotonic() + timeout
+        for run in self.runs:
+            run.join(max(0.0, deadline - time.monotonic()))
+        return not any(r.alive for r in self.runs)

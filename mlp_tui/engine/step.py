@@ -1,0 +1,195 @@
+"""The training step: one life's model and optimizer, the hot loop, and the read-back buffers.
+
+Unthrottled, an epoch is the bare loop (forward, loss, zero_grad, backward, step), two copies into
+preallocated buffers and a clock read. Everything else (read-back, health, pacing, turns) happens
+between calls of `Trainer.compute`, in batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from mlp_tui.config import ExperimentConfig
+
+if TYPE_CHECKING:
+    from mlp_tui.engine.data import Dataset
+
+FLUSH_MAX = 512  # epochs read back in one batch at most
+BUFFER_BYTES = 1 << 20  # logits kept for read-back, per run (float32: 4 MB)
+# torch.manual_seed is process-global: seeding and building must not interleave between workers.
+_SEED_LOCK = threading.Lock()
+_DEFAULT_THREADS: int | None = None
+
+
+class Interruptible(Protocol):
+    """What the hot loop polls once an epoch: set by every control."""
+
+    _interrupt: bool
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def configure_threads(threads: int) -> int:
+    """Set torch's intra-op threads for the calling thread (OpenMP keeps the count per thread);
+    0 keeps torch's default. One thread is the fastest setting for these tiny ops, and the count
+    changes how MKL splits wide sums, so bit-equality with a plain loop holds under the same
+    count (README, "Reproducing a row")."""
+    import torch
+
+    global _DEFAULT_THREADS
+    if _DEFAULT_THREADS is None:
+        _DEFAULT_THREADS = torch.get_num_threads()
+    torch.set_num_threads(threads if threads > 0 else _DEFAULT_THREADS)
+    return torch.get_num_threads()
+
+
+def build(cfg: ExperimentConfig, data: Dataset, width: int, seed: int):
+    """The seeded model and its optimizer (seeded immediately before the build, as a notebook
+    does, so a row's seed reproduces it)."""
+    import torch
+
+    from mlp_tui.engine.model import build_mlp
+    from mlp_tui.engine.optim import PlainSGD
+
+    with _SEED_LOCK:
+        torch.manual_seed(seed)
+        model = build_mlp(data.n_features, width, cfg.depth, data.n_classes)
+    model.to(data.x_train.device)
+    if cfg.optimizer == "adam":
+        return model, torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return model, PlainSGD(model.parameters(), lr=cfg.lr)
+
+
+class Trainer:
+    """Computes the epochs of one life into preallocated buffers and reads them back in batches.
+
+    Losses and logits are copied into buffers rather than kept as tensors: holding on to even a
+    scalar of each epoch stops the allocator from reusing the large activation buffers of wide
+    layers, which cost width 1000 a fifth of its speed. The hot loop writes through views made
+    once (`loss_at[j]`), which saves a dispatch per copy against indexing.
+    """
+
+    def __init__(self, cfg: ExperimentConfig, data: Dataset, width: int, seed: int) -> None:
+        import torch
+
+        self.model, self.opt = build(cfg, data, width, seed)
+        self.data = data
+        n, c = data.x_train.shape[0], data.n_classes
+        self.batch = cfg.batch_size if 0 < cfg.batch_size < n else 0
+        self.gen = torch.Generator(device="cpu").manual_seed(seed) if self.batch else None
+        n_val = 0 if data.y_val is None else data.y_val.shape[0]
+        per_epoch = (0 if self.batch else n * c) + n_val * c
+        self.rows = max(1, min(FLUSH_MAX, BUFFER_BYTES // max(1, per_epoch)))
+        dev = data.x_train.device
+        self.loss = torch.empty(self.rows, device=dev)
+        self.out = None if self.batch else torch.empty(self.rows, n, c, device=dev)
+        self.correct = torch.empty(self.rows, device=dev) if self.batch else None
+        self.val_out = torch.empty(self.rows, n_val, c, device=dev) if n_val else None
+        self.loss_at = self.loss.unbind(0)
+        self.out_at = None if self.out is None else self.out.unbind(0)
+        self.val_at = None if self.val_out is None else self.val_out.unbind(0)
+        self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
+        self.buffered = 0
+
+    def compute(self, room: int, until: float, ctl: Interruptible) -> float:
+        """Compute epochs into the buffers until `room` are buffered, the clock passes `until`
+        or a control interrupts (at least one epoch); returns the clock at the last epoch's end."""
+        import torch
+        import torch.nn.functional as F
+
+        if self.batch:
+            return self._compute_minibatch(room, until, ctl)
+        model, x, y = self.model, self.data.x_train, self.data.y_train
+        cross_entropy, zero_grad, step = F.cross_entropy, self.opt.zero_grad, self.opt.step
+        loss_at, out_at, val_at = self.loss_at, self.out_at, self.val_at
+        x_val, stamps, perf = self.data.x_val, self.stamps, time.perf_counter
+        j = self.buffered
+        while True:
+            out = model(x)
+            loss = cross_entropy(out, y)
+            zero_grad(set_to_none=True)
+            loss.backward()
+            step()
+            loss_at[j].copy_(loss.detach())
+            out_at[j].copy_(out.detach())
+            if val_at is not None:
+                with torch.inference_mode():
+                    val_at[j].copy_(model(x_val))
+            j += 1
+            now = perf()
+            stamps.append(now)
+            if j >= room or now >= until or ctl._interrupt:
+                self.buffered = j
+                return now
+
+    def _compute_minibatch(self, room: int, until: float, ctl: Interruptible) -> float:
+        import torch
+        import torch.nn.functional as F
+
+        model, x, y = self.model, self.data.x_train, self.data.y_train
+        n, batch = x.shape[0], self.batch
+        j = self.buffered
+        while True:
+            perm = torch.randperm(n, generator=self.gen).to(x.device)
+            loss_sum = torch.zeros((), device=x.device)
+            correct = torch.zeros((), device=x.device, dtype=torch.long)
+            for i in range(0, n, batch):
+                idx = perm[i : i + batch]
+                out = model(x[idx])
+                loss = F.cross_entropy(out, y[idx])
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                with torch.no_grad():
+                    loss_sum += loss.detach() * idx.shape[0]
+                    correct += (out.argmax(1) == y[idx]).sum()
+            self.loss[j].copy_(loss_sum / n)
+            self.correct[j].copy_(correct)
+            if self.val_out is not None:
+                with torch.inference_mode():
+                    self.val_out[j].copy_(model(self.data.x_val))
+            j += 1
+            now = time.perf_counter()
+            self.stamps.append(now)
+            if j >= room or now >= until or ctl._interrupt:
+                self.buffered = j
+                return now
+
+    def take(self, origin: float) -> dict[str, list]:
+        """Read every buffered epoch back with a few batched ops and one host sync: columns
+        keyed by epoch field (accuracies as counts) and active seconds since `origin`."""
+        import torch
+        import torch.nn.functional as F
+
+        m, self.buffered = self.buffered, 0
+        with torch.no_grad():
+            parts = [self.loss[:m]]
+            if self.out is not None:
+                parts.append((self.out[:m].argmax(2) == self.data.y_train).sum(1).float())
+            else:
+                parts.append(self.correct[:m])
+            if self.val_out is not None:
+                vl, y_val = self.val_out[:m], self.data.y_val  # (m, n_val, classes)
+                nv = vl.shape[1]
+                flat = F.cross_entropy(vl.reshape(m * nv, -1), y_val.repeat(m), reduction="none")
+                parts.append(flat.view(m, nv).mean(1))
+                parts.append((vl.argmax(2) == y_val).sum(1).float())
+            cols = torch.stack(parts).tolist()
+        cols_out = {
+            "train_loss": cols[0],
+            "train_acc": [int(c) for c in cols[1]],
+            "elapsed_s": [t - origin for t in self.stamps[:m]],
+        }
+        del self.stamps[:m]
+        if self.val_out is not None:
+            cols_out["val_loss"] = cols[2]
+            cols_out["val_acc"] = [int(c) for c in cols[3]]
+        return cols_out

@@ -1,0 +1,175 @@
+"""The lifecycle every face shares: files, signals, the export policy and the exit status.
+
+The TUI, headless mode and replay all hand their session to a `Runner`: it opens the history
+file before anything trains, starts the session, writes `--export` when every run has ended
+(and again on quit if anything changed since), turns INT, TERM and HUP into an orderly end with
+status 128 + signal, and decides the exit status. A face only renders and forwards keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlp_tui.persist.files import unique_path, write_atomic
+from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
+from mlp_tui.persist.table import write_table
+from mlp_tui.schema import Status
+from mlp_tui.session.base import Session
+from mlp_tui.summary import RunSummary, summarize
+
+# The one set of signals that end a session in order (a dropped SSH session sends HUP).
+HANDLED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+EXIT_GRACE_S = 2.0  # after a signal, the longest the terminal's restoration may take
+STOP_TIMEOUT_S = 30.0  # workers inside torch's lazy imports must finish before the exit
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The files a session writes, as the command line named them."""
+
+    export: Path | None = None
+    history: Path | None = None
+    force: bool = False  # overwrite an existing history file
+
+
+class Runner:
+    """Owns one session's lifecycle; see the module docstring."""
+
+    def __init__(self, session: Session, outputs: Outputs | None = None) -> None:
+        self.session = session
+        self.outputs = outputs or Outputs()
+        self.recorder: HistoryRecorder | None = None
+        self.signal: int | None = None
+        self.errors: list[str] = []
+        self._export_due = True  # runs changed since --export was last written
+        self._notify: Callable[[int], None] | None = None
+        self._exit_code: int | None = None
+        if self.outputs.history is not None:  # refused files fail here, before any training
+            self.recorder = HistoryRecorder(session, self.outputs.history, self.outputs.force)
+
+    def start(self) -> None:
+        self.session.start()
+        if self.recorder is not None:
+            self.recorder.start()
+
+    # --- signals -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def signals(self, notify: Callable[[int], None]) -> Iterator[None]:
+        """Handle HANDLED_SIGNALS while the face runs: the first one is noted and `notify` is
+        called with it (in the main thread, between two bytecodes: keep it short)."""
+        self._notify = notify
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for s in HANDLED_SIGNALS:
+                previous[s] = signal.signal(s, self._on_signal)
+        try:
+            if self.signal is not None:
+                notify(self.signal)
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.signal is None:
+            self.signal = signum
+            if self._notify is not None:
+                self._notify(signum)
+
+    def arm_exit_watchdog(self, code: int) -> None:
+        """A dropped SSH session leaves no terminal to restore, and a writer can then block for
+        ever on it. Called once everything is saved: the process ends within EXIT_GRACE_S."""
+        timer = threading.Timer(EXIT_GRACE_S, os._exit, args=(code,))
+        timer.daemon = True
+        timer.start()
+
+    # --- the export policy ---------------------------------------------------------------------
+
+    def poll(self) -> str | None:
+        """Call often. Writes --export when every run has ended; returns what to tell the user
+        (a message for the face) or None."""
+        if not self.session.ended:
+            self._export_due = True
+            return None
+        if self._export_due and self.outputs.export is not None:
+            self._export_due = False
+            return self._export_final()
+        return None
+
+    def _export_final(self) -> str:
+        try:
+            path = write_table(self.outputs.export, self.summaries())
+        except (OSError, ValueError) as exc:
+            message = f"--export {self.outputs.export}: {_reason(exc)}"
+            self.errors.append(message)
+            return f"export failed: {message}"
+        return f"final table written to {path}"
+
+    def summaries(self) -> list[RunSummary]:
+        return [summarize(r) for r in self.session.runs]
+
+    def export_table(self) -> str:
+        """The `e` key: the table as of now, to --export or a new file here; says what it wrote."""
+        rows = self.summaries()
+        target = self.outputs.export or unique_path(Path("."), _stamp("results"), ".csv")
+        path = write_table(target, rows)  # OSError: the face reports it
+        live = sum(1 for r in rows if not Status(r["status"]).ended)
+        if live:
+            return f"table written to {path}, {live} of {len(rows)} runs still running"
+        return f"final table written to {path}"
+
+    def export_history(self) -> str:
+        """The history key: every life so far, to a new CSV file here."""
+        path = unique_path(Path("."), _stamp("history"), ".csv")
+        write_atomic(path, encode_history(self.session.lives(), history_format(path)))
+        return f"history written to {path}"
+
+    @property
+    def problem(self) -> str | None:
+        """A fault to show while it lasts (history not saving, a followed file gone bad)."""
+        if self.recorder is not None and self.recorder.error:
+            return self.recorder.error
+        return self.session.problem
+
+    # --- the end -------------------------------------------------------------------------------
+
+    def finish(self) -> int:
+        """Stop every run, save what was computed, and return the exit status. Idempotent."""
+        if self._exit_code is not None:
+            return self._exit_code
+        if not self.session.stop(STOP_TIMEOUT_S):
+            self.errors.append("a worker did not stop in time")
+        if self.recorder is not None:
+            error = self.recorder.close()
+            if error:
+                self.errors.append(error)
+        if self._export_due and self.outputs.export is not None:
+            self._export_due = False
+            self._export_final()
+        for run in self.session.runs:  # a run that failed here (a replay reports none)
+            if run.status is Status.FAILED and run.error:
+                self.errors.append(f"{run.label} failed: {run.error}")
+        if self.signal is not None:
+            self._exit_code = 128 + int(self.signal)
+        else:
+            self._exit_code = EXIT_FAILED if self.errors else EXIT_OK
+        return self._exit_code
+
+
+def _stamp(kind: str) -> str:
+    return f"mlp-tui-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)

@@ -1,0 +1,131 @@
+"""The one declaration of what a run is and what an epoch records.
+
+Status names, health names, the run settings that travel with every row and the per-epoch fields
+are declared here once. History columns, table columns, replay parsing, the view's metrics and the
+exports all derive from these tuples: adding a per-epoch metric means adding one `EpochField`
+(plus the code that computes it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Status(str, Enum):
+    """A run's lifecycle. The first three are live states; the rest are ends."""
+
+    QUEUED = "queued"  # waiting for a worker (more runs than workers)
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # every planned epoch computed
+    STOPPED = "stopped"  # ended by the user (or the process) before the last epoch
+    DIVERGED = "diverged"  # a non-finite loss
+    FAILED = "failed"  # an error in the run
+
+    @property
+    def ended(self) -> bool:
+        return self not in (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Health(str, Enum):
+    """What the curve says, independent of the lifecycle (a finished run can be stalled)."""
+
+    OK = "ok"
+    STALLED = "stalled"  # the loss went flat far from a solution
+    DIVERGING = "diverging"  # the loss stays far above where it started
+    CHANCE = "chance"  # accuracy at chance, or the loss at the class-prior level
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Per-epoch status codes kept in a history: a paused or stopped run records no epoch.
+RECORD_STATUSES = (Status.RUNNING, Status.FINISHED, Status.DIVERGED)
+STATUS_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
+HEALTHS = tuple(Health)
+HEALTH_CODE = {h: i for i, h in enumerate(HEALTHS)}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One named value with its type: `int`, `float`, `str` or `bool`."""
+
+    name: str
+    kind: type
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class EpochField(Field):
+    """A per-epoch value. Metrics are plotted and summarised; `per` names the count an accuracy
+    is a ratio of (stored as a count, so the ratio read back is exact)."""
+
+    metric: bool = False
+    title: str = ""
+    loss: bool = False  # lower is better: summarised with its best value and epoch
+    val: bool = False  # needs a validation set
+    per: str = ""  # "train" or "val": stored as a count of correct predictions
+
+
+# The settings a row carries: every one that changes a result, so a row can be reproduced.
+RUN_FIELDS: tuple[Field, ...] = (
+    Field("run", int, "run index"),
+    Field("dataset", str),
+    Field("width", int, "hidden width"),
+    Field("depth", int, "hidden layers"),
+    Field("repeat", int, "repeat index within a width"),
+    Field("seed", int, "seed of this life"),
+    Field("optimizer", str),
+    Field("lr", float, "learning rate"),
+    Field("batch_size", int, "0 = full batch"),
+    Field("val_split", float),
+    Field("standardize", bool),
+    Field("epochs", int, "planned epochs"),
+    Field("threads", int, "torch intra-op threads (0 = torch's default)"),
+    Field("device", str),
+)
+
+EPOCH_FIELDS: tuple[EpochField, ...] = (
+    EpochField("epoch", int, "1-based"),
+    EpochField("train_loss", float, metric=True, title="train loss", loss=True),
+    EpochField("train_acc", float, metric=True, title="train accuracy", per="train"),
+    EpochField("val_loss", float, metric=True, title="validation loss", loss=True, val=True),
+    EpochField(
+        "val_acc", float, metric=True, title="validation accuracy", val=True, per="val"
+    ),
+    EpochField("elapsed_s", float, "active seconds since the life started (pauses excluded)"),
+)
+
+STATE_FIELDS: tuple[Field, ...] = (
+    Field("status", str, "lifecycle: " + ", ".join(s.value for s in Status)),
+    Field("health", str, "health: " + ", ".join(h.value for h in Health)),
+)
+
+METRICS: tuple[EpochField, ...] = tuple(f for f in EPOCH_FIELDS if f.metric)
+METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in METRICS)
+METRIC_TITLES: dict[str, str] = {f.name: f.title for f in METRICS}
+LOSS_METRICS: tuple[str, ...] = tuple(f.name for f in METRICS if f.loss)
+
+# What the final table says of a run beyond its settings, derived from the metrics.
+SUMMARY_FIELDS: tuple[Field, ...] = (
+    Field("epochs_done", int, "epochs computed"),
+    *(Field(f"final_{m.name}", float) for m in METRICS),
+    *(
+        g
+        for m in METRICS
+        if m.loss
+        for g in (Field(f"best_{m.name}", float), Field(f"best_{m.name}_epoch", int))
+    ),
+    *STATE_FIELDS,
+    Field("seconds", float, "active training seconds"),
+)
+
+HISTORY_FIELDS: tuple[Field, ...] = (*RUN_FIELDS, *EPOCH_FIELDS, *STATE_FIELDS)
+TABLE_FIELDS: tuple[Field, ...] = (*RUN_FIELDS, *SUMMARY_FIELDS)
+HISTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in HISTORY_FIELDS)
+TABLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in TABLE_FIELDS)
+FIELD_KIND: dict[str, type] = {f.name: f.kind for f in (*HISTORY_FIELDS, *SUMMARY_FIELDS)}

@@ -1,0 +1,1 @@
+"""Sessions: the contract (base) and its kinds (live, replay)."""

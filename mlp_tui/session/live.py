@@ -1,0 +1,96 @@
+"""Live training in worker threads, behind the session contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.engine.experiment import Experiment
+from mlp_tui.engine.run import Run
+from mlp_tui.session.base import Control, Life
+
+
+def describe_config(cfg: ExperimentConfig) -> list[str]:
+    """The header's facts about a configuration."""
+    parts = [cfg.dataset, f"depth {cfg.depth}", f"{cfg.optimizer} lr {cfg.lr:g}"]
+    if cfg.batch_size:
+        parts.append(f"batch {cfg.batch_size}")
+    parts.append(f"{cfg.epochs} epochs")
+    if cfg.val_split > 0:
+        parts.append(f"val split {cfg.val_split:g}")
+    if cfg.repeats > 1:
+        parts.append(f"{cfg.repeats} seeds/width")
+    return parts
+
+
+class LiveSession:
+    """Trains an ExperimentConfig, one thread per run; every control is supported."""
+
+    kind = "live"
+    controls = frozenset(Control)
+    problem = None
+
+    def __init__(self, cfg: ExperimentConfig) -> None:
+        self.experiment = Experiment(cfg)
+        self._previous: list[Run] = []  # runs of earlier configurations (the settings form)
+
+    @property
+    def config(self) -> ExperimentConfig:
+        return self.experiment.cfg
+
+    @property
+    def runs(self) -> Sequence[Run]:
+        return self.experiment.runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.config.widths
+
+    @property
+    def has_val(self) -> bool:
+        return self.config.val_split > 0
+
+    @property
+    def speed(self) -> float:
+        return self.experiment.speed
+
+    @property
+    def ended(self) -> bool:
+        return self.experiment.done
+
+    def describe(self) -> list[str]:
+        return describe_config(self.config)
+
+    def start(self) -> None:
+        self.experiment.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        return self.experiment.stop(timeout)
+
+    def toggle(self, width: int | None = None) -> None:
+        self.experiment.toggle(width)
+
+    def restart(self, width: int | None = None) -> None:
+        self.experiment.restart(width)
+
+    def set_speed(self, speed: float) -> None:
+        self.experiment.set_speed(speed)
+
+    def reconfigure(self, cfg: ExperimentConfig) -> None:
+        """Stop every run and start again with a new configuration; the old runs' lives stay
+        in `lives()` (a history file keeps their rows, then gets the new ones)."""
+        self.experiment.stop()
+        self._previous.extend(self.experiment.runs)
+        self.experiment = Experiment(cfg)
+        self.experiment.start()
+
+    def lives(self) -> list[Life]:
+        out = []
+        for run in [*self._previous, *self.experiment.runs]:
+            retired, current, status = run.snapshot()
+            meta = run.meta
+            for life in retired:
+                out.append(Life(id(life), {**meta, "seed": life.seed}, life.history, None))
+            ended = status if status.ended else None
+            out.append(Life(id(current), {**meta, "seed": current.seed}, current.history, ended))
+        return out

@@ -1,0 +1,216 @@
+"""A recorded history file as a session: replayed whole, or followed while another process
+writes it (`--follow`, like `tail -f`). It offers no controls: the runs are recorded, not live."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlp_tui.engine.history import RunHistory
+from mlp_tui.persist.codec import HistoryFormatError
+from mlp_tui.persist.reader import HistoryReader
+from mlp_tui.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
+from mlp_tui.session.base import Life, Unsupported
+
+RATE_EPOCHS = 50  # a followed run's rate: over its last this many recorded epochs
+NOTICE_S = 5.0  # how long "the file was replaced" stays in the header
+
+
+class ReplayRun:
+    """One recorded run (its latest life), in the shape every face reads."""
+
+    error = None
+
+    def __init__(self, row: dict, following: bool) -> None:
+        self.index = int(row["run"])
+        self.following = following
+        self._new_life(row)
+
+    def _new_life(self, row: dict) -> None:
+        self.meta = {f.name: row.get(f.name) for f in RUN_FIELDS}
+        self.width = int(row["width"])
+        self.repeat = int(row.get("repeat") or 0)
+        self.history = RunHistory(0, has_val=row.get("val_loss") is not None)
+        self.last_status = Status.RUNNING
+        self.last_health = Health.OK
+        self.key = object()
+
+    @property
+    def seed(self) -> int:
+        return int(self.meta["seed"])
+
+    @property
+    def total(self) -> int:
+        return int(self.meta.get("epochs") or len(self.history))
+
+    @property
+    def label(self) -> str:
+        return f"w={self.width}" if not self.repeat else f"w={self.width}#{self.repeat}"
+
+    @property
+    def status(self) -> Status:
+        if self.last_status is Status.RUNNING and not self.following:
+            return Status.STOPPED  # the recording ended while the run was still training
+        return self.last_status
+
+    @property
+    def health(self) -> Health:
+        return self.last_health
+
+    @property
+    def epochs_per_s(self) -> float | None:
+        if not self.following or self.last_status is not Status.RUNNING:
+            return None
+        n = len(self.history)
+        t = self.history.column("elapsed_s", max(0, n - RATE_EPOCHS))
+        if len(t) < 2 or t[-1] <= t[0]:
+            return None
+        return float((len(t) - 1) / (t[-1] - t[0]))
+
+    def add(self, row: dict) -> None:
+        """One row: the next epoch, the first epoch of a new life, or a status row repeating the
+        last epoch's number."""
+        epoch, n = int(row["epoch"]), len(self.history)
+        status, health = Status(row["status"]), Health(row.get("health") or Health.OK)
+        if epoch == n and status.ended and row.get("train_loss") is None:
+            self.last_status, self.last_health = status, health
+            return
+        if epoch == 1 and (n or int(row["seed"]) != self.seed):
+            self._new_life(row)  # a restart, or a new configuration: show the latest life
+        elif epoch != n + 1:
+            raise HistoryFormatError(f"run {self.index}: epoch {epoch} follows epoch {n}")
+        if row.get("val_loss") is not None and not self.history.has_val:
+            raise HistoryFormatError(f"run {self.index}: validation values appear mid-run")
+        self.meta = {f.name: row.get(f.name) for f in RUN_FIELDS}
+        record = status if status in RECORD_STATUSES else Status.RUNNING
+        self.history.append(row, record, health)
+        self.last_status, self.last_health = status, health
+
+
+class ReplaySession:
+    """Reads a history file (and, when following, what is appended to it later)."""
+
+    controls = frozenset()
+    config = None
+    speed = None
+
+    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.2) -> None:
+        self.path = Path(path)
+        self.following = follow
+        self.kind = "follow" if follow else "replay"
+        self.poll_s = poll_s
+        self.reader = HistoryReader(self.path)
+        self._runs: list[ReplayRun] = []  # replaced whole when a run appears (readers iterate)
+        self._by_index: dict[int, ReplayRun] = {}
+        self._error: str | None = None
+        self._notice: tuple[str, float] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.read_all()
+        if not self._runs and not follow:
+            raise HistoryFormatError(f"{self.path}: no history rows")
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def read_all(self) -> int:
+        """Read every complete row there is now; returns how many."""
+        count = 0
+        while True:
+            rows = self.reader.read_new()
+            if self.reader.restarted:
+                message = f"{self.path}: {self.reader.restarted}; reading it anew"
+                self._notice = (message, time.monotonic())
+                self.reader.restarted = None
+                self._runs, self._by_index = [], {}
+            for row in rows:
+                self._add(row)
+            count += len(rows)
+            if not self.reader.more:
+                return count
+
+    def _add(self, row: dict) -> None:
+        index = int(row["run"])
+        run = self._by_index.get(index)
+        if run is None:
+            run = ReplayRun(row, self.following)
+            self._by_index[index] = run
+            self._runs = sorted([*self._runs, run], key=lambda r: r.index)
+        run.add(row)
+
+    # --- the contract --------------------------------------------------------------------------
+
+    @property
+    def runs(self) -> Sequence[ReplayRun]:
+        return self._runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(r.width for r in self._runs))
+
+    @property
+    def has_val(self) -> bool:
+        return any(r.history.has_val for r in self._runs)
+
+    def describe(self) -> list[str]:
+        runs = self._runs
+        if not runs:
+            return [f"waiting for rows in {self.path.name}"]
+        meta = runs[0].meta
+        parts = [str(meta["dataset"]), f"depth {meta['depth']}"]
+        if meta.get("lr") is not None:
+            parts.append(f"{meta['optimizer']} lr {float(meta['lr']):g}")
+        parts.append(f"{max(r.total for r in runs)} epochs")
+        if self.has_val:
+            parts.append("validation")
+        repeats = max(r.repeat for r in runs) + 1
+        if repeats > 1:
+            parts.append(f"{repeats} seeds/width")
+        return parts
+
+    @property
+    def ended(self) -> bool:
+        if not self.following:
+            return True
+        return bool(self._runs) and all(r.last_status.ended for r in self._runs)
+
+    @property
+    def problem(self) -> str | None:
+        if self._error:
+            return self._error
+        if self._notice and time.monotonic() - self._notice[1] < NOTICE_S:
+            return self._notice[0]
+        return None
+
+    def start(self) -> None:
+        if self.following and self._thread is None:
+            self._thread = threading.Thread(target=self._follow, name="replay-follow", daemon=True)
+            self._thread.start()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.read_all()
+            except HistoryFormatError as exc:
+                self._error = str(exc)
+                return
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.reader.close()
+        return self._thread is None or not self._thread.is_alive()
+
+    def toggle(self, width: int | None = None) -> None:
+        raise Unsupported("replay: the runs are recorded, not live")
+
+    restart = set_speed = reconfigure = toggle
+
+    def lives(self) -> list[Life]:
+        out = []
+        for r in self._runs:
+            ended = r.status if r.status.ended else None
+            out.append(Life(id(r.key), dict(r.meta), r.history, ended))
+        return out
