@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import contextlib
+import os
 import sys
 import time
+from collections.abc import Iterator
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from mlp_tui.config import ExperimentConfig, faster, slower
 from mlp_tui.runner import Runner
 from mlp_tui.series import SMOOTHING
-from mlp_tui.session.base import Control, Unsupported
+from mlp_tui.session.base import Unsupported
 from mlp_tui.text import printable
 from mlp_tui.view import Monitor, fmt_speed, overall_state
 from mlp_tui.widgets.loss_plot import LossPlot
+from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
@@ -37,17 +40,9 @@ TICK_S = 1 / 12
 PLOT_SHARE = 0.03
 TABLE_S = 0.5  # the table's figures change at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
-NARROW_W = 100
-# The control each key needs: a session that lacks it hides the key (footer and palette).
-NEEDS = {
-    "toggle_all": Control.PAUSE,
-    "toggle_one": Control.PAUSE,
-    "restart_all": Control.RESTART,
-    "restart_one": Control.RESTART,
-    "faster": Control.SPEED,
-    "slower": Control.SPEED,
-    "settings": Control.CONFIGURE,
-}
+PLOT_MIN_W = 60  # the plot's least width beside the table
+# The control each action needs: a session that lacks it hides the key (key bar, palette).
+NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 
 
 class MlpTuiApp(App[int]):
@@ -57,26 +52,7 @@ class MlpTuiApp(App[int]):
     TITLE = "mlp-tui"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("p", "toggle_all", "Pause all"),
-        Binding("space", "toggle_one", "Pause run"),
-        Binding("r", "restart_all", "Restart"),
-        Binding("R", "restart_one", "Restart run", key_display="R"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("e", "export", "Export"),
-        Binding("q", "quit_app", "Quit"),
-        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
-        Binding("c", "settings", "Settings"),
-        Binding("g", "grid", "Grid"),
-        Binding("m", "metric", "Metric"),
-        Binding("l", "log", "Log y"),
-        Binding("s", "smooth", "Smooth"),
-        Binding("o", "robust", "Outliers"),
-        Binding("v", "hide", "Hide run"),
-        Binding("x", "x_axis", "X axis"),
-        Binding("h", "export_history", "History", show=False),
-    ]
+    BINDINGS = bindings()
 
     def __init__(self, runner: Runner) -> None:
         super().__init__()
@@ -89,6 +65,7 @@ class MlpTuiApp(App[int]):
         self._last_header: Text | None = None
         self._last_view = ""
         self._next_plot = self._next_table = 0.0
+        self._table_need = 0
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -106,7 +83,7 @@ class MlpTuiApp(App[int]):
             f"terminal too small\nmlp-tui needs at least {MIN_W}x{MIN_H}",
             id="too-small",
         )
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -115,11 +92,21 @@ class MlpTuiApp(App[int]):
         self.set_interval(TICK_S, self.tick)
         self.table.focus()
         self.tick()
+        self.app_resume_signal.subscribe(self, self._resumed)
         if self.runner.signal is not None:  # it came while the app was starting
             self._finish()
         # Everything built so far lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise stall the UI thread for 0.1 to 0.3 s.
         gc.freeze()
+
+    def _resumed(self, _app: App) -> None:
+        """Back from ctrl+z / fg: the terminal was cleared meanwhile, so draw everything."""
+        self._last_header, self._last_view = None, ""
+        self.plot.show(self.plot.spec)
+        for widget in self.screen.walk_children():
+            widget.refresh()
+        self.screen.refresh(layout=True)
+        self.refresh_now()
 
     def signalled(self, _signum: int) -> None:
         """From the runner's signal handler (main thread, any moment): end like `q` soon."""
@@ -134,7 +121,22 @@ class MlpTuiApp(App[int]):
         self.monitor.changed()
         small = width < MIN_W or height < MIN_H
         self.screen.set_class(small, "-too-small")
-        self.query_one("#main").set_class(width < NARROW_W, "-narrow")
+        self._layout(width)
+
+    def _layout(self, width: int) -> None:
+        """Side by side only when the plot and the whole table both fit; else stacked, with
+        the table showing the columns that fit whole (never a cut column)."""
+        table = self.table
+        need = table.needed()
+        wide = width - need >= PLOT_MIN_W
+        self.query_one("#main").set_class(not wide, "-narrow")
+        if wide:
+            table.styles.width = need
+            table.fit(need)
+        else:
+            table.styles.width = "1fr"
+            table.fit(width)
+        self._table_need = table.needed()
 
     # --- the tick: engine state -> widgets ---------------------------------------------------
 
@@ -148,7 +150,8 @@ class MlpTuiApp(App[int]):
             if mon.tick() and now >= self._next_plot:
                 # One bucket per two cells, drawn as two points (its min and max).
                 width = plot.size.width or int(self.size.width * 0.6)
-                plot.show(mon.plot_spec(max_points=max(40, width)))
+                rows = plot.size.height or self.size.height // 2
+                plot.show(mon.plot_spec(max_points=max(40, width), rows=rows))
                 self.redraws += 1
                 # Keep plotting under PLOT_SHARE of the UI thread, whatever the machine.
                 self._next_plot = now + max(TICK_S, plot.last_build_s / PLOT_SHARE)
@@ -156,26 +159,29 @@ class MlpTuiApp(App[int]):
                 # Figures that change every tick are unreadable anyway: 4 updates a second.
                 self._next_table = now + TABLE_S
                 self.table.show_rows(mon.rows())
+                if self.table.needed() != self._table_need:  # a column grew: lay out again
+                    self._layout(self.size.width)
             self._update_header()
         message = self.runner.poll()
         if message:
             self.notify(message, timeout=6, markup=False)
 
     def _update_header(self) -> None:
+        """The state first (it must never be cut off), then what is running, then a fault."""
         s = self.session
+        header = Text(overall_state([r.status for r in s.runs]).upper(), style="bold")
         parts = [] if s.kind == "live" else [s.kind]
         parts += s.describe()
         if s.speed is not None:
             parts.append(fmt_speed(s.speed))
-        header = Text(printable(" · ".join(parts)))
-        header.append(f"   {overall_state([r.status for r in s.runs]).upper()}", style="bold")
+        header.append("  " + printable(" · ".join(parts)))
         problem = self.runner.problem
         if problem:
-            header.append(f"   {printable(problem)}", style="red")
+            header.append(f"  {printable(problem)}", style="bold red")
         if header != self._last_header:
             self._last_header = header
             self.header.update(header)
-        view = self.monitor.settings.describe(s.has_val)
+        view = self.monitor.settings.describe(self.monitor.scale)
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
@@ -245,7 +251,7 @@ class MlpTuiApp(App[int]):
         self._view_changed()
 
     def action_log(self) -> None:
-        self.monitor.settings.log = not self.monitor.settings.log
+        self.monitor.settings.log = not self.monitor.scale.log  # explicit from now on
         self._view_changed()
 
     def action_smooth(self) -> None:
@@ -254,7 +260,7 @@ class MlpTuiApp(App[int]):
         self._view_changed()
 
     def action_robust(self) -> None:
-        self.monitor.settings.robust = not self.monitor.settings.robust
+        self.monitor.settings.robust = not self.monitor.scale.robust  # explicit from now on
         self._view_changed()
 
     def action_hide(self) -> None:
@@ -324,27 +330,52 @@ class MlpTuiApp(App[int]):
             self.runner.arm_exit_watchdog(code)
         self.exit(return_code=code)
 
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
-        for b in self.BINDINGS:
-            shown = isinstance(b, Binding) and b.action != "quit_app"
-            if shown and self.check_action(b.action, ()):
+        for k in (*KEYS, *TAIL):
+            if k.action != "quit_app" and self.check_action(k.action, ()):
                 yield SystemCommand(
-                    f"{b.description} ({b.key_display or b.key})",
-                    f"Same as the {b.key_display or b.key} key",
-                    getattr(self, f"action_{b.action}"),
+                    f"{k.label} ({k.shown})", k.help, getattr(self, f"action_{k.action}")
                 )
+
+
+@contextlib.contextmanager
+def _screen_on_terminal() -> Iterator[None]:
+    """Textual draws on stderr. With stderr redirected (`mlp-tui 2>log`) but stdout on the
+    terminal, draw on the terminal instead, and give stderr back for the closing messages."""
+    try:
+        redirected = not os.isatty(2) and os.isatty(1)
+    except OSError:
+        redirected = False
+    if not redirected:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(1, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def run_app(runner: Runner) -> int:
     """Run the TUI over a runner's session; returns the exit status. Messages for the user
     (a file that could not be saved) go to stderr once the terminal is restored."""
     app = MlpTuiApp(runner)
-    with runner.signals(app.signalled):
+    with runner.signals(app.signalled), _screen_on_terminal():
         try:
             app.run()
         finally:
             code = runner.finish()
+    if app.return_code and not code:  # the app itself failed (Textual printed why)
+        code = app.return_code
     for message in runner.errors:
         sys.stderr.write(f"mlp-tui: error: {printable(message)}\n")
     return code

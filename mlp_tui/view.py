@@ -62,6 +62,7 @@ class RowState:
 
     key: str
     color: int
+    index: int  # the width's place: its colour and monochrome marker
     width: int
     status: Status
     health: Health
@@ -102,9 +103,9 @@ class ViewSettings:
     """The plot controls, each bound to a key."""
 
     metric: str = "train_loss"
-    log: bool = False
+    log: bool | None = None  # None: chosen from the data (see `auto_scale`)
     smoothing: int = 0  # index into SMOOTHING
-    robust: bool = False
+    robust: bool | None = None  # None: chosen from the data and the plot's height
     x_mode: str = "epoch"  # or "seconds"
     grid: bool = False
     hidden: set[int] = field(default_factory=set)  # widths hidden from the plot
@@ -113,22 +114,59 @@ class ViewSettings:
     def smoothing_weight(self) -> float:
         return SMOOTHING[self.smoothing]
 
-    def describe(self, has_val: bool) -> str:
+    def describe(self, scale: Scale) -> str:
+        """The view bar: each setting with its key; a choice made from the data says so."""
         smooth = "off" if not self.smoothing else f"ema {self.smoothing_weight}"
+        log = ("log" if scale.log else "linear") + (" (auto)" if self.log is None else "")
+        robust = ("5-95%" if scale.robust else "all") + (" (auto)" if self.robust is None else "")
         parts = [
-            f"[m] {METRIC_TITLES[self.metric]}",
-            f"[l] y {'log' if self.log else 'linear'}",
-            f"[s] smooth {smooth}",
-            f"[o] range {'5-95%' if self.robust else 'all'}",
-            f"[x] x {self.x_mode}",
-            f"[g] {'grid' if self.grid else 'overlay'}",
+            f"m:{METRIC_TITLES[self.metric]}",
+            f"l:y {log}",
+            f"o:range {robust}",
+            f"s:smooth {smooth}",
+            f"x:{self.x_mode}",
+            f"g:{'grid' if self.grid else 'overlay'}",
         ]
         if self.hidden:
-            parts.append("[v] hidden " + ",".join(str(w) for w in sorted(self.hidden)))
+            parts.append("v:hidden " + ",".join(str(w) for w in sorted(self.hidden)))
         return "  ".join(parts)
 
     def metrics(self, has_val: bool) -> tuple[str, ...]:
         return METRIC_NAMES if has_val else tuple(m for m in METRIC_NAMES if "val" not in m)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The y-scale in effect: the user's choice, or the automatic one."""
+
+    log: bool = False
+    robust: bool = False
+
+
+AUTO_LOG_RATIO = 30.0  # positive data spanning more than this ratio is shown on a log axis
+AUTO_ROBUST_SHARE = 0.5  # clip outliers when the 5-95% range is under this share of the whole
+AUTO_ROBUST_ROWS = 20  # ... and the plot has fewer rows than this (a spike flattens the rest)
+
+
+def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale:
+    """Log when the visible values span a large ratio (an early spike over a falling loss), and
+    an outlier-robust range on a short plot where the whole range would put every final value
+    on one row. An explicit `l` or `o` choice always wins."""
+    finite = [y[np.isfinite(y)] for y in ys]
+    values = np.concatenate(finite) if finite else np.empty(0)
+    log = settings.log
+    if log is None:
+        log = bool(len(values)) and values.min() > 0 and values.max() / values.min() > AUTO_LOG_RATIO
+    robust = settings.robust
+    if robust is None:
+        robust = False
+        if len(values) >= 4 and rows < AUTO_ROBUST_ROWS:
+            v = np.log10(values[values > 0]) if log else values
+            if len(v) >= 4:
+                lo, hi = np.percentile(v, [5, 95])
+                span = v.max() - v.min()
+                robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
+    return Scale(log, robust)
 
 
 class Monitor:
@@ -139,6 +177,7 @@ class Monitor:
         self.settings = ViewSettings()
         self.tracks: dict[int, SeriesTrack] = {}
         self.plot_dirty = True
+        self.scale = Scale()  # the scale of the last plot built
 
     @property
     def runs(self) -> Sequence[RunView]:
@@ -176,7 +215,9 @@ class Monitor:
     def group(self, width: int) -> list[RunView]:
         return [r for r in self.runs if r.width == width]
 
-    def plot_spec(self, max_points: int) -> PlotSpec:
+    def plot_spec(self, max_points: int, rows: int = 40) -> PlotSpec:
+        """The plot of the visible runs, downsampled to `max_points` per series, for a plot
+        about `rows` rows high."""
         s = self.settings
         self.plot_dirty = False
         series: list[PlotSeries] = []
@@ -191,24 +232,26 @@ class Monitor:
                 label = f"w={width}"
             if width in s.hidden:
                 continue
-            if s.log:
-                y = log_values(y)
-                keep = np.isfinite(y)
-                x, y = x[keep], y[keep]
             series.append(PlotSeries(label, run_color(i), x, y, i))
+        self.scale = scale = auto_scale([p.y for p in series], s, rows)
+        if scale.log:
+            for p in series:
+                y = log_values(p.y)
+                keep = np.isfinite(y)
+                p.x, p.y = p.x[keep], y[keep]
         title = METRIC_TITLES[s.metric]
         if s.smoothing:
             title += f" (ema {s.smoothing_weight})"
-        if s.log:
+        if scale.log:
             title += " · log scale"
         return PlotSpec(
             series=series,
             title=title,
             x_label="epoch" if s.x_mode == "epoch" else "seconds",
             y_label=METRIC_TITLES[s.metric],
-            y_range=y_range([p.y for p in series], robust=s.robust, log=s.log),
+            y_range=y_range([p.y for p in series], robust=scale.robust, log=scale.log),
             x_range=x_range([p.x for p in series]),
-            log=s.log,
+            log=scale.log,
             grid=s.grid,
             message="waiting for the first epoch…",
         )
@@ -233,6 +276,7 @@ class Monitor:
                 RowState(
                     key=str(width),
                     color=run_color(i),
+                    index=i,
                     width=width,
                     status=group_status([r.status for r in runs]),
                     health=group_health([r.health for r in runs]),

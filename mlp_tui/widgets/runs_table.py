@@ -11,6 +11,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from mlp_tui.schema import Health, Status
 from mlp_tui.view import RowState, fmt_num, fmt_rate
+from mlp_tui.widgets.loss_plot import marker_for, no_color, swatch
 
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
@@ -56,6 +57,22 @@ def _cell_width(value: object) -> int:
 _num = fmt_num
 
 
+# Columns in display order, with their header lines; PRIORITY says which stay when a narrow
+# terminal cannot show them all (a column is dropped whole, never cut).
+COLUMNS = {
+    "width": "width\nseed",
+    "status": "status\nhealth",
+    "epoch": "epoch\nep/s",
+    "loss": "loss",
+    "acc": "acc",
+    "best": "best\n@epoch",
+    "trend": "trend\nlast 10",
+}
+PRIORITY = ("width", "status", "loss", "epoch", "best", "acc", "trend")
+PADDING = 2  # a cell's padding, left and right
+FRAME = 3  # the border and the vertical scrollbar
+
+
 class RunsTable(DataTable):
     """DataTable whose rows are keyed by width and whose cells change in place."""
 
@@ -68,31 +85,56 @@ class RunsTable(DataTable):
         self.has_val = has_val
         self._shown: dict[str, tuple] = {}
         self._widths: dict[str, int] = {}  # the widest content each column has shown
+        self.columns_shown: tuple[str, ...] = ()
+        self._built: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
     def on_mount(self) -> None:
-        self.setup_columns()
+        self.reset(self.has_val)
 
     def reset(self, has_val: bool) -> None:
         """Drop every row and column, for a new experiment."""
-        self.clear(columns=True)
         self.has_val = has_val
         self._shown.clear()
-        self._widths.clear()
-        self.setup_columns()
+        self._widths = {key: _cell_width(Text(self.label(key))) for key in self.keys()}
+        self._built = ((), ())
+        self.show_columns(self.keys())
 
-    def setup_columns(self) -> None:
-        """Two lines a row keep every figure visible in a third of a 160-column terminal."""
-        cols = [
-            ("width\nseed", "width"),
-            ("status\nhealth", "status"),
-            ("epoch\nep/s", "epoch"),
-            ("loss\nval loss" if self.has_val else "loss", "loss"),
-        ]
-        if self.has_val:
-            cols.append(("acc\nval acc", "acc"))
-        cols += [("best\n@epoch", "best"), ("trend\nlast 10", "trend")]
-        for label, key in cols:
-            self.add_column(Text(label), key=key)
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k in COLUMNS if k != "acc" or self.has_val)
+
+    def label(self, key: str) -> str:
+        if self.has_val and key in ("loss", "acc"):
+            return f"{COLUMNS[key]}\nval {COLUMNS[key]}"
+        return COLUMNS[key]
+
+    def needed(self, keys: tuple[str, ...] | None = None) -> int:
+        """Cells these columns (all by default) take without cutting any."""
+        keys = self.keys() if keys is None else keys
+        return sum(self._widths[k] + PADDING for k in keys) + FRAME
+
+    def fit(self, width: int) -> None:
+        """Show the columns that fit in `width` cells whole, by priority, in display order."""
+        keep: list[str] = []
+        for key in (k for k in PRIORITY if k in self.keys()):
+            if self.needed((*keep, key)) <= width or not keep:
+                keep.append(key)
+        self.show_columns(tuple(k for k in self.keys() if k in keep))
+
+    def show_columns(self, keys: tuple[str, ...]) -> None:
+        """Rebuild with these columns, each as wide as its widest content so far."""
+        widths = tuple(self._widths[k] for k in keys)
+        if (keys, widths) == self._built:
+            return
+        self._built = (keys, widths)
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.columns_shown = keys
+        for key, width in zip(keys, widths):
+            self.add_column(Text(self.label(key)), key=key, width=width)
+        for key, (_r, cells) in self._shown.items():
+            self.add_row(*(cells[k] for k in keys), key=key, height=2)
+        if self.row_count:
+            self.move_cursor(row=min(row, self.row_count - 1))
 
     def cells(self, r: RowState) -> dict[str, object]:
         danger = r.status in DANGER
@@ -102,7 +144,8 @@ class RunsTable(DataTable):
             loss = f"{loss}±{_num(r.loss_std, '.3f')}"
         cells: dict[str, object] = {
             "width": Text.assemble(
-                ("██ ", f"color({r.color})" + (" dim" if r.hidden else "")),
+                (swatch(marker_for(r.index, no_color())) + " ", f"bold color({r.color})"
+                 + (" dim" if r.hidden else "")),
                 (f"{r.width}\n", base),
                 (f"seed {r.seed}", "dim"),
             ),
@@ -126,7 +169,10 @@ class RunsTable(DataTable):
         return cells
 
     def show_rows(self, rows: list[RowState]) -> None:
-        """Add new rows, update changed cells in place (the cursor stays), drop vanished rows."""
+        """Add new rows, update changed cells in place (the cursor stays), drop vanished rows.
+        Columns only grow (a width that changed with every update, a delta of "+0.01" then
+        "-1.2e-05", would lay the whole screen out again); the app lays out again when one
+        does (`needed()` changed)."""
         keys = {r.key for r in rows}
         for key in [k for k in self._shown if k not in keys]:
             self.remove_row(key)
@@ -136,21 +182,14 @@ class RunsTable(DataTable):
             if shown is not None and shown[0] == r:
                 continue
             cells = self.cells(r)
+            for col, value in cells.items():
+                self._widths[col] = max(self._widths.get(col, 0), _cell_width(value))
             if shown is None:
-                self.add_row(*cells.values(), key=r.key, height=2)
-                for col, value in cells.items():
-                    self._widths[col] = max(self._widths.get(col, 0), _cell_width(value))
+                self.add_row(*(cells[k] for k in self.columns_shown), key=r.key, height=2)
             else:
-                old = shown[1]
-                for col, value in cells.items():
-                    if old.get(col) != value:
-                        # Columns only grow: a width that changes with every update (a delta
-                        # of "+0.01" then "-1.2e-05") would lay the whole screen out again.
-                        w = _cell_width(value)
-                        grow = w > self._widths.get(col, 0)
-                        if grow:
-                            self._widths[col] = w
-                        self.update_cell(r.key, col, value, update_width=grow)
+                for col in self.columns_shown:
+                    if shown[1][col] != cells[col]:
+                        self.update_cell(r.key, col, cells[col])
             self._shown[r.key] = (r, cells)
 
     @property
