@@ -7,8 +7,8 @@ what is new about 12 times a second and redraws once per tick.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -28,8 +28,8 @@ from mlp_tui.series import SMOOTHING
 from mlp_tui.session.base import Unsupported
 from mlp_tui.text import printable
 from mlp_tui.view import Monitor, fmt_speed, overall_state
-from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
+from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
@@ -144,6 +144,10 @@ class MlpTuiApp(App[int]):
         if self._stopping or not self.plot.is_attached:
             return
         mon = self.monitor
+        focus = self.table.cursor_row
+        if focus != mon.focus:
+            mon.focus = focus
+            mon.changed()
         with self.batch_update():
             plot = self.plot
             now = time.perf_counter()

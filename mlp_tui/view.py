@@ -156,7 +156,8 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
     values = np.concatenate(finite) if finite else np.empty(0)
     log = settings.log
     if log is None:
-        log = bool(len(values)) and values.min() > 0 and values.max() / values.min() > AUTO_LOG_RATIO
+        positive = bool(len(values)) and values.min() > 0
+        log = positive and values.max() / values.min() > AUTO_LOG_RATIO
     robust = settings.robust
     if robust is None:
         robust = False
@@ -169,8 +170,13 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
     return Scale(log, robust)
 
 
+MAX_PLOTTED = 16  # widths drawn at once: those around the table's cursor
+
+
 class Monitor:
-    """Follows every run incrementally and turns them into a PlotSpec and table rows."""
+    """Follows the plotted runs incrementally and turns them into a PlotSpec and table rows.
+    With more widths than MAX_PLOTTED, the plot shows those around the cursor (`focus`), and
+    only those are followed: the cost of a tick does not grow with the number of runs."""
 
     def __init__(self, session) -> None:
         self.session = session
@@ -178,6 +184,9 @@ class Monitor:
         self.tracks: dict[int, SeriesTrack] = {}
         self.plot_dirty = True
         self.scale = Scale()  # the scale of the last plot built
+        self.focus = 0  # the table row under the cursor
+        self._groups: tuple[object, int, dict[int, list[RunView]]] = (None, -1, {})
+        self._rows: dict[int, tuple[tuple, RowState]] = {}
 
     @property
     def runs(self) -> Sequence[RunView]:
@@ -185,7 +194,28 @@ class Monitor:
 
     @property
     def widths(self) -> tuple[int, ...]:
-        return self.session.widths
+        return tuple(self.groups())
+
+    def groups(self) -> dict[int, list[RunView]]:
+        """Runs by width, in the session's order (rebuilt only when runs come or go)."""
+        runs = self.runs
+        if self._groups[0] is not runs or self._groups[1] != len(runs):
+            groups: dict[int, list[RunView]] = {}
+            for r in list(runs):
+                groups.setdefault(r.width, []).append(r)
+            self._groups = (runs, len(runs), groups)
+        return self._groups[2]
+
+    def group(self, width: int) -> list[RunView]:
+        return self.groups().get(width, [])
+
+    def plotted(self) -> list[tuple[int, int]]:
+        """(place, width) of the widths in the plot: all, or MAX_PLOTTED around the cursor."""
+        widths = list(self.groups())
+        start = 0
+        if len(widths) > MAX_PLOTTED:
+            start = min(max(0, self.focus - MAX_PLOTTED // 2), len(widths) - MAX_PLOTTED)
+        return list(enumerate(widths))[start : start + MAX_PLOTTED]
 
     def _track(self, run: RunView) -> SeriesTrack:
         t = self.tracks.get(run.index)
@@ -206,14 +236,17 @@ class Monitor:
         self.plot_dirty = True
 
     def tick(self) -> bool:
-        """Fold in new epochs; True if the plot needs a redraw."""
-        for run in self.runs:
-            if self._track(run).update():
-                self.plot_dirty = True
+        """Fold in new epochs of the plotted runs; True if the plot needs a redraw."""
+        keep = set()
+        for _i, width in self.plotted():
+            for run in self.group(width):
+                keep.add(run.index)
+                if self._track(run).update():
+                    self.plot_dirty = True
+        for index in [k for k in self.tracks if k not in keep]:
+            del self.tracks[index]  # scrolled out of the plot
+            self.plot_dirty = True
         return self.plot_dirty
-
-    def group(self, width: int) -> list[RunView]:
-        return [r for r in self.runs if r.width == width]
 
     def plot_spec(self, max_points: int, rows: int = 40) -> PlotSpec:
         """The plot of the visible runs, downsampled to `max_points` per series, for a plot
@@ -221,7 +254,9 @@ class Monitor:
         s = self.settings
         self.plot_dirty = False
         series: list[PlotSeries] = []
-        for i, width in enumerate(self.widths):
+        for i, width in self.plotted():
+            if width in s.hidden:
+                continue
             runs = self.group(width)
             pts = [points(self._track(r).buckets(), max_points, s.x_mode) for r in runs]
             if len(runs) > 1:
@@ -230,8 +265,6 @@ class Monitor:
             else:
                 x, y = pts[0]
                 label = f"w={width}"
-            if width in s.hidden:
-                continue
             series.append(PlotSeries(label, run_color(i), x, y, i))
         self.scale = scale = auto_scale([p.y for p in series], s, rows)
         if scale.log:
@@ -257,45 +290,55 @@ class Monitor:
         )
 
     def rows(self) -> list[RowState]:
+        """One row per width; a row is recomputed only when one of its runs changed."""
         out = []
-        for i, width in enumerate(self.widths):
-            runs = self.group(width)
-            lasts = [r.history.last() for r in runs]
-            loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
-            acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
-            vloss, _ = pooled([rec["val_loss"] if rec else None for rec in lasts])
-            vacc, _ = pooled([rec["val_acc"] if rec else None for rec in lasts])
-            bests = [r.history.best("train_loss") for r in runs]
-            bests = [b for b in bests if b[1] is not None]
-            best = min(bests) if bests else (None, None)
-            first = runs[0]
-            trend = tuple(first.history.tail("train_loss", 10)) if len(runs) == 1 else ()
-            rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
-            seeds = [r.seed for r in runs]
-            out.append(
-                RowState(
-                    key=str(width),
-                    color=run_color(i),
-                    index=i,
-                    width=width,
-                    status=group_status([r.status for r in runs]),
-                    health=group_health([r.health for r in runs]),
-                    epoch=min(len(r.history) for r in runs),
-                    total=max(r.total for r in runs),
-                    loss=loss,
-                    loss_std=std,
-                    best=best[0],
-                    best_epoch=best[1],
-                    trend=trend,
-                    eps=sum(rates) / len(rates) if rates else None,
-                    seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
-                    acc=acc,
-                    val_loss=vloss,
-                    val_acc=vacc,
-                    hidden=width in self.settings.hidden,
-                )
-            )
+        for i, (width, runs) in enumerate(self.groups().items()):
+            key = (width in self.settings.hidden, *(_run_key(r) for r in runs))
+            cached = self._rows.get(width)
+            if cached is None or cached[0] != key:
+                cached = (key, _row(i, width, runs, key[0]))
+                self._rows[width] = cached
+            out.append(cached[1])
         return out
+
+
+def _run_key(r: RunView) -> tuple:
+    return (id(r.history), len(r.history), r.status, r.health, r.epochs_per_s, r.seed)
+
+
+def _row(i: int, width: int, runs: list[RunView], hidden: bool) -> RowState:
+    lasts = [r.history.last() for r in runs]
+    loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
+    acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
+    vloss, _ = pooled([rec["val_loss"] if rec else None for rec in lasts])
+    vacc, _ = pooled([rec["val_acc"] if rec else None for rec in lasts])
+    bests = [r.history.best("train_loss") for r in runs]
+    bests = [b for b in bests if b[1] is not None]
+    best = min(bests) if bests else (None, None)
+    trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
+    rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
+    seeds = [r.seed for r in runs]
+    return RowState(
+        key=str(width),
+        color=run_color(i),
+        index=i,
+        width=width,
+        status=group_status([r.status for r in runs]),
+        health=group_health([r.health for r in runs]),
+        epoch=min(len(r.history) for r in runs),
+        total=max(r.total for r in runs),
+        loss=loss,
+        loss_std=std,
+        best=best[0],
+        best_epoch=best[1],
+        trend=trend,
+        eps=sum(rates) / len(rates) if rates else None,
+        seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
+        acc=acc,
+        val_loss=vloss,
+        val_acc=vacc,
+        hidden=hidden,
+    )
 
 
 # The most telling status (health) of a group of repeats comes first.

@@ -2,8 +2,9 @@
 
 The columns are the per-epoch fields of `schema.EPOCH_FIELDS`, packed in `array`s: float32
 losses and times (torch computes float32, so the packing loses nothing), accuracies as int32
-counts of correct predictions (the ratio read back is exact), and one byte each for the status and
-the health: 14 bytes an epoch (22 with validation), so three runs of a million epochs stay under 50 MB.
+counts of correct predictions (the ratio read back is exact), and one byte each for the status
+and the health: 14 bytes an epoch (22 with validation), so three runs of a million epochs stay
+under 50 MB.
 """
 
 from __future__ import annotations

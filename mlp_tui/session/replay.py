@@ -83,7 +83,6 @@ class ReplayRun:
             raise HistoryFormatError(f"run {self.index}: epoch {epoch} follows epoch {n}")
         if row.get("val_loss") is not None and not self.history.has_val:
             raise HistoryFormatError(f"run {self.index}: validation values appear mid-run")
-        self.meta = {f.name: row.get(f.name) for f in RUN_FIELDS}
         record = status if status in RECORD_STATUSES else Status.RUNNING
         self.history.append(row, record, health)
         self.last_status, self.last_health = status, health
@@ -136,7 +135,10 @@ class ReplaySession:
         if run is None:
             run = ReplayRun(row, self.following)
             self._by_index[index] = run
-            self._runs = sorted([*self._runs, run], key=lambda r: r.index)
+            if not self._runs or index > self._runs[-1].index:
+                self._runs.append(run)  # atomic: a reader sees the list with or without it
+            else:  # out of order: a new sorted list, swapped in whole
+                self._runs = sorted([*self._runs, run], key=lambda r: r.index)
         run.add(row)
 
     # --- the contract --------------------------------------------------------------------------

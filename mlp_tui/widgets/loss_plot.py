@@ -116,6 +116,7 @@ def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
     for s in spec.series:
         legend.append(swatch(marker_for(s.index, mono)) + " ", style=f"color({s.color})")
         legend.append(f"{s.label}  ")
+    legend.truncate(width, overflow="ellipsis")
     body_h = height - 1
     if spec.grid and len(spec.series) > 1:
         body = _grid(spec, width, body_h, mono)
