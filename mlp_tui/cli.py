@@ -170,7 +170,26 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     )
     if export is not None and history is not None and export.resolve() == history.resolve():
         raise ConfigError("--history", "must not be the same file as --export")
+    _check_targets(export, history, ns.force)
     return Invocation(cfg, ns.headless, export, history, ns.force)
+
+
+def _check_targets(export: Path | None, history: Path | None, force: bool) -> None:
+    """The files' policies, before anything is loaded (AppendFile checks again when opening)."""
+    from mlp_tui.persist.files import FileRefused, check_regular_target
+
+    try:
+        if export is not None:
+            check_regular_target(export, follow_symlinks=True)
+        if history is not None:
+            check_regular_target(history)
+            if not force and history.exists() and history.stat().st_size:
+                raise FileRefused(
+                    f"{history} already exists; pass --force to overwrite it (or choose another file)"
+                )
+    except FileRefused as exc:
+        raise ConfigError("--export" if export and str(export) in str(exc) else "--history",
+                          str(exc)) from None
 
 
 def _parse_replay(argv: list[str]) -> ReplayInvocation:

@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +121,7 @@ class Runner:
     def export_table(self) -> str:
         """The `e` key: the table as of now, to --export or a new file here; says what it wrote."""
         rows = self.summaries()
-        target = self.outputs.export or unique_path(Path("."), _stamp("results"), ".csv")
+        target = self.outputs.export or unique_path(Path("."), "mlp-tui-results", ".csv")
         path = write_table(target, rows)  # OSError: the face reports it
         live = sum(1 for r in rows if not Status(r["status"]).ended)
         if live:
@@ -131,7 +130,7 @@ class Runner:
 
     def export_history(self) -> str:
         """The history key: every life so far, to a new CSV file here."""
-        path = unique_path(Path("."), _stamp("history"), ".csv")
+        path = unique_path(Path("."), "mlp-tui-history", ".csv")
         write_atomic(path, encode_history(self.session.lives(), history_format(path)))
         return f"history written to {path}"
 
@@ -165,10 +164,6 @@ class Runner:
         else:
             self._exit_code = EXIT_FAILED if self.errors else EXIT_OK
         return self._exit_code
-
-
-def _stamp(kind: str) -> str:
-    return f"mlp-tui-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _reason(exc: BaseException) -> str:

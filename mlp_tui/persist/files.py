@@ -1,10 +1,11 @@
 """Files that never lie and never lose what fits: the history's append-only writer, atomic
-table writes, and default names that never collide.
+exports, collision-free default names, and the CLI's check that a target is a regular file.
 
-Policies (documented in the README): an existing non-empty history file is refused unless
-`--force` (then it is truncated); a history path that is a symlink, a FIFO or a device is
-refused; a second writer of the same history (another mlp-tui) is refused by an exclusive lock;
-an export keeps the mode of the file it replaces.
+Policies (POSIX only: `fcntl.flock`, `O_NOFOLLOW`):
+- The history (`AppendFile`) refuses a symlink, anything but a regular file, a file another
+  mlp-tui is writing, and an existing non-empty file unless `force=True`, which truncates it.
+- An export (`write_atomic`) follows a final symlink, resolved once, and replaces the file it
+  points to: the link stays a link. The replaced file keeps its mode bits.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ import fcntl
 import os
 import stat
 import tempfile
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 
-CHUNK_BYTES = 1 << 20  # lines written per os.write at most
+__all__ = [
+    "AppendFile",
+    "FileRefused",
+    "check_regular_target",
+    "unique_path",
+    "write_atomic",
+]
 
-
-class FileRefused(ValueError):
-    """A path we will not write; `str()` is one line for the user."""
+_SPACE_ERRORS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # a shorter write may still fit
+_MAX_NAME_TRIES = 10_000
 
 
 def _read_umask() -> int:
@@ -31,157 +38,272 @@ def _read_umask() -> int:
     return mask
 
 
-_UMASK = _read_umask()  # read once, at import: os.umask is process-wide and not thread-safe
-_NAME_LOCK = threading.Lock()
+_UMASK = _read_umask()  # once, at import: os.umask is process-wide and not thread-safe
+_clock = time.time  # the tests freeze it to prove two names in one second differ
 
 
-def check_regular_target(path: Path, history: bool = False) -> None:
-    """Refuse an existing FIFO, device or socket (and, for a history, a symlink)."""
+class FileRefused(ValueError):
+    """A path mlp-tui will not write to; `str()` is the one line the user sees."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _not_regular(path: Path, mode: int) -> FileRefused:
+    return FileRefused(f"{path} is not a regular file (it is {_kind(mode)})")
+
+
+def _lstat(path: Path) -> os.stat_result | None:
     try:
-        st = os.lstat(path) if history else os.stat(path)
+        return os.lstat(path)
     except FileNotFoundError:
-        return
+        return None
     except OSError as exc:
         raise FileRefused(f"{path}: {exc.strerror or exc}") from None
-    if history and stat.S_ISLNK(st.st_mode):
-        raise FileRefused(f"{path} is a symbolic link (give the real path)")
+
+
+def check_regular_target(path: Path, *, follow_symlinks: bool = False) -> None:
+    """Refuse a path that exists and is not a regular file (named pipe, device, socket,
+    directory). A symlink is refused too (the history's rule); exports pass
+    `follow_symlinks=True`, which checks what the link points to instead."""
+    path = Path(path)
+    st = _lstat(path)
+    if st is None:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        if not follow_symlinks:
+            raise FileRefused(f"{path} is a symbolic link; give the file's real path")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return  # a dangling link: write_atomic creates the file it names
+        except OSError as exc:
+            raise FileRefused(f"{path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise FileRefused(f"{path} is not a regular file")
+        raise _not_regular(path, st.st_mode)
 
 
 class AppendFile:
-    """The history file: whole lines appended, under an exclusive lock."""
+    """The history file: whole lines appended in order, as many as fit, never a torn one.
+
+    Refuses symlinks, non-regular files, a file another writer holds (`flock`), and an
+    existing non-empty file unless `force=True`, which truncates it. A failed write is kept in
+    `error` (one line) instead of raised, so a full disk costs only the lines that do not fit;
+    the caller retries the rest later.
+    """
+
+    chunk_lines = 16_384  # lines per write(); on ENOSPC a chunk is halved until its prefix fits
 
     def __init__(self, path: Path, header: str = "", force: bool = False) -> None:
+        if header and not header.endswith("\n"):
+            raise ValueError("the header must end with a newline")
         self.path = Path(path)
         self.error: str | None = None
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
+        self._fd = -1
+        self._header = header
+        self._torn_at: int | None = None  # the last whole line's end, if cutting back failed
+        check_regular_target(self.path)  # before open: opening a device can have effects
+        self._fd = self._open()
         try:
-            fd = os.open(self.path, flags | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise FileRefused(f"{path} is a symbolic link (give the real path)") from None
-            if exc.errno == errno.ENXIO:  # a FIFO with no reader
-                raise FileRefused(f"{path} is not a regular file") from None
-            raise
-        try:
-            self._check(fd, force)
+            self._claim(force)
         except BaseException:
-            os.close(fd)
+            os.close(self._fd)
+            self._fd = -1
             raise
-        self._fd = fd
-        if header and os.fstat(fd).st_size == 0:
-            self.write_lines([header])
+        self._header_pending = bool(header) and os.fstat(self._fd).st_size == 0
+        if self._header_pending:
+            self._write_header()
 
-    def _check(self, fd: int, force: bool) -> None:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"{self.path} is not a regular file")
+    def _open(self) -> int:
+        flags = (
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        )
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and os.path.islink(self.path):
+                raise FileRefused(f"{self.path} is a symbolic link; give the file's real path")
+            if exc.errno in (errno.ENXIO, errno.EISDIR):  # a pipe with no reader; a folder
+                raise FileRefused(f"{self.path} is not a regular file") from None
+            raise FileRefused(f"{self.path}: {exc.strerror or exc}") from None
+
+    def _claim(self, force: bool) -> None:
+        """The checks that hold for the opened file, not for whatever the name meant before."""
+        st = os.fstat(self._fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(self.path, st.st_mode)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FileRefused(f"{self.path} is in use by another mlp-tui") from None
         if st.st_size:
             if not force:
                 raise FileRefused(
-                    f"{self.path} already exists; pass --force to overwrite it "
-                    "(or choose another file)"
+                    f"{self.path} already exists and is not empty (use --force to overwrite it)"
                 )
-            os.ftruncate(fd, 0)
+            os.ftruncate(self._fd, 0)
 
-    @property
-    def closed(self) -> bool:
-        return self._fd < 0
+    def _write_header(self) -> bool:
+        try:
+            self._append(self._header.encode())
+        except OSError as exc:
+            self._fail(exc)
+            return False
+        self._header_pending = False
+        return True
 
     def write_lines(self, lines: Sequence[str]) -> int:
-        """Append as many whole lines as fit, in order; returns how many. A short write is cut
-        back to the last whole line; a full disk is noted in `error`, not raised."""
-        done = 0
-        while done < len(lines):
-            n = self._write_some(lines, done)
-            if n == 0:
-                return done
-            done += n
+        """Append as many whole lines (each ending in a newline) as fit, in order; returns how
+        many. A failure is recorded in `error` and the count so far returned."""
+        if self._fd < 0:
+            raise ValueError(f"{self.path} is closed")
+        for line in lines:
+            if not line.endswith("\n"):
+                raise ValueError(f"a line must end with a newline: {line[:40]!r}")
+        if self._header_pending and not self._write_header():
+            return 0
+        written, step = 0, self.chunk_lines
+        while written < len(lines):
+            end = min(len(lines), written + step)
+            try:
+                self._append("".join(lines[written:end]).encode())
+            except OSError as exc:
+                if exc.errno in _SPACE_ERRORS and end - written > 1:
+                    step = (end - written) // 2  # a prefix may fit: bisect the chunk
+                    continue
+                self._fail(exc)
+                return written
+            written = end
         self.error = None
-        return done
+        return written
 
-    def _write_some(self, lines: Sequence[str], start: int) -> int:
-        """Write one chunk of lines from `start`, halving it on failure; returns lines written."""
-        end, size = start, 0
-        while end < len(lines) and (end == start or size + len(lines[end]) <= CHUNK_BYTES):
-            size += len(lines[end])
-            end += 1
-        while end > start:
-            if self._write_whole("".join(lines[start:end]).encode()):
-                return end - start
-            if end - start == 1:
-                return 0
-            end = start + (end - start) // 2
-        return 0
-
-    def _write_whole(self, data: bytes) -> bool:
-        good = os.lseek(self._fd, 0, os.SEEK_END)
+    def _append(self, data: bytes) -> None:
+        """All of `data` or none: a short write is cut back to the last whole line."""
+        if self._torn_at is not None:
+            os.ftruncate(self._fd, self._torn_at)
+            self._torn_at = None
+        good = os.fstat(self._fd).st_size
         view = memoryview(data)
         try:
             while view:
-                view = view[os.write(self._fd, view) :]
-        except OSError as exc:
+                n = os.write(self._fd, view)
+                if n == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[n:]
+        except OSError:
             try:
                 os.ftruncate(self._fd, good)
             except OSError:
-                pass
-            self.error = f"history file {self.path}: {exc.strerror or exc}"
-            return False
-        return True
+                self._torn_at = good  # cut it back before the next write
+            raise
+
+    def _fail(self, exc: OSError) -> None:
+        self.error = f"cannot write {self.path}: {exc.strerror or exc}"
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)  # releases the lock
+        """Flush to disk (a network file system may report a full disk only now) and release
+        the lock."""
+        if self._fd < 0:
+            return
+        try:
+            if self._torn_at is not None:
+                os.ftruncate(self._fd, self._torn_at)
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._fail(exc)
+        finally:
+            os.close(self._fd)
             self._fd = -1
 
     def __enter__(self) -> AppendFile:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write to a temp file beside `path`, fsync, then rename: never a half-written file. An
-    existing file keeps its mode; a symlink is written through (its target is replaced)."""
-    target = Path(os.path.realpath(path))
+    """Write to a temp file beside `path`, fsync, rename: the target holds the old text or the
+    new, never half. An existing file keeps its mode bits (and owner, where allowed); a new one
+    gets 0o666 & ~umask. A final symlink is resolved once and its target replaced, so the link
+    stays a link. Returns the path written (the link's target for a link)."""
+    target = Path(path)
+    if os.path.islink(target):
+        target = Path(os.path.realpath(target))
     check_regular_target(target)
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
+        st = None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        os.fchmod(fd, stat.S_IMODE(st.st_mode) if st else 0o666 & ~_UMASK)
+        if st and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.fchown(fd, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass  # only root may give a file away; the new file is then ours
+        view = memoryview(text.encode("utf-8"))
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
         os.replace(tmp, target)
     except BaseException:
+        if fd >= 0:
+            os.close(fd)
         try:
             os.unlink(tmp)
-        except OSError:
+        except FileNotFoundError:
             pass
         raise
-    return Path(path)
+    _sync_folder(target.parent)
+    return target
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; some file systems cannot fsync a folder, and then the
+    rename is as durable as they allow."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def unique_path(folder: Path, stem: str, suffix: str) -> Path:
-    """`folder/stem.suffix`, or with -2, -3, ... when taken: reserved at once (an empty file the
-    caller then replaces), so two exports in one second never overwrite each other."""
-    with _NAME_LOCK:
-        for n in range(1, 10_000):
-            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                continue
-            os.close(fd)
-            return path
-    raise FileRefused(f"no free name like {stem}{suffix} in {folder}")
+    """A fresh name such as `mlp-tui-results-20261128-140512.csv`, then `-2`, `-3`, ... when
+    taken. The name is reserved by creating an empty file (O_EXCL), so two presses in one
+    second or two processes never get the same one; the caller replaces it with
+    `write_atomic` (and removes it if that fails)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(_clock()))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for n in range(1, _MAX_NAME_TRIES + 1):
+        candidate = Path(folder) / f"{stem}-{stamp}{f'-{n}' if n > 1 else ''}{suffix}"
+        try:
+            fd = os.open(candidate, flags, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
+    raise FileRefused(f"no free name for {stem}-{stamp}{suffix} in {folder}")
