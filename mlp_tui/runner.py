@@ -121,8 +121,10 @@ class Runner:
     def export_table(self) -> str:
         """The `e` key: the table as of now, to --export or a new file here; says what it wrote."""
         rows = self.summaries()
-        target = self.outputs.export or unique_path(Path("."), "mlp-tui-results", ".csv")
-        path = write_table(target, rows)  # OSError: the face reports it
+        if self.outputs.export is not None:
+            path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
+        else:
+            path = _fill(unique_path(Path("."), "mlp-tui-results", ".csv"), write_table, rows)
         live = sum(1 for r in rows if not Status(r["status"]).ended)
         if live:
             return f"table written to {path}, {live} of {len(rows)} runs still running"
@@ -131,7 +133,8 @@ class Runner:
     def export_history(self) -> str:
         """The history key: every life so far, to a new CSV file here."""
         path = unique_path(Path("."), "mlp-tui-history", ".csv")
-        write_atomic(path, encode_history(self.session.lives(), history_format(path)))
+        text = encode_history(self.session.lives(), history_format(path))
+        _fill(path, write_atomic, text)
         return f"history written to {path}"
 
     @property
@@ -164,6 +167,15 @@ class Runner:
         else:
             self._exit_code = EXIT_FAILED if self.errors else EXIT_OK
         return self._exit_code
+
+
+def _fill(reserved: Path, write, content) -> Path:
+    """Write a name `unique_path` reserved; remove the empty placeholder if that fails."""
+    try:
+        return write(reserved, content)
+    except BaseException:
+        reserved.unlink(missing_ok=True)
+        raise
 
 
 def _reason(exc: BaseException) -> str:

@@ -131,7 +131,9 @@ class AppendFile:
             return os.open(self.path, flags, 0o644)
         except OSError as exc:
             if exc.errno == errno.ELOOP and os.path.islink(self.path):
-                raise FileRefused(f"{self.path} is a symbolic link; give the file's real path")
+                raise FileRefused(
+                    f"{self.path} is a symbolic link; give the file's real path"
+                ) from None
             if exc.errno in (errno.ENXIO, errno.EISDIR):  # a pipe with no reader; a folder
                 raise FileRefused(f"{self.path} is not a regular file") from None
             raise FileRefused(f"{self.path}: {exc.strerror or exc}") from None
