@@ -185,7 +185,8 @@ def _check_targets(export: Path | None, history: Path | None, force: bool) -> No
             check_regular_target(history)
             if not force and history.exists() and history.stat().st_size:
                 raise FileRefused(
-                    f"{history} already exists; pass --force to overwrite it (or choose another file)"
+                    f"{history} already exists; pass --force to overwrite it "
+                    "(or choose another file)"
                 )
     except FileRefused as exc:
         raise ConfigError("--export" if export and str(export) in str(exc) else "--history",
