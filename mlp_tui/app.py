@@ -33,12 +33,10 @@ from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
 
 TICK_S = 1 / 12
-# At most this share of the UI thread goes to building the plot. Every millisecond the UI thread
-# computes is one the training threads wait for the GIL: unthrottled, the TUI trained at 0.84x
-# the headless engine's speed with 5%, 0.86x with 3% (medians of 4, interleaved), and the plot
-# still redraws about 3 times a second at 160x45 (a build takes about 10 ms there).
+# At most this share of the UI thread goes to building the plot: every millisecond the UI thread
+# computes is one the training threads wait for the GIL (the TUI-overhead benchmark, README).
 PLOT_SHARE = 0.03
-TABLE_S = 0.5  # the table's figures change at most this often (a key shows at once)
+FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 PLOT_MIN_W = 60  # the plot's least width beside the table
 # The control each action needs: a session that lacks it hides the key (key bar, palette).
@@ -64,7 +62,7 @@ class MlpTuiApp(App[int]):
         self.redraws = 0
         self._last_header: Text | None = None
         self._last_view = ""
-        self._next_plot = self._next_table = 0.0
+        self._next_frame = 0.0
         self._table_need = 0
 
     # --- layout ------------------------------------------------------------------------------
@@ -148,24 +146,25 @@ class MlpTuiApp(App[int]):
         if focus != mon.focus:
             mon.focus = focus
             mon.changed()
-        with self.batch_update():
-            plot = self.plot
-            now = time.perf_counter()
-            if mon.tick() and now >= self._next_plot:
-                # One bucket per two cells, drawn as two points (its min and max).
-                width = plot.size.width or int(self.size.width * 0.6)
-                rows = plot.size.height or self.size.height // 2
-                plot.show(mon.plot_spec(max_points=max(40, width), rows=rows))
-                self.redraws += 1
-                # Keep plotting under PLOT_SHARE of the UI thread, whatever the machine.
-                self._next_plot = now + max(TICK_S, plot.last_build_s / PLOT_SHARE)
-            if now >= self._next_table or self.session.ended:  # final values show at once
-                # Figures that change every tick are unreadable anyway: 4 updates a second.
-                self._next_table = now + TABLE_S
+        now = time.perf_counter()
+        if now < self._next_frame:
+            self._update_header()
+        else:
+            # The plot and the table show the same moment: they are redrawn together, at most
+            # every FRAME_S and within PLOT_SHARE of the UI thread (a key redraws at once).
+            with self.batch_update():
+                plot = self.plot
+                if mon.tick():
+                    # One bucket per two cells, drawn as two points (its min and max).
+                    width = plot.size.width or int(self.size.width * 0.6)
+                    rows = plot.size.height or self.size.height // 2
+                    plot.show(mon.plot_spec(max_points=max(40, width), rows=rows))
+                    self.redraws += 1
                 self.table.show_rows(mon.rows())
                 if self.table.needed() != self._table_need:  # a column grew: lay out again
                     self._layout(self.size.width)
-            self._update_header()
+                self._update_header()
+            self._next_frame = now + max(FRAME_S, plot.last_build_s / PLOT_SHARE)
         message = self.runner.poll()
         if message:
             self.notify(message, timeout=6, markup=False)
@@ -241,7 +240,7 @@ class MlpTuiApp(App[int]):
 
     def refresh_now(self) -> None:
         """Show a key's effect at once, skipping the redraw budget."""
-        self._next_plot = self._next_table = 0.0
+        self._next_frame = 0.0
         self.tick()
 
     def action_grid(self) -> None:
