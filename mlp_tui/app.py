@@ -173,8 +173,7 @@ class MlpTuiApp(App[int]):
         """The state first (it must never be cut off), then what is running, then a fault."""
         s = self.session
         header = Text(overall_state([r.status for r in s.runs]).upper(), style="bold")
-        parts = [] if s.kind == "live" else [s.kind]
-        parts += s.describe()
+        parts = s.describe()
         if s.speed is not None:
             parts.append(fmt_speed(s.speed))
         header.append("  " + printable(" · ".join(parts)))

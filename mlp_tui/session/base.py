@@ -86,7 +86,7 @@ class Life:
 class Session(Protocol):
     """What every face drives. Controls not in `controls` raise `Unsupported`."""
 
-    kind: str  # "live", "replay" or "follow": shown in the header, never branched on
+    kind: str  # "live", "replay" or "follow": for people to read, never branched on
     controls: frozenset[Control]
 
     @property
@@ -104,7 +104,7 @@ class Session(Protocol):
         ...
 
     def describe(self) -> list[str]:
-        """Short facts for the header: dataset, depth, optimizer, epochs, ..."""
+        """Short facts for the header: a recorded session's kind, dataset, depth, epochs..."""
         ...
 
     @property

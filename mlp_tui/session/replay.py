@@ -158,9 +158,9 @@ class ReplaySession:
     def describe(self) -> list[str]:
         runs = self._runs
         if not runs:
-            return [f"waiting for rows in {self.path.name}"]
+            return [self.kind, f"waiting for rows in {self.path.name}"]
         meta = runs[0].meta
-        parts = [str(meta["dataset"]), f"depth {meta['depth']}"]
+        parts = [self.kind, str(meta["dataset"]), f"depth {meta['depth']}"]
         if meta.get("lr") is not None:
             parts.append(f"{meta['optimizer']} lr {float(meta['lr']):g}")
         parts.append(f"{max(r.total for r in runs)} epochs")
