@@ -7,6 +7,7 @@ current history, so no epoch of a previous life can reach the new one.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -32,6 +33,9 @@ SLICE_S = 0.02
 FLUSH_S = 0.02  # the longest a computed epoch waits before it reaches the history
 
 
+_SERIAL = itertools.count(1)  # lives are told apart by a number never reused (ids are)
+
+
 @dataclass
 class Life:
     """One life of a run: a seed, its history and what it takes to train it."""
@@ -40,6 +44,7 @@ class Life:
     history: RunHistory
     health: HealthTracker
     rate: RateMeter = field(default_factory=RateMeter)  # only the worker feeds or resets it
+    serial: int = field(default_factory=lambda: next(_SERIAL))
     trainer: Trainer | None = None
     pacer: Pacer | None = None
     origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time

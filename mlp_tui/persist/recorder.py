@@ -99,6 +99,8 @@ class HistoryRecorder:
                 if not blocked:
                     blocked = not self._write_life(life, cursor)
                 pending += len(life.history) - cursor[0]
+                if life.ended is not None and not cursor[1] and end_row(life) is not None:
+                    pending += 1  # its status row is still to be written
             self.pending = pending
 
     def _write_life(self, life: Life, cursor: list) -> bool:

@@ -90,7 +90,7 @@ class LiveSession:
             retired, current, status = run.snapshot()
             meta = run.meta
             for life in retired:
-                out.append(Life(id(life), {**meta, "seed": life.seed}, life.history, None))
+                out.append(Life(life.serial, {**meta, "seed": life.seed}, life.history, None))
             ended = status if status.ended else None
-            out.append(Life(id(current), {**meta, "seed": current.seed}, current.history, ended))
+            out.append(Life(current.serial, {**meta, "seed": current.seed}, current.history, ended))
         return out

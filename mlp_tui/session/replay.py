@@ -3,6 +3,7 @@ writes it (`--follow`, like `tail -f`). It offers no controls: the runs are reco
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from mlp_tui.persist.reader import HistoryReader
 from mlp_tui.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
 from mlp_tui.session.base import Life, Unsupported
 
+_SERIAL = itertools.count(1)  # lives are told apart by a number never reused
 RATE_EPOCHS = 50  # a followed run's rate: over its last this many recorded epochs
 NOTICE_S = 5.0  # how long "the file was replaced" stays in the header
 
@@ -35,7 +37,7 @@ class ReplayRun:
         self.history = RunHistory(0, has_val=row.get("val_loss") is not None)
         self.last_status = Status.RUNNING
         self.last_health = Health.OK
-        self.key = object()
+        self.key = next(_SERIAL)
 
     @property
     def seed(self) -> int:
@@ -214,5 +216,5 @@ class ReplaySession:
         out = []
         for r in self._runs:
             ended = r.status if r.status.ended else None
-            out.append(Life(id(r.key), dict(r.meta), r.history, ended))
+            out.append(Life(r.key, dict(r.meta), r.history, ended))
         return out

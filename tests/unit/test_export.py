@@ -1,273 +1,212 @@
-"""Final-table and history files: round trips, atomic writes, torn lines."""
+"""The final table (`persist/table.py`) of summaries (`summary.py`) taken from real runs: CSV and
+JSON keep every digit, JSON has null for a non-finite value, Markdown rounds to 4 significant
+digits; every setting is a column; files are replaced atomically and never a named pipe."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import stat
+import threading
+from pathlib import Path
 
 import pytest
+from helpers import wait_until
 
-from mlp_tui.engine.summary import best_of, summarize_rows
-from mlp_tui.export import (
-    HISTORY_COLUMNS,
-    TABLE_COLUMNS,
-    HistoryFormatError,
-    HistoryWriter,
-    RunSummary,
-    iter_history,
-    read_table,
-    render_table,
-    write_atomic,
-    write_table,
+from mlp_tui.persist import files
+from mlp_tui.persist.files import FileRefused, unique_path
+from mlp_tui.persist.table import read_table, render_table, write_table
+from mlp_tui.schema import TABLE_COLUMNS, Status
+from mlp_tui.summary import summarize
+
+# Non-default settings, so a column that ignored the config would show.
+SETTINGS = dict(
+    widths=(5, 100),
+    epochs=40,
+    val_split=0.25,
+    standardize=True,
+    batch_size=30,
+    threads=1,
+    device="cpu",
 )
+DIVERGING = dict(widths=(5,), depth=4, lr=1e4, epochs=200)
 
 
-def _summary(**changes) -> RunSummary:
-    row = {
-        "run": 0,
-        "dataset": "iris",
-        "width": 5,
-        "depth": 1,
-        "repeat": 0,
-        "seed": 0,
-        "optimizer": "sgd",
-        "lr": 0.1,
-        "epochs": 100,
-        "final_train_loss": 0.1 + 0.2,
-        "best_train_loss": 0.29999998211860657,
-        "best_epoch": 97,
-        "final_train_acc": 0.9733333333333334,
-        "final_val_loss": None,
-        "final_val_acc": None,
-        "status": "finished",
-        "seconds": 1.234567,
-    }
-    row.update(changes)
-    return RunSummary(**row)
+def _finished(make_runner, **cfg):
+    runner = make_runner(speed=0, **cfg)
+    runner.start()
+    assert wait_until(lambda: runner.session.ended, timeout=60), "runs did not end"
+    return runner
 
 
-ROWS = [
-    _summary(),
-    _summary(
-        run=1,
-        width=100,
-        seed=2**63 - 1,
-        lr=1e-7,
-        final_train_loss=1e-300,
-        final_val_loss=0.5,
-        final_val_acc=1.0,
-        status="stopped",
-        seconds=0.0,
-    ),
-    _summary(
-        run=2,
-        width=1000,
-        epochs=0,
-        final_train_loss=None,
-        best_train_loss=None,
-        best_epoch=None,
-        final_train_acc=None,
-        status="failed",
-    ),
-]
+@pytest.fixture
+def runs(make_runner):
+    """Summaries of finished runs with a validation split, then of one that diverged."""
+    good = _finished(make_runner, **SETTINGS)
+    bad = _finished(make_runner, **DIVERGING)
+    rows = good.summaries() + bad.summaries()
+    assert [r["status"] for r in rows] == [Status.FINISHED, Status.FINISHED, Status.DIVERGED]
+    assert math.isnan(rows[-1]["final_train_loss"])
+    return good, bad, rows
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json", ".md"])
-def test_final_table_round_trips(tmp_path, suffix):
-    path = tmp_path / f"final{suffix}"
-    assert write_table(path, ROWS) == path
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b and (type(a) is type(b) or isinstance(a, str) and isinstance(b, str))
+
+
+def test_summaries_state_what_the_histories_hold(runs):
+    good, bad, _ = runs
+    for run in [*good.session.runs, *bad.session.runs]:
+        row = summarize(run)
+        assert list(row) == list(TABLE_COLUMNS)
+        cols = run.history.read()
+        assert row["epochs_done"] == len(cols) > 0
+        for m in ("train_loss", "train_acc", "val_loss", "val_acc"):
+            assert _same(row[f"final_{m}"], cols[m][-1]), m
+        finite = [(v, i + 1) for i, v in enumerate(cols["train_loss"]) if math.isfinite(v)]
+        best = min(finite, key=lambda p: p[0])  # min keeps the first of equal values
+        assert (row["best_train_loss"], row["best_train_loss_epoch"]) == best
+        assert row["seconds"] == cols["elapsed_s"][-1]
+        assert row["status"] is run.status and row["health"] is run.health
+    diverged = summarize(bad.session.runs[0])
+    assert diverged["epochs_done"] < DIVERGING["epochs"]
+    assert diverged["best_val_loss"] is None and diverged["final_val_loss"] is None
+
+
+def test_every_setting_is_a_column(runs, tmp_path):
+    good, _, rows = runs
+    back = {}
+    for fmt in ("csv", "json", "md"):
+        path = write_table(tmp_path / f"t.{fmt}", rows[:2])
+        back[fmt] = read_table(path)
+        assert [list(r) for r in back[fmt]] == [list(TABLE_COLUMNS)] * 2
+    for run, row in zip(good.session.runs, back["csv"]):
+        assert row["batch_size"] == 30 and row["val_split"] == 0.25
+        assert row["standardize"] is True and row["threads"] == 1 and row["device"] == "cpu"
+        assert row["epochs"] == 40 and row["epochs_done"] == 40 and row["width"] == run.width
+        val = run.history.read()["val_loss"]
+        best = min(val)
+        assert row["best_val_loss"] == best
+        assert row["best_val_loss_epoch"] == val.index(best) + 1
+    for fmt in ("json", "md"):
+        for row in back[fmt]:
+            assert (row["batch_size"], row["val_split"], row["standardize"]) == (30, 0.25, True)
+            assert (row["threads"], row["device"], row["epochs"]) == (1, "cpu", 40)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_keep_every_digit(runs, tmp_path, fmt):
+    *_, rows = runs
+    path = tmp_path / f"final.{fmt}"
+    assert write_table(path, rows) == path
     back = read_table(path)
-    assert back == [r.as_row() for r in ROWS]
-    assert all(list(row) == list(TABLE_COLUMNS) for row in back)
-    for row in back:  # typed, not text
-        assert type(row["width"]) is int and type(row["lr"]) is float
-    assert os.listdir(tmp_path) == [path.name]  # no temp file left behind
+    assert len(back) == len(rows)
+    for got, want in zip(back, rows):
+        for c in TABLE_COLUMNS:
+            w = want[c]
+            if fmt == "json" and isinstance(w, float) and not math.isfinite(w):
+                w = None  # JSON's null
+            assert _same(got[c], w), (c, got[c], w)
+    # Real losses need more than 4 significant digits: a rounding writer would fail above.
+    assert any(len(repr(r["final_train_loss"])) > 8 for r in rows[:2])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json", ".md"])
-def test_final_table_keeps_infinite_and_missing_losses(tmp_path, suffix):
-    rows = [_summary(status="diverged", final_train_loss=math.inf, best_train_loss=-math.inf)]
-    path = tmp_path / f"final{suffix}"
-    write_table(path, rows)
-    (back,) = read_table(path)
-    assert back["final_train_loss"] == math.inf
-    assert back["best_train_loss"] == -math.inf
-    assert back["final_val_loss"] is None
+def test_json_writes_non_finite_values_as_null(runs, tmp_path):
+    *_, rows = runs
+    rows = [*rows, {**rows[0], "final_train_loss": math.inf, "best_val_loss": -math.inf}]
+    text = render_table(rows, "json")
+
+    def no_constants(name: str) -> None:
+        pytest.fail(f"JSON has {name}")
+
+    payload = json.loads(text, parse_constant=no_constants)
+    assert payload[2]["final_train_loss"] is None  # the diverged run's NaN
+    assert payload[3]["final_train_loss"] is None and payload[3]["best_val_loss"] is None
+    assert payload[2]["status"] == "diverged" and payload[0]["health"] == str(rows[0]["health"])
+    csv_back = read_table(write_table(tmp_path / "t.csv", rows))  # CSV spells them out
+    assert math.isnan(csv_back[2]["final_train_loss"])
+    assert csv_back[3]["final_train_loss"] == math.inf
+    assert csv_back[3]["best_val_loss"] == -math.inf
 
 
-def test_markdown_and_csv_layout(tmp_path):
-    md = render_table(ROWS[:1], "md").splitlines()
-    assert md[0] == "| " + " | ".join(TABLE_COLUMNS) + " |"
-    assert md[1] == "|" + "---|" * len(TABLE_COLUMNS)
-    assert len(md) == 3
-    csv_lines = render_table(ROWS, "csv").splitlines()
-    assert csv_lines[0] == ",".join(TABLE_COLUMNS) and len(csv_lines) == 4
+def test_markdown_rounds_to_four_significant_digits(runs, tmp_path):
+    *_, rows = runs
+    lines = render_table(rows, "md").splitlines()
+    assert lines[0] == "| " + " | ".join(TABLE_COLUMNS) + " |"
+    assert lines[1] == "|" + "---|" * len(TABLE_COLUMNS)
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
+    assert len(cells) == len(rows)
+    rounded = 0
+    for row, shown in zip(rows, cells):
+        for c, text in zip(TABLE_COLUMNS, shown):
+            v = row[c]
+            if isinstance(v, float) and math.isfinite(v):
+                assert text == f"{v:.4g}", (c, text, v)
+                digits = text.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+                assert len(digits) <= 4
+                rounded += float(text) != v
+    assert rounded > 0  # real losses really were rounded
+    back = read_table(write_table(tmp_path / "t.md", rows))
+    assert back[0]["final_train_loss"] == float(f"{rows[0]['final_train_loss']:.4g}")
+    assert back[0]["width"] == rows[0]["width"] and back[0]["standardize"] is True
+    assert math.isnan(back[2]["final_train_loss"]) and back[2]["status"] == "diverged"
+
+
+def test_unknown_formats_are_refused(runs, tmp_path):
+    *_, rows = runs
     with pytest.raises(ValueError):
-        render_table(ROWS, "xlsx")
+        render_table(rows, "xlsx")
     with pytest.raises(ValueError):
-        write_table(tmp_path / "final.txt", ROWS)
+        write_table(tmp_path / "final.txt", rows)
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path):
+def test_atomic_write_keeps_an_existing_files_mode(runs, tmp_path):
+    *_, rows = runs
     path = tmp_path / "final.csv"
     path.write_text("old\n")
-    write_atomic(path, "new\n")
-    assert path.read_text() == "new\n"
-    assert os.listdir(tmp_path) == ["final.csv"]
-    blocker = tmp_path / "taken.csv"  # a non-empty folder where the file should go
-    blocker.mkdir()
-    (blocker / "keep").write_text("x")
-    with pytest.raises(OSError):
-        write_atomic(blocker, "data\n")
-    assert sorted(os.listdir(tmp_path)) == ["final.csv", "taken.csv"]
-    assert os.listdir(blocker) == ["keep"]
+    os.chmod(path, 0o600)
+    write_table(path, rows)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == render_table(rows, "csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["final.csv"]
 
 
-# --- history ----------------------------------------------------------------------------------
+def test_a_named_pipe_is_refused_without_blocking(runs, tmp_path):
+    *_, rows = runs
+    fifo = tmp_path / "final.csv"
+    os.mkfifo(fifo)
+    box: dict[str, BaseException] = {}
+
+    def attempt() -> None:
+        try:
+            write_table(fifo, rows)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            box["error"] = exc
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "writing to a named pipe blocked"
+    assert isinstance(box.get("error"), FileRefused), box
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the pipe, not replaced
+    assert [p.name for p in tmp_path.iterdir()] == ["final.csv"]
 
 
-def _history_row(run: int, epoch: int, **changes) -> dict:
-    row = {
-        "run": run,
-        "dataset": "iris",
-        "width": 5 * (run + 1),
-        "depth": 1,
-        "repeat": 0,
-        "seed": run,
-        "optimizer": "sgd",
-        "lr": 0.1,
-        "epoch": epoch,
-        "train_loss": 1.0 / epoch,
-        "train_acc": epoch / 150,
-        "val_loss": None,
-        "val_acc": None,
-        "elapsed_s": epoch * 0.001,
-        "status": "running",
-    }
-    row.update(changes)
-    return row
-
-
-HISTORY_ROWS = [_history_row(r, e) for e in range(1, 6) for r in range(2)] + [
-    _history_row(0, 6, val_loss=0.25, val_acc=0.5, status="finished"),
-    _history_row(1, 6, train_loss=math.inf, status="diverged"),
-    _history_row(2, 1, dataset='odd,"name"', lr=1e-5),  # quoting survives
-]
-
-
-def _same(a: dict, b: dict) -> bool:
-    for c in HISTORY_COLUMNS:
-        x, y = a[c], b[c]
-        if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
-            continue
-        if x != y:
-            return False
-    return True
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
-def test_history_round_trips(tmp_path, suffix):
-    path = tmp_path / f"hist{suffix}"
-    writer = HistoryWriter(path)
-    assert writer.write(HISTORY_ROWS[:4]) == 4
-    assert writer.write([]) == 0
-    assert writer.write(HISTORY_ROWS[4:]) == len(HISTORY_ROWS) - 4
-    writer.close()
-    back = list(iter_history(path))
-    assert len(back) == len(HISTORY_ROWS)
-    for got, want in zip(back, HISTORY_ROWS):
-        assert list(got) == list(HISTORY_COLUMNS)
-        assert _same(got, want), (got, want)
-    text = path.read_text()
-    assert text.endswith("\n")
-    if suffix == ".csv":
-        assert text.splitlines()[0] == ",".join(HISTORY_COLUMNS)
-
-
-def test_history_nan_loss_round_trips(tmp_path):
-    for suffix in (".csv", ".jsonl"):
-        path = tmp_path / f"nan{suffix}"
-        writer = HistoryWriter(path)
-        writer.write([_history_row(0, 1, train_loss=math.nan, status="diverged")])
-        writer.close()
-        (row,) = iter_history(path)
-        loss = row["train_loss"]
-        assert loss is None or math.isnan(loss)  # JSON has no NaN: null stands for it
-        assert row["status"] == "diverged"
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
-def test_torn_final_line_is_skipped(tmp_path, suffix):
-    path = tmp_path / f"hist{suffix}"
-    writer = HistoryWriter(path)
-    writer.write(HISTORY_ROWS[:3])
-    writer.close()
-    whole = path.read_bytes()
-    full_line = whole.splitlines(keepends=True)[-1]
-    with open(path, "ab") as f:
-        f.write(full_line[: len(full_line) // 2])  # a write cut short by a kill
-    assert [r["epoch"] for r in iter_history(path)] == [1, 1, 2]
-
-
-def test_history_writer_truncates_a_failed_write_to_whole_lines(tmp_path, monkeypatch):
-    path = tmp_path / "hist.jsonl"
-    writer = HistoryWriter(path)
-    writer.write(HISTORY_ROWS[:2])
-    before = path.read_bytes()
-    real_write = os.write
-    calls = []
-
-    def short_then_full_disk(fd, data):
-        calls.append(len(data))
-        if len(calls) == 1:
-            return real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(28, "No space left on device")
-
-    with monkeypatch.context() as m:
-        m.setattr(os, "write", short_then_full_disk)
-        with pytest.raises(OSError):
-            writer.write(HISTORY_ROWS[2:6])
-    assert path.read_bytes() == before  # cut back to the last whole line
-    writer.write(HISTORY_ROWS[2:6])  # the caller retries the same rows
-    writer.close()
-    assert [(r["run"], r["epoch"]) for r in iter_history(path)] == [
-        (r["run"], r["epoch"]) for r in HISTORY_ROWS[:6]
-    ]
-
-
-def test_corrupt_history_files_raise_history_format_error(tmp_path):
-    bad_header = tmp_path / "a.csv"
-    bad_header.write_text("x,y\n1,2\n")
-    with pytest.raises(HistoryFormatError):
-        list(iter_history(bad_header))
-    good = tmp_path / "b.csv"
-    writer = HistoryWriter(good)
-    writer.write(HISTORY_ROWS[:2])
-    writer.close()
-    with open(good, "a") as f:
-        f.write("1,2,3\n")
-    with pytest.raises(HistoryFormatError, match="line 4"):
-        list(iter_history(good))
-    bad_json = tmp_path / "c.jsonl"
-    bad_json.write_text('{"epoch": 1\n')
-    with pytest.raises(HistoryFormatError, match="line 1"):
-        list(iter_history(bad_json))
-    with pytest.raises(ValueError):
-        HistoryWriter(tmp_path / "d.json")
-
-
-# --- the final row of a replayed life ---------------------------------------------------------
-
-
-def test_best_of_and_summarize_rows():
-    assert best_of([3.0, 1.0, 1.0, math.nan, 2.0]) == (1.0, 2)
-    assert best_of([math.nan]) == (None, None)
-    assert best_of([]) == (None, None)
-    rows = [_history_row(0, e, train_loss=v) for e, v in enumerate((0.9, 0.5, 0.7), 1)]
-    summary = summarize_rows(rows)
-    assert (summary.epochs, summary.final_train_loss, summary.best_train_loss) == (3, 0.7, 0.5)
-    assert summary.best_epoch == 2
-    assert summary.status == "stopped"  # the recording ended mid-training
-    assert summary.seconds == 0.003
-    rows[-1]["status"] = "finished"
-    assert summarize_rows(rows).status == "finished"
+def test_two_exports_in_one_second_get_two_names(runs, tmp_path, monkeypatch):
+    good, *_ = runs
+    monkeypatch.setattr(files, "_clock", lambda: 1_795_000_000.0)  # one frozen second
+    a = unique_path(tmp_path, "mlp-tui-results", ".csv")
+    b = unique_path(tmp_path, "mlp-tui-results", ".csv")
+    assert a != b and a.exists() and b.exists()
+    monkeypatch.chdir(tmp_path)
+    first, second = good.export_table(), good.export_table()  # the `e` key, twice
+    written = sorted(set(tmp_path.iterdir()) - {a, b})
+    assert len(written) == 2, (first, second)
+    assert {p.name for p in written} == {Path(m.split()[-1]).name for m in (first, second)}
+    for path in written:
+        assert read_table(path) == read_table(write_table(tmp_path / "ref.csv", good.summaries()))
