@@ -58,7 +58,7 @@ class MlpTuiApp(App[int]):
         self.session = runner.session
         self.monitor = Monitor(self.session)
         self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self.redraws = 0
         self._last_header: Text | None = None
         self._last_view = ""
@@ -84,7 +84,7 @@ class MlpTuiApp(App[int]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._event_loop = asyncio.get_running_loop()
         self.runner.start()
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
@@ -108,14 +108,16 @@ class MlpTuiApp(App[int]):
 
     def signalled(self, _signum: int) -> None:
         """From the runner's signal handler (main thread, any moment): end like `q` soon."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._finish)
+        if self._event_loop is not None:  # set on mount; before it, on_mount sees the signal
+            self._event_loop.call_soon_threadsafe(self._finish)
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width: int, height: int) -> None:
+        if self._stopping or self._event_loop is None:  # not mounted yet, or on the way out
+            return
         self.monitor.changed()
         small = width < MIN_W or height < MIN_H
         self.screen.set_class(small, "-too-small")

@@ -24,6 +24,7 @@ from mlp_tui.config import (
     MAX_EPOCHS,
     MAX_REPEATS,
     MAX_SEED,
+    MAX_THREADS,
     OPTIMIZERS,
     ConfigError,
     ExperimentConfig,
@@ -157,7 +158,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         device=parse_choice("--device", ns.device, DEVICES),
         speed=parse_float("--speed", ns.speed),
         repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
-        threads=parse_int("--threads", ns.threads, 0, 1024),
+        threads=parse_int("--threads", ns.threads, 0, MAX_THREADS),
     )
     cfg = validate(cfg)
     export = (
@@ -178,19 +179,21 @@ def _check_targets(export: Path | None, history: Path | None, force: bool) -> No
     """The files' policies, before anything is loaded (AppendFile checks again when opening)."""
     from mlp_tui.persist.files import FileRefused, check_regular_target
 
-    try:
-        if export is not None:
+    if export is not None:
+        try:
             check_regular_target(export, follow_symlinks=True)
-        if history is not None:
+        except FileRefused as exc:
+            raise ConfigError("--export", str(exc)) from None
+    if history is not None:
+        try:
             check_regular_target(history)
-            if not force and history.exists() and history.stat().st_size:
-                raise FileRefused(
-                    f"{history} already exists; pass --force to overwrite it "
-                    "(or choose another file)"
-                )
-    except FileRefused as exc:
-        raise ConfigError("--export" if export and str(export) in str(exc) else "--history",
-                          str(exc)) from None
+        except FileRefused as exc:
+            raise ConfigError("--history", str(exc)) from None
+        if not force and history.exists() and history.stat().st_size:
+            raise ConfigError(
+                "--history",
+                f"{history} already exists; pass --force to overwrite it (or choose another file)",
+            )
 
 
 def _parse_replay(argv: list[str]) -> ReplayInvocation:

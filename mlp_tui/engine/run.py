@@ -26,9 +26,9 @@ from mlp_tui.schema import STATUS_CODE, Health, Status
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
 
-# A run computes for at most this long before it hands the baton on. Each hand-over costs the next
-# run its caches (width 1000 works on megabytes); three runs take one round in 60 ms, within one
-# frame of the UI (12 Hz), so every run moves on every frame (figures in the README).
+# A run computes for at most this long before it hands the baton on: each hand-over costs the next
+# run its caches (width 1000 works on megabytes), yet a round of the runs stays short enough that
+# every run moves between two redraws (figures: README, "Benchmarks").
 SLICE_S = 0.02
 FLUSH_S = 0.02  # the longest a computed epoch waits before it reaches the history
 

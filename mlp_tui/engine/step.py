@@ -73,7 +73,7 @@ class Trainer:
 
     Losses and logits are copied into buffers rather than kept as tensors: holding on to even a
     scalar of each epoch stops the allocator from reusing the large activation buffers of wide
-    layers, which cost width 1000 a fifth of its speed. The hot loop writes through views made
+    layers, which slows them markedly (README, "Benchmarks"). The hot loop writes through views made
     once (`loss_at[j]`), which saves a dispatch per copy against indexing.
     """
 

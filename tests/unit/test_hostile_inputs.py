@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import string
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+from helpers import check_history_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlp_tui.cli import UsageError, build_parser, build_replay_parser, main, parse_args
-from mlp_tui.config import ConfigError
+from mlp_tui.config import MAX_THREADS, ConfigError
 
 HUGE = str(10**9)
 
@@ -40,14 +42,15 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--widths", "1" * 5000], "--widths", "is not a whole number"),  # past int()'s digit limit
     (["--widths"], "--widths", "expected one argument"),
     # --lr
-    (["--lr", "0"], "--lr", "must be a positive finite number"),
-    (["--lr", "-0.1"], "--lr", "must be a positive finite number"),
-    (["--lr", "-1e-3"], "--lr", "must be a positive finite number"),
+    (["--lr", "0"], "--lr", "must be above 0 and at most 10000, got 0"),
+    (["--lr", "-0.1"], "--lr", "must be above 0 and at most 10000"),
+    (["--lr", "-1e-3"], "--lr", "must be above 0 and at most 10000"),
+    (["--lr", "1e-400"], "--lr", "'1e-400' is too small: it rounds to 0"),  # not "got 0"
     (["--lr", "nan"], "--lr", "must be a finite number"),
     (["--lr", "inf"], "--lr", "must be a finite number"),
     (["--lr", "-inf"], "--lr", "must be a finite number"),
     (["--lr", "1e400"], "--lr", "must be a finite number"),
-    (["--lr", "1e5"], "--lr", "must be at most 10000"),
+    (["--lr", "1e5"], "--lr", "must be above 0 and at most 10000, got 100000"),
     (["--lr", "fast"], "--lr", "expected a number, got 'fast'"),
     # --epochs
     (["--epochs", "2.5"], "--epochs", "expected a whole number, got '2.5'"),
@@ -56,6 +59,7 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--epochs", "-3"], "--epochs", "must be between 1 and"),
     (["--epochs", "0"], "--epochs", "must be between 1 and"),
     (["--epochs", str(10**12)], "--epochs", "must be between 1 and"),
+    (["--epochs"], "--epochs", "expected one argument"),
     # --val-split
     (["--val-split", "-0.1"], "--val-split", "must be in [0, 1)"),
     (["--val-split", "1"], "--val-split", "must be in [0, 1)"),
@@ -67,11 +71,26 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--depth", "65"], "--depth", "must be between 1 and 64"),
     (["--repeats", "1000"], "--repeats", "must be between 1 and 100"),
     (["--seed", "-1"], "--seed", "must be between 0 and"),
+    (["--seed", str(2**63)], "--seed", "must be between 0 and"),
     (["--seed", "x"], "--seed", "expected a whole number"),
+    (["--repeats", "0"], "--repeats", "must be between 1 and 100"),
     (["--batch-size", "1.5"], "--batch-size", "expected a whole number"),
-    (["--speed", "-5"], "--speed", "must be 0 (unthrottled) or a positive number"),
+    (["--batch-size", "-1"], "--batch-size", "must be between 0 and"),
+    (["--speed", "-5"], "--speed", "must be 0 (unthrottled) or between 0.01 and 1e+06"),
+    (["--speed", "1e-12"], "--speed", "must be 0 (unthrottled) or between 0.01 and 1e+06"),
+    (["--speed", "0.001"], "--speed", "between 0.01 and 1e+06 epochs a second, got 0.001"),
+    (["--speed", "2e6"], "--speed", "between 0.01 and 1e+06 epochs a second, got 2e+06"),
+    # underflow must not turn a crawl into an unthrottled run (0 = unthrottled)
+    (["--speed", "1e-400"], "--speed", "'1e-400' is too small: it rounds to 0"),
     (["--speed", "nan"], "--speed", "must be a finite number"),
-    (["--threads", "-1"], "--threads", "must be between 0 and 1024"),
+    (["--speed", "inf"], "--speed", "must be a finite number"),
+    (["--threads", "-1"], "--threads", "must be between 0 and"),
+    (["--threads", str(MAX_THREADS + 1)], "--threads", f"between 0 and {MAX_THREADS}, got"),
+    *(
+        [(["--threads", "1024"], "--threads", f"between 0 and {MAX_THREADS}, got 1024")]
+        if MAX_THREADS < 1024
+        else []
+    ),
     # choices
     (["--dataset", "mnist"], "--dataset", "unknown value 'mnist' (choose from iris"),
     (["--dataset", ""], "--dataset", "unknown value ''"),
@@ -87,7 +106,9 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--export", "final"], "--export", "unsupported format '(no suffix)'"),
     (["--history", "hist.json"], "--history", "unsupported format '.json' (use .csv, .jsonl)"),
     (["--history", "hist.txt"], "--history", "unsupported format '.txt'"),
+    (["--export", "{tmp}/dir.csv"], "--export", "is a directory"),
     (["--export", "   "], "--export", "the path is empty"),
+    (["--export", ""], "--export", "the path is empty"),
     (["--export", "a\0b.csv"], "--export", "NUL"),
     *(
         [
@@ -101,6 +122,12 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--export", "a" * 300 + ".csv"], "--export", "File name too long"),
     (["--export", "same.csv", "--history", "same.csv"], "--history", "same file as --export"),
     (["--export", "./same.csv", "--history", "{tmp}/same.csv"], "--history", "same file"),
+    # the history's own policies: never clobber, never follow a link
+    (["--history", "{tmp}/old.csv"], "--history", "already exists; pass --force"),
+    (["--history", "{tmp}/old.csv", "--headless"], "--history", "already exists"),
+    (["--history", "{tmp}/link.csv"], "--history", "is a symbolic link"),
+    (["--history", "{tmp}/link.csv", "--force"], "--history", "is a symbolic link"),
+    (["--history", "{tmp}/dangling.jsonl"], "--history", "is a symbolic link"),
     # flags
     (["--bogus"], "--bogus", "unrecognized arguments"),
     (["--widths", "5", "--verbose"], "--verbose", "unrecognized arguments"),
@@ -116,8 +143,8 @@ BAD: list[tuple[list[str], str, str]] = [
     (["replay", "{tmp}"], "FILE", "not a history file"),
     (["replay", "{tmp}/dir.csv"], "FILE", "no such file"),
     (["replay", "{tmp}/" + "a" * 300 + ".csv"], "FILE", "File name too long"),
-    (["replay", "{tmp}/garbage.csv"], "FILE", "line 1 is not a history header"),
-    (["replay", "{tmp}/binary.csv"], "FILE", "not a UTF-8 text file"),
+    (["replay", "{tmp}/garbage.csv"], "FILE", "line 1: not a history header"),
+    (["replay", "{tmp}/binary.csv"], "FILE", "line 1: not UTF-8 text"),
     (["replay", "{tmp}/empty.jsonl"], "FILE", "no history rows"),
     (["replay", "{tmp}/torn.jsonl"], "FILE", "line 1:"),
     (["replay", "{tmp}/list.jsonl"], "FILE", "line 1: expected a JSON object"),
@@ -141,11 +168,18 @@ def _populate(folder: Path) -> None:
     (folder / "list.jsonl").write_text("[1, 2, 3]\n")
     (folder / "null.jsonl").write_text("null\n")
     (folder / "gap.csv").write_text(f"{HEADER}\n0,iris,5,1,0,0,sgd,0.1,3,1.0,0.3\n")
+    (folder / "old.csv").write_text("rows of an earlier run\n")
+    (folder / "target.csv").write_text("a link's target\n")
+    (folder / "link.csv").symlink_to(folder / "target.csv")
+    (folder / "dangling.jsonl").symlink_to(folder / "nowhere.jsonl")
 
 
-def _snapshot(folder: Path) -> dict[str, bytes | None]:
+def _snapshot(folder: Path) -> dict[str, bytes | str | None]:
+    """Every file's bytes, every link's target, None for anything else."""
     return {
-        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        str(p.relative_to(folder)): (
+            os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file() else None
+        )
         for p in sorted(folder.rglob("*"))
     }
 
@@ -231,6 +265,90 @@ def test_existing_read_only_target_is_refused(scratch, capsys):
         assert target.read_text() == "keep me\n"
     finally:
         target.chmod(0o600)
+
+
+def _one_line_refusal(capsys, flag: str) -> str:
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"mlp-tui: error: {flag}: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--history", "{fifo}"], ["--history", "{fifo}", "--force"], ["--export", "{fifo}"]],
+    ids=["history", "history-force", "export"],
+)
+def test_a_named_pipe_is_refused_without_hanging(argv, scratch, capsys):
+    """Opening a FIFO for writing blocks until a reader comes: the check must not open it.
+    `main` runs in a thread, so a hang fails the test instead of the whole run."""
+    fifo = scratch / "pipe.csv"
+    os.mkfifo(fifo)
+    argv = [a.replace("{fifo}", str(fifo)) for a in argv]
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(main(argv)), daemon=True)
+    worker.start()
+    worker.join(20)
+    if worker.is_alive():  # unblock it: a reader lets the open() return
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        worker.join(5)
+        os.close(fd)
+        pytest.fail(f"main({argv}) blocked on a named pipe")
+    assert result == [2]
+    assert "named pipe" in _one_line_refusal(capsys, argv[0])
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_history_another_mlp_tui_is_writing_is_refused(force, scratch, capsys):
+    """An empty file passes the up-front checks; the writer's lock is what refuses it, and
+    --force must not take over (truncate) a file someone else is writing."""
+    from mlp_tui.persist.files import AppendFile
+
+    path = scratch / "busy.csv"
+    with AppendFile(path) as first:  # holds the lock; the file stays empty
+        assert main(["--history", str(path), *(["--force"] if force else [])]) == 2
+        assert "in use by another mlp-tui" in _one_line_refusal(capsys, "--history")
+        assert first.write_lines(["still mine\n"]) == 1
+    assert path.read_text() == "still mine\n"
+
+
+def test_a_refused_history_is_blamed_on_history_beside_an_export(scratch, capsys):
+    (scratch / "data.csv").write_text("old rows\n")
+    assert main(["--export", "a.csv", "--history", "data.csv"]) == 2
+    _one_line_refusal(capsys, "--history")
+    assert (scratch / "data.csv").read_text() == "old rows\n"
+
+
+@pytest.mark.parametrize("content", ["rows of an earlier run\n", ""])
+def test_force_overwrites_a_history_and_an_empty_one_needs_none(
+    content, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "h.csv"
+    path.write_text(content)
+    force = ["--force"] if content else []
+    argv = ["--headless", "--history", "h.csv", "--widths", "5", "--epochs", "3", "--speed", "0"]
+    assert main([*argv, *force]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and len(out.splitlines()) == 2
+    assert "earlier run" not in path.read_text()
+    lives = check_history_file(path)
+    assert list(lives) == [(0, 0)] and [r["epoch"] for r in lives[(0, 0)]] == [1, 2, 3]
+
+
+def test_a_huge_batch_size_is_never_blamed_on_the_widths(scratch, capsys, monkeypatch):
+    """A batch larger than the dataset is a full batch: it costs no more memory than that."""
+    started = []
+    monkeypatch.setattr("mlp_tui.headless.run_headless", lambda runner: started.append(runner) or 0)
+    code = main(["--headless", "--batch-size", "100000000", "--widths", "5,100,1000"])
+    out, err = capsys.readouterr()
+    if code == 2:
+        assert "--batch-size" in err and "--widths" not in err, err
+        assert not started
+    else:
+        assert err == "" and len(started) == 1
+        assert started[0].session.config.batch_size == 10**8
 
 
 # --- the parser never raises anything but its own errors ----------------------------------------

@@ -1,5 +1,5 @@
-"""Signals against real processes: the headless runner and the TUI (under a pseudo-terminal) end
-with the conventional status (128 + signal), a complete history file, and a restored terminal.
+"""Signals against the TUI (`mlp_tui.app.run_app`, under a pseudo-terminal): it ends with the
+conventional status (128 + signal), a complete history file and a restored terminal.
 
 Every process is started at once by one module fixture (start-up, mostly importing torch, is the
 cost), and each gets its signal once its history file has streamed a few dozen rows.
@@ -16,13 +16,13 @@ import subprocess
 import sys
 import termios
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import check_history_file, cli_command
 
-from mlp_tui.export import HISTORY_COLUMNS, parse_history_line
+from mlp_tui.persist.table import read_table
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and ptys")
 
@@ -35,7 +35,6 @@ COLS, LINES = 120, 40
 class Child:
     name: str
     sig: int
-    tui: bool
     history: Path
     trigger: str = "rows"  # "rows": after ROWS_BEFORE_SIGNAL rows; "alt": on entering the TUI
     proc: subprocess.Popen | None = None
@@ -47,17 +46,16 @@ class Child:
     ready_at: float | None = None
     rows_at_signal: int = -1
     returncode: int | None = None
-    stdout: str = ""
-    stderr: str = ""
 
 
-# Headless SIGTERM, SIGINT, SIGHUP and SIGKILL are covered by test_headless.py's interrupted runs.
+# Headless SIGTERM, SIGINT, SIGHUP and SIGKILL: test_headless_signals.py.
 CHILDREN = [
-    ("tui-term", signal.SIGTERM, True, ".csv", "rows"),
-    ("tui-hup", signal.SIGHUP, True, ".jsonl", "rows"),
+    ("tui-term", signal.SIGTERM, ".csv", "rows"),
+    ("tui-hup", signal.SIGHUP, ".jsonl", "rows"),
+    ("tui-int", signal.SIGINT, ".csv", "rows"),  # `kill -INT`: Ctrl-C is a key in raw mode
     # The signal lands while the app is still starting (it has just entered the alternate
     # screen, and may not have mounted yet).
-    ("tui-early-term", signal.SIGTERM, True, ".csv", "alt"),
+    ("tui-early-term", signal.SIGTERM, ".csv", "alt"),
 ]
 
 
@@ -70,20 +68,9 @@ def _data_rows(path: Path) -> int:
 
 
 def _start(child: Child, cwd: Path, extra: tuple[str, ...] = ()) -> None:
-    cmd = [sys.executable, "-m", "mlp_tui", "--epochs", "1000000", "--speed", "300"]
+    cmd = [*cli_command(), "--epochs", "1000000", "--speed", "300"]
     cmd += ["--history", str(child.history), *extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
-    if not child.tui:
-        child.proc = subprocess.Popen(
-            [*cmd, "--headless"],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        return
     child.master, child.slave = os.openpty()
     fcntl.ioctl(child.slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLS, 0, 0))
     child.tty_attrs = termios.tcgetattr(child.slave)
@@ -118,8 +105,8 @@ def _drain(children: list[Child], timeout: float) -> None:
 def signalled(tmp_path_factory):
     folder = tmp_path_factory.mktemp("signals")
     children = [
-        Child(name, sig, tui, folder / f"{name}{suffix}", trigger)
-        for name, sig, tui, suffix, trigger in CHILDREN
+        Child(name, sig, folder / f"{name}{suffix}", trigger)
+        for name, sig, suffix, trigger in CHILDREN
     ]
     try:
         for c in children:
@@ -150,11 +137,8 @@ def signalled(tmp_path_factory):
             assert time.monotonic() < deadline, "a signalled process did not end"
             _drain(children, 0.02)
         for c in children:
-            if c.tui:
-                _drain([c], 0.05)  # the last bytes
-                c.tty_attrs_after = termios.tcgetattr(c.slave)
-            else:
-                c.stdout, c.stderr = c.proc.communicate(timeout=30)
+            _drain([c], 0.05)  # the last bytes
+            c.tty_attrs_after = termios.tcgetattr(c.slave)
             c.returncode = c.proc.returncode
         yield {c.name: c for c in children}
     finally:
@@ -167,29 +151,16 @@ def signalled(tmp_path_factory):
                     os.close(fd)
 
 
-def _check_history(path: Path, at_least: int) -> dict[int, int]:
-    """Every line is whole and parses; each life of each run holds epochs 1, 2, 3, ...; at least
-    `at_least` rows (what the file held when the signal was sent). Returns {run: last epoch}."""
-    fmt = "csv" if path.suffix == ".csv" else "jsonl"
-    text = path.read_text(encoding="utf-8")
-    assert text.endswith("\n"), "a torn last line"
-    lines = text.splitlines()
-    if fmt == "csv":
-        assert lines.pop(0) == ",".join(HISTORY_COLUMNS)
-    rows = [parse_history_line(line, fmt) for line in lines]
-    assert len(rows) >= at_least > 0
-    lives: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for row in rows:
-        lives[(row["run"], row["seed"])].append(row["epoch"])
-    assert sorted({run for run, _ in lives}) == [0, 1, 2]
-    for life, epochs in lives.items():
-        assert epochs == list(range(1, len(epochs) + 1)), life
-    return {run: len(epochs) for (run, _), epochs in lives.items()}
+def _check_history(path: Path, at_least: int) -> None:
+    """The shared checker, with at least `at_least` rows (what the file held when the signal
+    was sent), from every run."""
+    assert at_least > 0
+    lives = check_history_file(path, min_rows=at_least)
+    assert sorted(run for run, _ in lives) == [0, 1, 2]
 
 
 def _assert_terminal_restored(c: Child) -> None:
     out = bytes(c.output)
-    assert b"Traceback" not in out
     if ENTER_ALT in out:
         # The last alternate-screen switch leaves it, and the cursor is shown again after it.
         assert out.rfind(LEAVE_ALT) > out.rfind(ENTER_ALT), out[-400:]
@@ -197,11 +168,14 @@ def _assert_terminal_restored(c: Child) -> None:
     assert c.tty_attrs_after == c.tty_attrs, "the terminal was left in raw mode"
 
 
-@pytest.mark.parametrize(("name", "status"), [("tui-term", 143), ("tui-hup", 129)])
+@pytest.mark.parametrize(
+    ("name", "status"), [("tui-term", 143), ("tui-hup", 129), ("tui-int", 130)]
+)
 def test_tui_signal_exits_128_plus_n_and_restores_the_terminal(signalled, name, status):
     c = signalled[name]
     assert c.returncode == status, bytes(c.output)[-2000:]
     assert ENTER_ALT in c.output
+    assert b"Traceback" not in c.output
     _assert_terminal_restored(c)
     _check_history(c.history, c.rows_at_signal)
 
@@ -210,19 +184,20 @@ def test_tui_signal_during_start_up_still_restores_the_terminal(signalled):
     c = signalled["tui-early-term"]
     assert c.returncode == 143, bytes(c.output)[-2000:]
     _assert_terminal_restored(c)
-    # The history file holds whole rows only (perhaps none yet).
-    text = c.history.read_text(encoding="utf-8")
-    assert text.startswith(",".join(HISTORY_COLUMNS) + "\n")
-    assert text.endswith("\n")
-    for line in text.splitlines()[1:]:
-        parse_history_line(line, "csv")
+    # The history file holds its header and whole rows only (perhaps none yet).
+    check_history_file(c.history, min_rows=0)
+
+
+def test_tui_signal_during_start_up_prints_no_traceback(signalled):
+    c = signalled["tui-early-term"]
+    assert b"Traceback" not in c.output and b"Error" not in c.output, bytes(c.output)[-2000:]
 
 
 def test_tui_exits_when_its_terminal_vanishes(tmp_path):
     """A dropped SSH session: the terminal is gone (writes fail) and SIGHUP arrives. The app
     must still save the history and the final table and end, with status 129."""
     history, export = tmp_path / "h.jsonl", tmp_path / "final.csv"
-    child = Child("vanish", signal.SIGHUP, True, history, "rows")
+    child = Child("vanish", signal.SIGHUP, history, "rows")
     _start(child, tmp_path, ("--export", str(export)))
     proc = child.proc
     try:
@@ -240,5 +215,9 @@ def test_tui_exits_when_its_terminal_vanishes(tmp_path):
             proc.kill()
             proc.wait()
     _check_history(history, ROWS_BEFORE_SIGNAL)
-    rows = export.read_text().splitlines()
-    assert len(rows) == 4 and all(",stopped," in r for r in rows[1:])
+    rows = read_table(export)
+    assert [(r["width"], r["status"]) for r in rows] == [
+        (5, "stopped"),
+        (100, "stopped"),
+        (1000, "stopped"),
+    ]

@@ -1,5 +1,6 @@
 """Without a terminal on both ends (`mlp-tui < /dev/null | cat`, a cron job, a CI step) the app
-runs headless: exit 0, the final table on stdout, one note on stderr, no traceback."""
+runs headless: exit 0, the final table on stdout, one note on stderr, no traceback. Also the
+process-level ends of the text face: stdout on a full disk, and `--help` into a pipe."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import DATA, check_history_file, cli_command
+
+from mlp_tui.persist.table import read_table
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="ptys")
 
-DATA = Path(__file__).parent.parent / "data"
-TRAIN = [sys.executable, "-m", "mlp_tui", "--epochs", "20", "--speed", "0"]
-REPLAY = [sys.executable, "-m", "mlp_tui", "replay", str(DATA / "iris_seed0.jsonl")]
+TRAIN = [*cli_command(), "--epochs", "20", "--speed", "0"]
+REPLAY = [*cli_command(), "replay", str(DATA / "iris_seed0.jsonl")]
 # name: (command, stdin is a terminal, stdout is a terminal)
 CASES = {
     "devnull-to-pipe": (TRAIN, False, False),  # mlp-tui < /dev/null | cat
@@ -89,13 +92,67 @@ def test_training_without_a_terminal_runs_headless(results, name):
     assert table[0].split()[:3] == ["width", "seed", "epochs"]
     for line, width in zip(table[1:], ("5", "100", "1000")):
         cells = line.split()
-        assert cells[0] == width and cells[2] == "20" and "finished" in cells
+        assert cells[0] == width and cells[2] == "20/20" and "finished" in cells
 
 
 def test_replay_without_a_terminal_prints_the_table(results):
     code, stdout, stderr = results["replay-devnull-to-pipe"]
     assert code == 0, stderr
-    assert stderr == "mlp-tui: not a terminal, replaying headless\n"
+    assert stderr == "mlp-tui: not a terminal, running headless\n"
     table = stdout.splitlines()
     assert "final loss" in table[0] and len(table) >= 2
     assert "Traceback" not in stdout + stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_stdout_on_a_full_disk_still_writes_the_files_and_fails(tmp_path):
+    """`mlp-tui --headless ... > /dev/full`: the files come first, so they are whole; the lost
+    table is said on stderr and the exit status is 1 (a file, here stdout, was not written)."""
+    argv = ["--headless", "--speed", "0", "--epochs", "30"]
+    argv += ["--export", "t.csv", "--history", "h.jsonl"]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [*cli_command(), *argv],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == "mlp-tui: error: standard output: No space left on device\n"
+    rows = read_table(tmp_path / "t.csv")
+    assert [(r["width"], r["epochs_done"], r["status"]) for r in rows] == [
+        (5, 30, "finished"),
+        (100, 30, "finished"),
+        (1000, 30, "finished"),
+    ]
+    lives = check_history_file(tmp_path / "h.jsonl", min_rows=90)
+    assert {key: len(rows) for key, rows in lives.items()} == {(0, 0): 30, (1, 0): 30, (2, 0): 30}
+
+
+def test_help_into_a_pipe_exits_0_without_torch_or_sklearn():
+    proc = subprocess.run(
+        [*cli_command(), "--help"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    for flag in ("--widths", "--epochs", "--speed", "--headless", "--export", "--history"):
+        assert flag in proc.stdout
+    check = (
+        "import sys\n"
+        "from mlp_tui.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'sklearn'))\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
