@@ -126,6 +126,7 @@ class MlpTuiApp(App[int]):
     def _layout(self, width: int) -> None:
         """Side by side only when the plot and the whole table both fit; else stacked, with
         the table showing the columns that fit whole (never a cut column)."""
+        self.monitor.changed()  # the plot's width changes: sample it again
         table = self.table
         need = table.needed()
         wide = width - need >= PLOT_MIN_W
@@ -297,6 +298,7 @@ class MlpTuiApp(App[int]):
             if settings.metric.startswith("val") and cfg.val_split == 0:
                 settings.metric = "train_loss"
             self.table.reset(has_val=cfg.val_split > 0)
+            self._table_need = 0  # lay out again once the new rows are in
             self.notify("restarted with the new settings")
             self.refresh_now()
 

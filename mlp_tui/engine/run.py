@@ -224,6 +224,7 @@ class Run:
                     self._train(life)
                 finally:
                     self.baton.release()
+                    life.trainer = life.pacer = None  # the model and buffers go with the life
                 with self._lock:  # a restart either sees this worker leave, or is seen here
                     if self._stop or self.life is life:
                         self._working = False

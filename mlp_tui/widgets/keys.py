@@ -33,7 +33,7 @@ class Key:
 # In order of usefulness: the key bar shows as many as fit, from the top.
 KEYS: tuple[Key, ...] = (
     Key("p", "toggle_all", "pause", "pause / resume every run", Control.PAUSE),
-    Key("l", "log", "log y", "log / linear y-axis (the first press overrides the auto choice)"),
+    Key("l", "log", "log y", "log / linear y-axis (overrides the automatic choice)"),
     Key("e", "export", "export", "write the table now (to --export, else a new file here)"),
     Key("space", "toggle_one", "pause run", "pause / resume the run under the cursor",
         Control.PAUSE),
@@ -43,7 +43,7 @@ KEYS: tuple[Key, ...] = (
     Key("plus,equals_sign", "faster", "faster", "double the pace (past 5120 ep/s: unthrottled)",
         Control.SPEED, "+"),
     Key("minus", "slower", "slower", "halve the pace", Control.SPEED, "-"),
-    Key("m", "metric", "metric", "plot train loss, val loss, train acc, val acc"),
+    Key("m", "metric", "metric", "plot train loss, train accuracy, val loss, val accuracy"),
     Key("o", "robust", "outliers", "y-range of all values / 5th-95th percentile"),
     Key("g", "grid", "grid", "one overlaid plot / a grid of small plots"),
     Key("s", "smooth", "smooth", "smoothing: off, EMA 0.6, 0.9, 0.99"),

@@ -67,6 +67,10 @@ def build_figure(
     points = [_finite(s) for s in series]
     x_range = _padded(spec.x_range or _extent([x for x, _ in points]), 0.01)
     y_range = _padded(spec.y_range or _extent([y for _, y in points]), 0.05)
+    # A point far outside a clipped range would make plotext draw (and allocate) the whole
+    # off-screen stretch of its line: hold every point within one range's height of the edges.
+    span = y_range[1] - y_range[0]
+    points = [(x, np.clip(y, y_range[0] - span, y_range[1] + span)) for x, y in points]
 
     rows = height - 4 - (1 if spec.title else 0)  # frame, x tick labels, axis titles
     y_ticks = _fit(

@@ -1,38 +1,55 @@
-"""Fixtures for driving the real app with Textual's pilot."""
+"""Fixtures for driving the real app with Textual's pilot: a live session (training threads)
+or a replayed history file, each behind the one Runner every face uses."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from ui_helpers import DATA
+from helpers import DATA
 
 from mlp_tui.app import MlpTuiApp
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.replay import ReplaySession
-from mlp_tui.session import LiveSession
+from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.runner import Outputs, Runner
+from mlp_tui.session.live import LiveSession
+from mlp_tui.session.replay import ReplaySession
 
 
 @pytest.fixture
 def live_app():
-    """Factory: a MlpTuiApp over a live session; every session is stopped afterwards."""
-    sessions: list[LiveSession] = []
+    """Factory: an app over a live session (config keywords, plus `export`, `history` and
+    `force` for the runner's Outputs). Every runner is finished at teardown, so a failing test
+    leaves no worker thread behind."""
+    runners: list[Runner] = []
 
-    def make(export: Path | None = None, history: Path | None = None, **cfg) -> MlpTuiApp:
+    def make(
+        export: Path | None = None, history: Path | None = None, force: bool = False, **cfg
+    ) -> MlpTuiApp:
         cfg.setdefault("epochs", 100_000)
         cfg.setdefault("speed", 200)
-        session = LiveSession(ExperimentConfig(**cfg), export, history)
-        sessions.append(session)
-        return MlpTuiApp(session)
+        session = LiveSession(validate(ExperimentConfig(**cfg)))
+        runner = Runner(session, Outputs(export, history, force))
+        runners.append(runner)
+        return MlpTuiApp(runner)
 
     yield make
-    for s in sessions:
-        s.stop()
+    for runner in runners:
+        runner.finish()
+    for runner in runners:
+        assert not any(r.alive for r in runner.session.runs), "a worker thread outlived its test"
 
 
 @pytest.fixture
 def replay_app():
-    def make(name: str = "iris_seed0.jsonl") -> MlpTuiApp:
-        return MlpTuiApp(ReplaySession(DATA / name))
+    """Factory: an app replaying a history file (a name in tests/data, or a path)."""
+    runners: list[Runner] = []
 
-    return make
+    def make(name: str | Path = "iris_seed0.jsonl") -> MlpTuiApp:
+        path = name if isinstance(name, Path) else DATA / name
+        runner = Runner(ReplaySession(path, follow=False), Outputs())
+        runners.append(runner)
+        return MlpTuiApp(runner)
+
+    yield make
+    for runner in runners:
+        runner.finish()

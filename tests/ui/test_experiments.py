@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
-from ui_helpers import epochs, screen_text, wait_for
+from ui_helpers import epochs, header, screen_text, wait_for
+
+from mlp_tui.schema import Status
 
 SIZE = (160, 45)
 
@@ -15,42 +19,42 @@ SIZE = (160, 45)
 async def test_other_datasets_and_depth_train_in_the_app(live_app, dataset, depth, classes):
     app = live_app(dataset=dataset, depth=depth, widths=(5, 50), speed=0, epochs=30)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.done, timeout=30)
-        await wait_for(pilot, lambda: "30/30" in screen_text(app))
-        assert f"{dataset} · depth {depth}" in screen_text(app)
-        run = app.session.runs[0]
-        model_out = run.data.n_classes
-        assert model_out == classes
-        assert all(r.status in ("finished", "stalled") for r in app.session.runs)
+        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: screen_text(app).count("30/30") == 2)
+        assert header(app).startswith(f"ALL RUNS ENDED  {dataset} · depth {depth} · ")
+        assert app.session.runs[0].data.n_classes == classes
+        assert [r.status for r in app.session.runs] == [Status.FINISHED] * 2
 
 
 async def test_repeats_pool_seeds_per_width(live_app):
     app = live_app(widths=(5, 100), repeats=3, speed=0, epochs=40)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.done, timeout=30)
-        await wait_for(pilot, lambda: "40/40" in screen_text(app))
+        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: screen_text(app).count("40/40") == 2)
         runs = app.session.runs
         assert [(r.width, r.seed) for r in runs] == [
             (5, 0), (5, 1), (5, 2), (100, 0), (100, 1), (100, 2)
         ]
         rows = {r.width: r for r in app.monitor.rows()}
-        losses = [r.history.last().train_loss for r in runs if r.width == 5]
-        mean = sum(losses) / 3
-        assert rows[5].loss == pytest.approx(mean)
+        losses = [r.history.last()["train_loss"] for r in runs if r.width == 5]
+        assert rows[5].loss == pytest.approx(sum(losses) / 3)
         assert rows[5].loss_std is not None and rows[5].loss_std > 0
         assert rows[5].seed == "0..2"
         text = screen_text(app)
-        assert "±" in text and "mean of 3" in text
-        assert len(app.plot.spec.series) == 2  # one mean line per width
+        assert "±" in text and "seed 0..2" in text and "w=5 (mean of 3)" in text
+        assert [s.label for s in app.plot.spec.series] == [
+            "w=5 (mean of 3)", "w=100 (mean of 3)"
+        ]
+        assert "3 seeds/width" in header(app)
         # the exports keep every seed
-        assert len(app.session.summaries()) == 6
+        assert len(app.runner.summaries()) == 6
 
 
 async def test_a_diverged_run_stops_and_the_others_carry_on(live_app):
     app = live_app(widths=(5, 100), depth=4, lr=2.0, speed=0, epochs=100_000)
     async with app.run_test(size=SIZE) as pilot:
         runs = {r.width: r for r in app.session.runs}
-        await wait_for(pilot, lambda: runs[100].status == "diverged", timeout=20)
+        await wait_for(pilot, lambda: runs[100].status is Status.DIVERGED, timeout=20)
         stopped_at = len(runs[100].history)
         before = len(runs[5].history)
         await wait_for(pilot, lambda: len(runs[5].history) > before + 50, timeout=20)
@@ -58,7 +62,7 @@ async def test_a_diverged_run_stops_and_the_others_carry_on(live_app):
         await wait_for(pilot, lambda: "diverged" in screen_text(app))
         spec = app.plot.spec
         for s in spec.series:
-            assert all(v == v for v in s.y)  # no NaN reaches plotext
+            assert all(math.isfinite(v) for v in s.y)  # no NaN reaches plotext
         lo, hi = spec.y_range
-        assert lo == lo and hi == hi and hi < float("inf")
+        assert math.isfinite(lo) and math.isfinite(hi)
         assert min(epochs(app)) == stopped_at

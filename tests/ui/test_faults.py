@@ -9,19 +9,17 @@ import errno
 import os
 from pathlib import Path
 
-from textual.drivers.headless_driver import HeadlessDriver
-from textual.events import Resize
-from textual.geometry import Size
-from ui_helpers import epochs, notifications, press, screen_text, wait_for
+from helpers import check_history_file
+from ui_helpers import epochs, header, notifications, press, resize, screen_text, wait_for
 
-import mlp_tui.export as export_module
-from mlp_tui.export import HISTORY_COLUMNS, iter_history, parse_history_line
+import mlp_tui.persist.files as files_module
+from mlp_tui.schema import Status
 
 SIZE = (160, 45)
 
 
 class FaultyOs:
-    """Stands in for the `os` module inside mlp_tui.export: the named calls fail."""
+    """Stands in for the `os` module inside mlp_tui.persist.files: the named calls fail."""
 
     def __init__(self, **faults: BaseException) -> None:
         self.faults = faults
@@ -56,16 +54,6 @@ class FullDisk(FaultyOs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-async def resize(pilot, width: int, height: int) -> None:
-    """`pilot.resize_terminal` without its wait for an idle process (never, with runs busy)."""
-    app = pilot.app
-    size = Size(width, height)
-    if isinstance(app._driver, HeadlessDriver):
-        app._driver._size = size
-    app.post_message(Resize(size, size))
-    await pilot.pause(0.1)
-
-
 def _tmp_files(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
 
@@ -76,11 +64,11 @@ async def test_a_diverged_run_stops_alone_and_is_shown(live_app):
     app = live_app(widths=(5, 1000), depth=3, lr=1000.0, speed=300)
     async with app.run_test(size=SIZE) as pilot:
         small, wide = app.session.runs
-        await wait_for(pilot, lambda: wide.status == "diverged", timeout=20)
-        assert small.status == "running"
+        await wait_for(pilot, lambda: wide.status is Status.DIVERGED, timeout=20)
+        assert small.status is Status.RUNNING
         frozen = len(wide.history)
         last = wide.history.last()
-        assert last.status == "diverged" and last.train_loss != last.train_loss  # NaN
+        assert last["status"] is Status.DIVERGED and last["train_loss"] != last["train_loss"]
         before = len(small.history)
         # The other run keeps advancing; the diverged one stopped recording.
         await wait_for(pilot, lambda: len(small.history) > before + 30)
@@ -99,23 +87,22 @@ async def test_export_faults_are_shown_and_a_retry_writes_the_file(live_app, tmp
     target = tmp_path / "missing" / "final.csv"
     app = live_app(export=target)
 
-    async def export(key: str = "e") -> str:
-        """Press the key and return the notification it brings."""
-        shown = len(app._notifications)
-        await press(pilot, key)
-        await wait_for(pilot, lambda: len(app._notifications) > shown)
-        assert len(app._notifications) == shown + 1
-        return notifications(app).splitlines()[-1]
+    async def export() -> str:
+        """Press `e` and return the one notification it brings."""
+        shown = len(notifications(app))
+        await press(pilot, "e")
+        await wait_for(pilot, lambda: len(notifications(app)) > shown)
+        assert len(notifications(app)) == shown + 1
+        return notifications(app)[-1]
 
     async def export_fails(reason: str) -> None:
         message = await export()
-        assert message.startswith("export failed: ") and reason in message, message
-        assert message.endswith("press e to retry")
+        assert message == f"export failed: {reason}; press e to retry"
         assert app.is_running
 
     async def export_works() -> list[dict]:
         message = await export()
-        assert message == f"final table written to {target}"
+        assert message == f"table written to {target}, 3 of 3 runs still running"
         return list(csv.DictReader(target.open()))
 
     async with app.run_test(size=SIZE) as pilot:
@@ -130,30 +117,30 @@ async def test_export_faults_are_shown_and_a_retry_writes_the_file(live_app, tmp
 
         # 2. Permission denied at the rename: the old file stays whole, no temp file is left.
         denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        monkeypatch.setattr(export_module, "os", FaultyOs(replace=denied))
+        monkeypatch.setattr(files_module, "os", FaultyOs(replace=denied))
         await export_fails("Permission denied")
         assert list(csv.DictReader(target.open())) == first
         assert _tmp_files(target.parent) == []
 
         # 3. The disk is full (ENOSPC surfaces at fsync): same.
         full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        monkeypatch.setattr(export_module, "os", FaultyOs(fsync=full))
+        monkeypatch.setattr(files_module, "os", FaultyOs(fsync=full))
         await export_fails("No space left on device")
         assert list(csv.DictReader(target.open())) == first
         assert _tmp_files(target.parent) == []
 
         # The runs never noticed; their data is intact and still growing.
         grown = epochs(app)
-        assert all(int(r["epochs"]) <= n for r, n in zip(first, grown))
+        assert all(int(r["epochs_done"]) <= n for r, n in zip(first, grown))
         await wait_for(pilot, lambda: all(a > b for a, b in zip(epochs(app), grown)))
         for run in app.session.runs:
-            cols = run.history.read()
-            assert len(cols) == len(run.history) and all(x == x for x in cols.train_loss)
+            losses = run.history.column("train_loss")
+            assert len(losses) == len(run.history) and all(x == x for x in losses)
 
         # The fault is gone: the retry writes the current table.
-        monkeypatch.setattr(export_module, "os", os)
+        monkeypatch.setattr(files_module, "os", os)
         rows = await export_works()
-        assert all(int(r["epochs"]) > int(f["epochs"]) for r, f in zip(rows, first))
+        assert all(int(r["epochs_done"]) > int(f["epochs_done"]) for r, f in zip(rows, first))
         assert _tmp_files(target.parent) == []
 
 
@@ -163,17 +150,33 @@ async def test_history_export_key_reports_a_full_disk(live_app, tmp_path, monkey
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 3)
         full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        monkeypatch.setattr(export_module, "os", FaultyOs(fsync=full))
-        await press(pilot, "h")
-        await wait_for(pilot, lambda: len(app._notifications) == 1)
-        assert notifications(app) == "history export failed: No space left on device"
+        monkeypatch.setattr(files_module, "os", FaultyOs(fsync=full))
+        await press(pilot, "E")
+        await wait_for(pilot, lambda: len(notifications(app)) == 1)
+        assert notifications(app) == ["history export failed: No space left on device"]
+        assert _tmp_files(tmp_path) == []
+        assert app.is_running
+        monkeypatch.setattr(files_module, "os", os)
+        await press(pilot, "E")
+        await wait_for(pilot, lambda: len(notifications(app)) == 2)
+        written = [p for p in tmp_path.glob("mlp-tui-history-*.csv") if p.stat().st_size]
+        assert len(written) == 1
+        assert notifications(app)[1] == f"history written to {written[0].name}"
+        lives = check_history_file(written[0])
+        assert {run for run, _seed in lives} == {0, 1, 2}
+
+
+async def test_a_failed_history_export_leaves_no_file(live_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: min(epochs(app)) >= 3)
+        full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(files_module, "os", FaultyOs(fsync=full))
+        await press(pilot, "E")
+        await wait_for(pilot, lambda: len(notifications(app)) == 1)
+        assert notifications(app) == ["history export failed: No space left on device"]
         assert list(tmp_path.iterdir()) == []  # neither the file nor a temp file
-        monkeypatch.setattr(export_module, "os", os)
-        await press(pilot, "h")
-        await wait_for(pilot, lambda: len(app._notifications) == 2)
-        written = list(tmp_path.glob("mlp-tui-history-*.csv"))
-        assert len(written) == 1 and written[0].name in notifications(app)
-        assert {row["run"] for row in iter_history(written[0])} == {0, 1, 2}
 
 
 async def test_history_file_on_a_full_disk_keeps_whole_lines_and_catches_up(
@@ -183,18 +186,15 @@ async def test_history_file_on_a_full_disk_keeps_whole_lines_and_catches_up(
     history = Path("h.csv")
     app = live_app(history=history, speed=300)
     async with app.run_test(size=SIZE) as pilot:
-        recorder = app.session.recorder
+        recorder = app.runner.recorder
         await wait_for(pilot, lambda: recorder.rows_written >= 30)
         disk = FullDisk()
-        monkeypatch.setattr(export_module, "os", disk)
+        monkeypatch.setattr(files_module, "os", disk)
         await wait_for(pilot, lambda: disk.failures >= 3 and recorder.error is not None)
         assert "No space left on device" in recorder.error
         await wait_for(pilot, lambda: "No space left on device" in screen_text(app))  # header
         # Cut back to whole lines: every line parses, nothing torn at the end.
-        text = history.read_text()
-        assert text.endswith("\n")
-        for line in text.splitlines()[1:]:
-            parse_history_line(line, "csv")
+        check_history_file(history)
         stuck = recorder.rows_written
         # Training goes on, in memory; nothing lands in the file while the disk is full.
         await wait_for(pilot, lambda: sum(epochs(app)) > stuck + 60)
@@ -202,15 +202,13 @@ async def test_history_file_on_a_full_disk_keeps_whole_lines_and_catches_up(
 
         disk.full = False  # space again: the next flush writes every pending row
         await wait_for(pilot, lambda: recorder.error is None and recorder.rows_written > stuck)
+        await wait_for(pilot, lambda: "No space left on device" not in screen_text(app))
         await press(pilot, "q")
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
-    lines = history.read_text().splitlines()
-    assert lines[0] == ",".join(HISTORY_COLUMNS)
-    rows = list(iter_history(history))
-    for run in app.session.runs:
-        got = [r["epoch"] for r in rows if r["run"] == run.index]
-        assert got == list(range(1, len(run.history) + 1))  # no gap, no duplicate
+    lives = check_history_file(history)
+    for run in app.session.runs:  # no gap, no duplicate, nothing lost
+        assert len(lives[(run.index, run.seed)]) == len(run.history)
 
 
 async def test_tiny_terminal_and_back_never_crashes(live_app):
@@ -233,7 +231,7 @@ async def test_tiny_terminal_and_back_never_crashes(live_app):
                 lambda: (
                     "terminal too small" not in (t := screen_text(app))
                     and "w=1000" in t
-                    and "RUNNING" in t
+                    and header(app).startswith("RUNNING")
                 ),
             )
         await press(pilot, "q")

@@ -4,24 +4,17 @@ the storm nothing leaked (threads, memory), every run's history is made of whole
 
 from __future__ import annotations
 
-import asyncio
 import random
-import sys
 import threading
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from textual import events
-from ui_helpers import epochs, press, wait_for
+from helpers import assert_close, check_history_file, plain_loop
+from ui_helpers import epochs, press, send, wait_for
 
-from mlp_tui.export import iter_history
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
-from engine_reference import assert_close, plain_loop  # noqa: E402
+from mlp_tui.schema import Status
 
 SIZE = (160, 45)
-CHARS = {"space": " "}
 CHECKED_EPOCHS = 12  # each life's first epochs are compared with the plain loop of its seed
 
 
@@ -36,10 +29,7 @@ def _rss() -> int:
 async def storm(pilot, keys: list[str], gap: float = 0.003) -> None:
     """Send keys `gap` seconds apart (the app takes a few ms for each): 86 keys in a second or
     two."""
-    app = pilot.app
-    for key in keys:
-        app._driver.send_message(events.Key(key, CHARS.get(key, key)))
-        await asyncio.sleep(gap)
+    await send(pilot, *keys, gap=gap)
     await pilot.pause(0.05)
 
 
@@ -51,42 +41,34 @@ def storm_keys(rnd: random.Random) -> list[str]:
 
 def _worker_threads(app) -> list[threading.Thread]:
     threads = [r._thread for r in app.session.runs]
-    if app.session.recorder is not None:
-        threads.append(app.session.recorder._thread)
+    if app.runner.recorder is not None:
+        threads.append(app.runner.recorder._thread)
     return threads
 
 
-def check_history_file(path: Path, runs, sample: int = 25) -> None:
-    """Per run, in file order: lives with strictly increasing seeds, each life epochs 1..k with
-    the losses of its own seed (no epoch of an old life in a new one); the last life written is
-    the run's current one, complete (unless that one has no epoch yet)."""
-    by_run: dict[int, list[dict]] = defaultdict(list)
-    for row in iter_history(path):
-        by_run[row["run"]].append(row)
-    assert sorted(by_run) == [r.index for r in runs]
+def check_lives(path: Path, runs, sample: int = 25) -> None:
+    """On top of the file's structure (check_history_file), per run in file order: lives with
+    strictly increasing seeds, each with the losses of its own seed (no epoch of an old life in
+    a new one); the last life written is the run's current one, complete."""
+    lives = check_history_file(path)
+    assert sorted({run for run, _seed in lives}) == [r.index for r in runs]
     for run in runs:
-        lives: list[tuple[int, list[dict]]] = []
-        for row in by_run[run.index]:
-            if not lives or lives[-1][0] != row["seed"]:
-                lives.append((row["seed"], []))
-            lives[-1][1].append(row)
-        seeds = [seed for seed, _ in lives]
+        mine = [(seed, rows) for (index, seed), rows in lives.items() if index == run.index]
+        seeds = [seed for seed, _rows in mine]
         assert seeds == sorted(set(seeds)), f"run {run.index}: a seed came back: {seeds}"
         assert all(s % run.cfg.repeats == run.repeat for s in seeds)
-        for seed, rows in lives:
-            assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1)), (run.index, seed)
-            assert {r["width"] for r in rows} == {run.width}
+        assert all(r["width"] == run.width for _seed, rows in mine for r in rows)
         # The losses of a sample of lives (the reference loop costs a model build per life).
-        checked = random.Random(run.index).sample(lives[:-1], min(sample, len(lives) - 1))
-        for seed, rows in [*checked, lives[-1]]:
+        checked = random.Random(run.index).sample(mine[:-1], min(sample, len(mine) - 1))
+        for seed, rows in [*checked, mine[-1]]:
             k = min(len(rows), CHECKED_EPOCHS)
             losses, _ = plain_loop(run.width, seed, k, run.cfg.lr)
             assert_close([r["train_loss"] for r in rows[:k]], losses)
         if len(run.history):  # the current life, complete
             assert seeds[-1] == run.seed
-            assert len(lives[-1][1]) == len(run.history)
+            assert len(mine[-1][1]) == len(run.history)
         else:  # restarted just before the end: the new life computed nothing yet
-            assert seeds[-1] < run.seed
+            assert seeds[-1] <= run.seed
 
 
 async def test_restart_storm_leaks_nothing_and_keeps_every_life_whole(live_app, tmp_path):
@@ -96,25 +78,45 @@ async def test_restart_storm_leaks_nothing_and_keeps_every_life_whole(live_app, 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 3, timeout=20)
         steady = set(threading.enumerate())
-        rss = []
         for _ in range(3):
             await storm(pilot, storm_keys(rnd))
-            app.session.experiment.resume()  # the storm may have left some runs paused
+            for run in app.session.runs:  # the storm may have left some runs paused
+                run.resume()
             await wait_for(pilot, lambda: min(epochs(app)) >= 5, timeout=20)
             assert app.is_running
             # No new thread (a restart reuses its run's thread), and every worker still alive.
             assert set(threading.enumerate()) <= steady
             assert threading.active_count() == len(steady)
             assert all(t.is_alive() for t in _worker_threads(app))
-            rss.append(_rss())
-        # Textual's render caches fill during the first storms; after that, no growth to speak of.
-        assert rss[-1] - rss[0] < 20 * 2**20, [f"{v / 2**20:.1f} MB" for v in rss]
         assert all(r.seed >= 3 * 60 for r in app.session.runs)  # every `r` reached every run
         await press(pilot, "q")
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
     assert not any(t.is_alive() for t in _worker_threads(app))
-    check_history_file(history, app.session.runs)
+    check_lives(history, app.session.runs)
+
+
+async def test_restarts_do_not_grow_memory(live_app):
+    """A restart keeps the old life's epochs (for the history export), not its model and
+    buffers: 40 restarts of 3 runs, each life with epochs, stay within a few MB."""
+    app = live_app(speed=200)
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def restarts(n: int) -> None:
+            for _ in range(n):
+                seeds = [r.seed for r in app.session.runs]
+                await press(pilot, "r")
+                await wait_for(pilot, lambda s=seeds: all(
+                    r.seed > old and len(r.history) >= 2 for r, old in zip(app.session.runs, s)
+                ), timeout=20)
+
+        await restarts(10)  # Textual's and torch's caches fill first
+        before = _rss()
+        await restarts(40)
+        grown = _rss() - before
+    lives = sum(len(r.retired) for r in app.session.runs)
+    assert lives >= 3 * 40
+    assert grown < 40 * 2**20, f"{grown / 2**20:.0f} MB more after 120 restarted lives"
 
 
 @pytest.mark.parametrize("last", ["r", "space"])
@@ -129,7 +131,7 @@ async def test_q_right_after_a_control_exits_zero_with_every_worker_stopped(
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
     assert not any(t.is_alive() for t in _worker_threads(app))
-    check_history_file(history, app.session.runs)
+    check_lives(history, app.session.runs)
 
 
 async def test_quit_while_paused_mid_storm(live_app, tmp_path):
@@ -147,5 +149,5 @@ async def test_quit_while_paused_mid_storm(live_app, tmp_path):
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
     assert not any(t.is_alive() for t in _worker_threads(app))
-    assert [r.status for r in app.session.runs] == ["stopped"] * 3
-    check_history_file(history, app.session.runs)
+    assert [r.status for r in app.session.runs] == [Status.STOPPED] * 3
+    check_lives(history, app.session.runs)

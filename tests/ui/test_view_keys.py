@@ -1,19 +1,26 @@
-"""Plot controls (m, l, s, o, v, x), the settings form (c) and their on-screen indicators."""
+"""Plot controls (m, l, s, o, v, x) on a replayed file, and the view bar that names each."""
 
 from __future__ import annotations
 
 import math
 
-from textual.widgets import Input
-from ui_helpers import epochs, press, screen_text, wait_for
-
-from mlp_tui.widgets.settings_form import SettingsScreen
+import numpy as np
+from ui_helpers import screen_lines
 
 SIZE = (160, 45)
 
 
 def spec(app):
     return app.plot.spec
+
+
+def viewbar(app) -> str:
+    return screen_lines(app)[1].strip()
+
+
+def linear(s) -> list[np.ndarray]:
+    """The plotted values on the data's own scale."""
+    return [10**p.y if s.log else p.y for p in s.series]
 
 
 async def test_m_cycles_the_plotted_metric(replay_app):
@@ -25,19 +32,22 @@ async def test_m_cycles_the_plotted_metric(replay_app):
             seen.append((app.monitor.settings.metric, spec(app).title, spec(app).y_label))
             await pilot.press("m")
             await pilot.pause()
-        assert [s[0] for s in seen] == ["train_loss", "val_loss", "train_acc", "val_acc"]
-        assert [s[1] for s in seen] == [
-            "train loss",
-            "validation loss",
-            "train accuracy",
-            "validation accuracy",
-        ]
+        titles = {
+            "train_loss": "train loss",
+            "train_acc": "train accuracy",
+            "val_loss": "validation loss",
+            "val_acc": "validation accuracy",
+        }
+        assert seen[0][0] == "train_loss" and sorted(s[0] for s in seen) == sorted(titles)
+        assert [s[2] for s in seen] == [titles[s[0]] for s in seen]
+        assert [s[1].split(" · ")[0] for s in seen] == [s[2] for s in seen]
         assert app.monitor.settings.metric == "train_loss"  # wrapped around
-        await pilot.press("m", "m")
+        while app.monitor.settings.metric != "train_acc":
+            await pilot.press("m")
         await pilot.pause()
-        assert "[m] train accuracy" in screen_text(app)
-        ys = [p.y for p in spec(app).series]
-        assert all(0 <= v <= 1 for y in ys for v in y)
+        assert viewbar(app).startswith("m:train accuracy  ")
+        values = np.concatenate(linear(spec(app)))
+        assert len(values) and ((values >= 0) & (values <= 1 + 1e-9)).all()
 
 
 async def test_m_without_validation_skips_validation_metrics(replay_app):
@@ -49,22 +59,33 @@ async def test_m_without_validation_skips_validation_metrics(replay_app):
         assert app.monitor.settings.metric == "train_loss"
 
 
-async def test_l_log_scale_survives_redraws_and_labels_ticks(replay_app):
+async def test_auto_log_scale_then_l_chooses_and_the_choice_sticks(replay_app):
+    """The width-1000 spike to ~50 over losses near 0.06 spans far more than 30x: log (auto).
+    `l` overrides it, and the choice holds whatever the data then shows."""
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        linear = max(max(p.y) for p in spec(app).series)
+        await pilot.pause()
+        auto = spec(app)
+        assert auto.log and "log scale" in auto.title
+        assert "l:y log (auto)" in viewbar(app)
         await pilot.press("l")
         await pilot.pause()
-        s = spec(app)
-        assert s.log and "log scale" in s.title
-        top = max(max(p.y) for p in s.series)
-        assert math.isclose(top, math.log10(linear), rel_tol=1e-9)
+        lin = spec(app)
+        assert not lin.log and "log scale" not in lin.title
+        assert "l:y linear  " in viewbar(app)
+        top = max(max(p.y) for p in lin.series)
+        assert top > 40
+        assert math.isclose(max(max(p.y) for p in auto.series), math.log10(top), rel_tol=1e-9)
+        await pilot.press("down", "down", "v")  # hiding the spike keeps the explicit choice
+        await pilot.pause()
+        assert not spec(app).log and "l:y linear  " in viewbar(app)
+        await pilot.press("l")
+        await pilot.pause()
+        assert spec(app).log and "l:y log  " in viewbar(app)
         for _ in range(3):  # several builds of the same figure: plotext 5 crashed here
             app.plot.show(app.monitor.plot_spec(300))
             await pilot.pause()
-        text = screen_text(app)
-        assert "[l] y log" in text
-        assert "log scale" in text
+        assert "log scale" in "\n".join(screen_lines(app))
 
 
 async def test_s_smoothing_steps_and_keeps_the_first_point(replay_app):
@@ -83,21 +104,35 @@ async def test_s_smoothing_steps_and_keeps_the_first_point(replay_app):
         assert smooth[0] == raw[0]  # debiased: the first point is the raw first point
         assert (abs(smooth - raw) > 1e-6).any()
         assert "(ema 0.9)" in spec(app).title
-        assert "[s] smooth ema 0.9" in screen_text(app)
+        assert "s:smooth ema 0.9" in viewbar(app)
 
 
 async def test_o_robust_range_ignores_the_spike(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("l")  # linear, where the spike to ~50 flattens everything else
+        await pilot.pause()
         full = spec(app).y_range
-        assert full[1] > 40  # width 1000 spikes to ~50
+        assert full[1] > 40
+        assert "o:range all (auto)" in viewbar(app)  # 45 rows: tall enough for the whole range
         await pilot.press("o")
         await pilot.pause()
         robust = spec(app).y_range
         assert robust[1] < 5 < full[1]
-        assert "[o] range 5-95%" in screen_text(app)
+        assert "o:range 5-95%  " in viewbar(app)
         await pilot.press("o")
+        await pilot.pause()
         assert spec(app).y_range == full
+        assert "o:range all  " in viewbar(app)
+
+
+async def test_auto_robust_range_on_a_short_plot(replay_app):
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")  # linear
+        await pilot.pause()
+        assert app.monitor.scale.robust and "o:range 5-95% (auto)" in viewbar(app)
+        assert spec(app).y_range[1] < 5  # the spike to ~50 is clipped
 
 
 async def test_v_hides_the_selected_run_and_dims_its_row(replay_app):
@@ -105,14 +140,16 @@ async def test_v_hides_the_selected_run_and_dims_its_row(replay_app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "v")  # width 1000
         await pilot.pause()
-        labels = [p.label for p in spec(app).series]
-        assert labels == ["w=5", "w=100"]
-        assert spec(app).y_range[1] < 10  # the spike to ~50 left with the run
-        assert "[v] hidden 1000" in screen_text(app)
+        assert [p.label for p in spec(app).series] == ["w=5", "w=100"]
+        # The spike to ~50 left with the run.
+        lo, hi = spec(app).y_range
+        assert (10**hi if spec(app).log else hi) < 10
+        assert "v:hidden 1000" in viewbar(app)
         row = app.table.get_row("1000")
         assert "dim" in str(row[0].spans[0].style)
         await pilot.press("v")
-        assert len(spec(app).series) == 3
+        await pilot.pause()
+        assert len(spec(app).series) == 3 and spec(app).log
 
 
 async def test_x_switches_the_axis_to_seconds(replay_app):
@@ -125,40 +162,5 @@ async def test_x_switches_the_axis_to_seconds(replay_app):
         assert s.x_label == "seconds"
         # the fixture's width-5 run took 0.005 s an epoch: 120 epochs end at 0.6 s
         assert math.isclose(s.series[0].x.max(), 0.6, rel_tol=1e-6)
-        assert "[x] x seconds" in screen_text(app)
-
-
-async def test_c_settings_form_validates_inline_and_restarts(live_app):
-    app = live_app(speed=100)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: min(epochs(app)) >= 2)
-        await press(pilot, "c")
-        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
-        form = app.screen
-        form.query_one("#f-widths", Input).value = "5,abc"
-        form.action_apply()
-        await pilot.pause()
-        assert isinstance(app.screen, SettingsScreen)  # still open
-        assert "--widths: 'abc' is not a whole number" in screen_text(app)
-        form.query_one("#f-widths", Input).value = "7,70"
-        form.query_one("#f-lr", Input).value = "0.05"
-        form.query_one("#f-val_split", Input).value = "0.2"
-        form.action_apply()
-        await wait_for(pilot, lambda: [r.width for r in app.session.runs] == [7, 70])
-        await wait_for(pilot, lambda: min(epochs(app)) >= 2)
-        assert app.session.cfg.lr == 0.05
-        # the table is rebuilt for the new widths (it redraws at most every TABLE_S)
-        await wait_for(pilot, lambda: "w=70" in screen_text(app))
-        text = screen_text(app)
-        assert "w=1000" not in text
-        assert "val loss" in text
-
-
-async def test_c_escape_keeps_the_experiment(live_app):
-    app = live_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await press(pilot, "c")
-        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
-        await press(pilot, "escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
-        assert [r.width for r in app.session.runs] == [5, 100, 1000]
+        assert "x:seconds" in viewbar(app)
+        assert "seconds" in screen_lines(app)[-2]  # the x-axis title
