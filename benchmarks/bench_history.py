@@ -6,19 +6,22 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from harness import Result, fake_runs, interleave, run_probe
+from harness import Result, fake_session, interleave, run_probe
 
 from mlp_tui.view import Monitor
 from mlp_tui.widgets.loss_plot import LossPlot
 
-PLOT_SIZE = (96, 42)  # the plot widget's size in a 160x45 terminal
+PLOT_SIZE = (99, 42)  # the plot widget's size in a 160x45 terminal (table beside it)
 MAX_POINTS = max(40, PLOT_SIZE[0])  # what MlpTuiApp.tick asks plot_spec for at that size
 
 
 def caught_up_monitor(epochs: int) -> Monitor:
     """A Monitor over 3 synthetic runs of `epochs` epochs, already caught up (tracks built)."""
-    runs = fake_runs(epochs)
-    monitor = Monitor(runs, tuple(r.width for r in runs), epochs)
+    monitor = Monitor(fake_session(epochs))
+    # A linear axis at every size: the synthetic loss spans a ratio of 100 at 10^6 epochs, where
+    # the automatic scale would pick log, a dearer build, and the figure would compare two kinds
+    # of plot instead of two history lengths.
+    monitor.settings.log = False
     monitor.tick()
     return monitor
 
@@ -27,11 +30,13 @@ def redraw(monitor: Monitor, plot: LossPlot) -> float:
     """Seconds for one redraw: tick, plot spec and the plotext build at the app's plot size."""
     t0 = time.perf_counter()
     monitor.tick()
-    plot.spec = monitor.plot_spec(MAX_POINTS)
+    plot.spec = monitor.plot_spec(MAX_POINTS, rows=PLOT_SIZE[1])
     plot._build(*PLOT_SIZE)
     return time.perf_counter() - t0
 
 
+# widgets/loss_plot.py uses plotext 6 directly: textual-plotext pins plotext < 6, whose build
+# was 8x slower.
 def redraw_cost(sizes: Sequence[int], reps: int) -> Result:
     """Time at the largest size over time at the smallest, redraws interleaved across sizes."""
     plot = LossPlot()

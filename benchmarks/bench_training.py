@@ -7,6 +7,7 @@ import asyncio
 import functools
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -15,8 +16,10 @@ from textual import events
 
 from mlp_tui.app import MlpTuiApp
 from mlp_tui.config import ExperimentConfig
-from mlp_tui.engine.trainer import Experiment, Run
-from mlp_tui.session import LiveSession
+from mlp_tui.engine.experiment import Experiment
+from mlp_tui.engine.run import Run
+from mlp_tui.runner import Runner
+from mlp_tui.session.live import LiveSession
 
 APP_SIZE = (160, 45)
 POLL_S = 0.001  # how often the latency probe looks at the app
@@ -63,7 +66,7 @@ def bare_loop(cfg: ExperimentConfig) -> float:
     return time.perf_counter() - t0
 
 
-def poll_interval(runs: list[Run], epochs: int) -> float:
+def poll_interval(runs: Sequence[Run], epochs: int) -> float:
     """How long to sleep before looking again whether the runs are done: long while much is
     left (a waiter that wakes often takes the GIL from the workers: polling every 2 ms cost the
     engine 5-10%), down to 1 ms near the end so that the end is seen within about a millisecond.
@@ -85,16 +88,26 @@ def engine_run(cfg: ExperimentConfig) -> float:
         exp.stop()
 
 
+class TimedRunner(Runner):
+    """The app's runner, stamping the moment it starts the session (in the app's on_mount)."""
+
+    started_at = 0.0
+
+    def start(self) -> None:
+        self.started_at = time.perf_counter()
+        super().start()
+
+
 async def _tui_run(cfg: ExperimentConfig) -> float:
-    session = LiveSession(cfg)
-    app = MlpTuiApp(session)
+    runner = TimedRunner(LiveSession(cfg))
+    app = MlpTuiApp(runner)
     try:
         async with app.run_test(size=APP_SIZE):
-            while not session.done:
-                await asyncio.sleep(poll_interval(session.runs, cfg.epochs))
-            return time.time() - session.experiment.started_at
+            while not runner.session.ended:
+                await asyncio.sleep(poll_interval(runner.session.runs, cfg.epochs))
+            return time.perf_counter() - runner.started_at
     finally:
-        session.stop()
+        runner.finish()
 
 
 def tui_run(cfg: ExperimentConfig) -> float:
@@ -120,6 +133,17 @@ def _throughput_ratio(
     )
 
 
+# Figures behind the engine's design, measured on the 2-core development machine (iris, one
+# intra-op thread unless said; the engine code only points here and to the README):
+# - optim.PlainSGD: `torch.optim.SGD.step`'s per-step Python cost 58, 69 and 114 us of every
+#   epoch at widths 5, 100 and 1000, a third of width 5's epoch.
+# - step.Trainer's read-back buffers: keeping even a scalar tensor of each epoch cost width 1000
+#   a fifth of its speed.
+# - run.SLICE_S, this figure at 4,000 epochs, medians of 5: 1.10 at 5 ms slices, 1.14 at 20 ms,
+#   1.17 at 50 ms (before the engine split).
+# - baton.Baton: three runs at once, each with torch's default two intra-op threads, went 1.7x
+#   slower than one after another; with one thread each, three runs trained at 0.75x the bare
+#   loop's speed without the baton and 0.85x with it (before the lean SGD step, same day).
 def engine_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
     if warmup:  # first-call costs of torch (the optimizer's lazy imports) and of the engine
         bare_loop(workload(warmup))
@@ -128,6 +152,10 @@ def engine_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
     return _throughput_ratio("engine overhead", 0.95, epochs, reps, "bare", "engine", runs)
 
 
+# app.PLOT_SHARE bounds the plot's share of the UI thread because every millisecond the UI thread
+# computes is one the workers wait for the GIL: this figure is what that share costs them.
+# gc.freeze() after mount: before it, the collector's full passes stalled the UI thread for 0.1
+# to 0.3 s (felt in this figure and in the key latency's tail).
 def tui_overhead(epochs: int, reps: int, warmup: int = 50) -> Result:
     if warmup:  # Textual's lazy imports and first-call costs
         tui_run(workload(warmup))
@@ -221,7 +249,8 @@ class PressProbe:
 async def _presses(n: int, seed: int = 0) -> tuple[list[Press], list[float]]:
     """n pause/resume pairs at random phases; returns them and the poll lags."""
     session = LiveSession(workload(10_000_000))  # never finishes while we press
-    app = MlpTuiApp(session)
+    runner = Runner(session)
+    app = MlpTuiApp(runner)
     rng = random.Random(seed)
     out: list[Press] = []
     try:
@@ -234,7 +263,7 @@ async def _presses(n: int, seed: int = 0) -> tuple[list[Press], list[float]]:
                 stopped, shown = await probe.pause()
                 out.append(Press(stopped, shown, await probe.resume()))
     finally:
-        session.stop()
+        runner.finish()
     return out, probe.lags
 
 

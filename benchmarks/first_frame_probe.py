@@ -16,19 +16,19 @@ async def first_frame() -> dict[str, float]:
     t_import = time.monotonic()
     from mlp_tui.app import MlpTuiApp
     from mlp_tui.config import ExperimentConfig
-    from mlp_tui.session import LiveSession
+    from mlp_tui.runner import Runner
+    from mlp_tui.session.live import LiveSession
 
     t_imported = time.monotonic()
-    session = LiveSession(ExperimentConfig())
-    app = MlpTuiApp(session)
+    runner = Runner(LiveSession(ExperimentConfig()))
+    app = MlpTuiApp(runner)
     try:
         async with app.run_test(size=(160, 45)):
             while not _header_rendered(app):
                 await asyncio.sleep(0.001)
             shown = time.monotonic()
     finally:
-        session.stop()
-        session.experiment.finish()
+        runner.finish()  # waits for the workers: one inside torch's lazy imports aborts the exit
     return {"first_frame": shown, "app_import_s": t_imported - t_import}
 
 

@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlp_tui.engine.history import RUNNING, RunHistory
+from mlp_tui.engine.history import RunHistory
+from mlp_tui.engine.step import FLUSH_MAX
+from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 
 HERE = Path(__file__).resolve().parent
 N_TRAIN = 150  # iris: accuracies are stored as counts out of this
@@ -102,34 +104,64 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def fill_history(epochs: int, seed: int = 0) -> RunHistory:
-    """A RunHistory of `epochs` synthetic epochs: a decaying, slightly noisy loss."""
+    """A RunHistory of `epochs` synthetic epochs: a decaying, slightly noisy loss, written in
+    batches of the engine's read-back size (step.FLUSH_MAX), as a live run writes it."""
     history = RunHistory(N_TRAIN)
-    append = history.append
-    for k in range(epochs):
-        noise = ((k * 7919 + seed * 104729) % 1000) / 1e5
-        append(1.0 / (1.0 + 1e-4 * k) + noise, 100 + k % 50, None, None, k * 1e-4, RUNNING)
+    running, ok = STATUS_CODE[Status.RUNNING], HEALTH_CODE[Health.OK]
+    for start in range(0, epochs, FLUSH_MAX):
+        ks = range(start, min(epochs, start + FLUSH_MAX))
+        cols = {
+            "train_loss": [
+                1.0 / (1.0 + 1e-4 * k) + ((k * 7919 + seed * 104729) % 1000) / 1e5 for k in ks
+            ],
+            "train_acc": [100 + k % 50 for k in ks],
+            "elapsed_s": [k * 1e-4 for k in ks],
+        }
+        history.extend(cols, [running] * len(ks), [ok] * len(ks))
     return history
 
 
 @dataclass
 class FakeRun:
-    """What the Monitor needs of a run (view.RunLike), over a prepared history."""
+    """What the Monitor needs of a run (session.base.RunView), over a prepared history."""
 
     index: int
     width: int
     history: RunHistory
+    total: int
     repeat: int = 0
     seed: int = 0
-    epochs_per_s: float = 0.0
-    status: str = RUNNING
+    epochs_per_s: float | None = None
+    status: Status = Status.RUNNING
+    health: Health = Health.OK
+    error: str | None = None
 
     @property
     def label(self) -> str:
         return f"w={self.width}"
 
+    @property
+    def meta(self) -> dict[str, object]:
+        return {"run": self.index, "width": self.width, "repeat": self.repeat, "seed": self.seed}
 
-def fake_runs(epochs: int, widths: Sequence[int] = (5, 100, 1000)) -> list[FakeRun]:
-    return [FakeRun(i, w, fill_history(epochs, seed=i)) for i, w in enumerate(widths)]
+
+@dataclass
+class FakeSession:
+    """What the Monitor reads of a session: its runs and their widths."""
+
+    runs: list[FakeRun]
+    has_val: bool = False
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(r.width for r in self.runs)
+
+
+def fake_session(epochs: int, widths: Sequence[int] = (5, 100, 1000)) -> FakeSession:
+    """One run per width, each a full synthetic history of `epochs` epochs."""
+    return FakeSession(
+        [FakeRun(i, w, fill_history(epochs, seed=i), epochs) for i, w in enumerate(widths)]
+    )
 
 
 # --- processes -------------------------------------------------------------------------------

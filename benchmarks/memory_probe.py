@@ -9,7 +9,7 @@ import gc
 import json
 import sys
 
-from harness import fake_runs, rss_mb
+from harness import fake_session, rss_mb
 
 from mlp_tui.view import Monitor
 
@@ -17,17 +17,17 @@ from mlp_tui.view import Monitor
 def main(epochs: int) -> dict[str, float]:
     gc.collect()
     rss0, hwm0 = rss_mb(), rss_mb("VmHWM")
-    runs = fake_runs(epochs)
+    session = fake_session(epochs)
     gc.collect()
     rss_histories = rss_mb() - rss0
-    monitor = Monitor(runs, tuple(r.width for r in runs), epochs)
+    monitor = Monitor(session)
     monitor.tick()  # builds every SeriesTrack over the full histories
     gc.collect()
     return {
         "rss_growth_mb": rss_mb() - rss0,
         "rss_histories_mb": rss_histories,
         "hwm_growth_mb": rss_mb("VmHWM") - hwm0,
-        "history_mb": sum(r.history.nbytes() for r in runs) / 2**20,
+        "history_mb": sum(r.history.nbytes() for r in session.runs) / 2**20,
     }
 
 

@@ -94,7 +94,7 @@ class MlpTuiApp(App[int]):
         if self.runner.signal is not None:  # it came while the app was starting
             self._finish()
         # Everything built so far lives as long as the app: keep it out of the garbage
-        # collector's full passes, which otherwise stall the UI thread for 0.1 to 0.3 s.
+        # collector's full passes, which otherwise stall the UI thread (README, Benchmarks).
         gc.freeze()
 
     def _resumed(self, _app: App) -> None:

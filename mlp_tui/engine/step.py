@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
 
 FLUSH_MAX = 512  # epochs read back in one batch at most
-BUFFER_BYTES = 1 << 20  # logits kept for read-back, per run (float32: 4 MB)
+BUFFER_FLOATS = 1 << 20  # logits kept for read-back, per run (float32: 4 MB)
 # torch.manual_seed is process-global: seeding and building must not interleave between workers.
 _SEED_LOCK = threading.Lock()
 _DEFAULT_THREADS: int | None = None
@@ -87,7 +87,7 @@ class Trainer:
         self.gen = torch.Generator(device="cpu").manual_seed(seed) if self.batch else None
         n_val = 0 if data.y_val is None else data.y_val.shape[0]
         per_epoch = (0 if self.batch else n * c) + n_val * c
-        self.rows = max(1, min(FLUSH_MAX, BUFFER_BYTES // max(1, per_epoch)))
+        self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // max(1, per_epoch)))
         dev = data.x_train.device
         self.loss = torch.empty(self.rows, device=dev)
         self.out = None if self.batch else torch.empty(self.rows, n, c, device=dev)
