@@ -1,9 +1,10 @@
 """The loss plot: a widget that owns its own plotext figure and builds it at its own size.
 
 plotext 6 is used directly (textual-plotext pins plotext < 6, which is much slower and breaks
-log axes on a second build; README, Benchmarks). The widget is handed already-downsampled series, so a build costs the same
-however long the runs are; it rebuilds only when the data, the settings or its size changed. Ticks
-come from `mlp_tui.ticks`, sized to the figure, so every label is round, distinct and true.
+log axes on a second build; README, Benchmarks). The widget is handed already-downsampled
+series, so a build costs the same however long the runs are; it rebuilds only when the data, the
+settings or its size changed. Ticks come from `mlp_tui.ticks`, sized to the figure, so every
+label is round, distinct and true.
 """
 
 from __future__ import annotations
