@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
             "the losses live. `mlp-tui replay FILE` opens a recorded --history file."
         ),
         epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
-        "+/- speed, g grid, m metric, l log y, s smoothing, o outlier range, v hide run, "
-        "x x-axis, c settings, e export, h export history, q quit.",
+        "+/- speed, l log y, o outlier range, m metric, g grid, s smoothing, v hide run, "
+        "x x-axis, c settings, e export table, E export history, ? help, q quit.",
     )
     a = p.add_argument
     a("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default: iris)")
