@@ -138,6 +138,3 @@ class Session(Protocol):
         """Every life so far, oldest first, ended ones included (for history files)."""
         ...
 
-
-def select(runs: Sequence[RunView], width: int | None) -> list[RunView]:
-    return [r for r in runs if width is None or r.width == width]

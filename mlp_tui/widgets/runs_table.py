@@ -54,9 +54,6 @@ def _cell_width(value: object) -> int:
     return max(map(cell_len, text.split("\n")))
 
 
-_num = fmt_num
-
-
 # Columns in display order, with their header lines; PRIORITY says which stay when a narrow
 # terminal cannot show them all (a column is dropped whole, never cut).
 COLUMNS = {
@@ -139,9 +136,9 @@ class RunsTable(DataTable):
     def cells(self, r: RowState) -> dict[str, object]:
         danger = r.status in DANGER
         base = "red" if danger else ("dim" if r.hidden else "")
-        loss = _num(r.loss)
+        loss = fmt_num(r.loss)
         if r.loss_std is not None:
-            loss = f"{loss}±{_num(r.loss_std, '.3f')}"
+            loss = f"{loss}±{fmt_num(r.loss_std, '.3f')}"
         cells: dict[str, object] = {
             "width": Text.assemble(
                 (swatch(marker_for(r.index, no_color())) + " ", f"bold color({r.color})"
@@ -156,14 +153,15 @@ class RunsTable(DataTable):
             "epoch": Text.assemble((f"{r.epoch}/{r.total}\n", base), (fmt_rate(r.eps), "dim")),
         }
         if self.has_val:
-            cells["loss"] = Text.assemble((f"{loss}\n", base), (_num(r.val_loss), "italic " + base))
+            val_loss = fmt_num(r.val_loss)
+            cells["loss"] = Text.assemble((f"{loss}\n", base), (val_loss, "italic " + base))
             cells["acc"] = Text.assemble(
-                (f"{_num(r.acc, '.3f')}\n", base), (_num(r.val_acc, ".3f"), "italic " + base)
+                (f"{fmt_num(r.acc, '.3f')}\n", base), (fmt_num(r.val_acc, ".3f"), "italic " + base)
             )
         else:
             cells["loss"] = Text(loss, style=base)
         cells["best"] = Text(
-            "-" if r.best is None else f"{_num(r.best)}\n@{r.best_epoch}", style=base
+            "-" if r.best is None else f"{fmt_num(r.best)}\n@{r.best_epoch}", style=base
         )
         cells["trend"] = sparkline(r.trend)
         return cells
