@@ -6,7 +6,7 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from harness import Result, fake_session, interleave, run_probe
+from harness import Result, fake_grid, fake_session, interleave, run_probe
 
 from mlp_tui.view import Monitor
 from mlp_tui.widgets.loss_plot import LossPlot
@@ -53,6 +53,47 @@ def redraw_cost(sizes: Sequence[int], reps: int) -> Result:
         "x",
         detail=f"time at {large} / time at {small} epochs x 3 series, {reps} redraws each; "
         + "; ".join(f"{names[n]} median {s.median(names[n]) * 1000:.2f} ms" for n in sizes),
+    )
+
+
+# The views of "the answer at a glance" over 16 runs (4 widths x 4 seeds, with validation):
+# train+val pairs with the epoch cursor, the seed band with the cursor, the capacity view.
+ANSWER_VIEWS = {
+    "pairs+cursor": {"metric": "loss", "band": "seeds"},
+    "band+cursor": {"metric": "loss"},
+    "capacity": {"capacity": True},
+}
+
+
+def answer_monitor(epochs: int, view: dict) -> Monitor:
+    monitor = Monitor(fake_grid(epochs, (5, 100, 1000, 4000), 4))
+    for k, v in view.items():
+        setattr(monitor.settings, k, v)
+    monitor.settings.log = False
+    monitor.settings.cursor = epochs // 2
+    monitor.tick()
+    return monitor
+
+
+def answer_redraw_cost(sizes: Sequence[int], reps: int) -> Result:
+    """Each view's redraw at the largest history over the smallest; the worst view counts."""
+    plot = LossPlot()
+    lo, hi = min(sizes), max(sizes)
+    ratios, details = [], []
+    for name, view in ANSWER_VIEWS.items():
+        monitors = {n: answer_monitor(n, view) for n in (lo, hi)}
+        for m in monitors.values():
+            redraw(m, plot)
+        s = interleave({str(n): (lambda m=m: redraw(m, plot)) for n, m in monitors.items()}, reps)
+        ratios.append(s.ratio(str(hi), str(lo)))
+        details.append(f"{name} {ratios[-1]:.2f}x ({s.median(str(hi)) * 1000:.1f} ms)")
+    return Result(
+        "redraw cost, cursor/band/capacity",
+        max(ratios),
+        1.2,
+        "x",
+        detail=f"16 runs with validation, {hi:.0e} / {lo:.0e} epochs, worst view; "
+        + "; ".join(details),
     )
 
 

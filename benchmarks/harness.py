@@ -103,10 +103,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- synthetic histories ---------------------------------------------------------------------
 
 
-def fill_history(epochs: int, seed: int = 0) -> RunHistory:
-    """A RunHistory of `epochs` synthetic epochs: a decaying, slightly noisy loss, written in
-    batches of the engine's read-back size (step.FLUSH_MAX), as a live run writes it."""
-    history = RunHistory(N_TRAIN)
+def fill_history(epochs: int, seed: int = 0, val: bool = False) -> RunHistory:
+    """A RunHistory of `epochs` synthetic epochs: a decaying, slightly noisy loss (and a
+    validation loss that turns up, with `val`), written in batches of the engine's read-back
+    size (step.FLUSH_MAX), as a live run writes it."""
+    history = RunHistory(N_TRAIN, N_TRAIN if val else 0)
     running, ok = STATUS_CODE[Status.RUNNING], HEALTH_CODE[Health.OK]
     for start in range(0, epochs, FLUSH_MAX):
         ks = range(start, min(epochs, start + FLUSH_MAX))
@@ -117,6 +118,10 @@ def fill_history(epochs: int, seed: int = 0) -> RunHistory:
             "train_acc": [100 + k % 50 for k in ks],
             "elapsed_s": [k * 1e-4 for k in ks],
         }
+        if val:
+            cols["val_loss"] = [0.5 + abs(k - epochs / 3) / epochs + (k * 31 % 97) / 1e4
+                                for k in ks]
+            cols["val_acc"] = [90 + k % 40 for k in ks]
         history.extend(cols, [running] * len(ks), [ok] * len(ks))
     return history
 
@@ -142,7 +147,8 @@ class FakeRun:
 
     @property
     def meta(self) -> dict[str, object]:
-        return {"run": self.index, "width": self.width, "repeat": self.repeat, "seed": self.seed}
+        return {"run": self.index, "width": self.width, "repeat": self.repeat, "seed": self.seed,
+                "depth": 1}
 
 
 @dataclass
@@ -155,6 +161,17 @@ class FakeSession:
     @property
     def widths(self) -> tuple[int, ...]:
         return tuple(r.width for r in self.runs)
+
+
+def fake_grid(epochs: int, widths: Sequence[int], seeds: int) -> FakeSession:
+    """widths x seeds runs with validation curves, each `epochs` epochs long."""
+    runs = [
+        FakeRun(i * seeds + r, w, fill_history(epochs, seed=i * seeds + r, val=True), epochs,
+                repeat=r, seed=r)
+        for i, w in enumerate(widths)
+        for r in range(seeds)
+    ]
+    return FakeSession(runs, has_val=True)
 
 
 def fake_session(epochs: int, widths: Sequence[int] = (5, 100, 1000)) -> FakeSession:

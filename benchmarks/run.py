@@ -46,6 +46,7 @@ class Scale:
     reps: int  # interleaved repetitions of the throughput figures
     warmup: int  # epochs of an untimed first run (0: none)
     history_sizes: tuple[int, ...]  # epochs per series for the redraw figure
+    answer_sizes: tuple[int, ...]  # epochs per run for the cursor/band/capacity figure
     redraws: int
     presses: int
     memory_epochs: int
@@ -54,8 +55,8 @@ class Scale:
     quick: bool = False
 
 
-FULL = Scale(4_000, 5, 50, (10**3, 10**5, 10**6), 40, 50, 10**6, 3, 5)
-QUICK = Scale(20, 1, 2, (10, 100, 1000), 3, 1, 10**4, 1, 1, quick=True)
+FULL = Scale(4_000, 5, 50, (10**3, 10**5, 10**6), (10**3, 10**5), 40, 50, 10**6, 3, 5)
+QUICK = Scale(20, 1, 2, (10, 100, 1000), (10, 1000), 3, 1, 10**4, 1, 1, quick=True)
 
 
 def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
@@ -67,7 +68,8 @@ def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
     return [
         ("engine", lambda: [tr.engine_overhead(scale.epochs, scale.reps, scale.warmup)]),
         ("tui", lambda: [tr.tui_overhead(scale.epochs, scale.reps, scale.warmup)]),
-        ("redraw", lambda: [h.redraw_cost(scale.history_sizes, scale.redraws)]),
+        ("redraw", lambda: [h.redraw_cost(scale.history_sizes, scale.redraws),
+                            h.answer_redraw_cost(scale.answer_sizes, scale.redraws)]),
         ("latency", lambda: [tr.key_latency(scale.presses)]),
         ("memory", lambda: [h.memory(scale.memory_epochs, scale.memory_reps)]),
         ("startup", lambda: st.startup(scale.startup_reps, concurrent=scale.quick)),

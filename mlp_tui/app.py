@@ -23,14 +23,18 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from mlp_tui.config import ExperimentConfig, faster, slower
+from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
-from mlp_tui.series import SMOOTHING
 from mlp_tui.session.base import Unsupported
 from mlp_tui.text import printable
-from mlp_tui.view import Monitor, fmt_speed, overall_state
+from mlp_tui.view import Monitor, ViewSettings, fmt_speed, overall_state
+from mlp_tui.view.alerts import Alerts
+from mlp_tui.view.readout import readout_text
+from mlp_tui.view.settings import metric_views
 from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.widgets.loss_plot import LossPlot
 from mlp_tui.widgets.runs_table import RunsTable
+from mlp_tui.widgets.view_actions import ViewActions
 
 TICK_S = 1 / 12
 # At most this share of the UI thread goes to building the plot: every millisecond the UI thread
@@ -38,12 +42,13 @@ TICK_S = 1 / 12
 PLOT_SHARE = 0.03
 FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
+ALERT_TITLE = "alert"
 PLOT_MIN_W = 60  # the plot's least width beside the table
 # The control each action needs: a session that lacks it hides the key (key bar, palette).
 NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 
 
-class MlpTuiApp(App[int]):
+class MlpTuiApp(ViewActions, App[int]):
     """Live training monitor (or a replay of a recorded history)."""
 
     CSS_PATH = "app.tcss"
@@ -52,17 +57,21 @@ class MlpTuiApp(App[int]):
 
     BINDINGS = bindings()
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, quiet: bool = False) -> None:
         super().__init__()
         self.runner = runner
         self.session = runner.session
-        self.monitor = Monitor(self.session)
+        self.quiet = quiet  # no bell on alerts
+        self.monitor = Monitor(self.session, ViewSettings.from_dict(load_view()))
+        self.alerts = Alerts()
+        self._last_readout = ""
         self._stopping = False
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self.redraws = 0
         self._last_header: Text | None = None
         self._last_view = ""
         self._next_frame = 0.0
+        self._plot_size = (0, 0)  # the plot's size when its spec was last sampled
         self._table_need = 0
 
     # --- layout ------------------------------------------------------------------------------
@@ -72,8 +81,10 @@ class MlpTuiApp(App[int]):
         self.table = RunsTable(has_val=self.session.has_val, id="table")
         self.header = Static("", id="header")
         self.viewbar = Static("", id="viewbar")
+        self.readout = Static("", id="readout")
         yield self.header
         yield self.viewbar
+        yield self.readout
         with Container(id="main"):
             yield self.plot
             yield self.table
@@ -150,6 +161,11 @@ class MlpTuiApp(App[int]):
             mon.focus = focus
             mon.changed()
         now = time.perf_counter()
+        size = (self.plot.size.width, self.plot.size.height)
+        if size != self._plot_size and all(size):  # laid out anew: sample at the new size now
+            self._plot_size = size
+            mon.changed()
+            self._next_frame = 0.0
         if now < self._next_frame:
             self._update_header()
         else:
@@ -171,6 +187,16 @@ class MlpTuiApp(App[int]):
         message = self.runner.poll()
         if message:
             self.notify(message, timeout=6, markup=False)
+        self._alert()
+
+    def _alert(self) -> None:
+        """A run ended or turned bad: say so (and ring, unless --quiet)."""
+        news = self.alerts.update(self.session.runs, time.monotonic())
+        for line, bad in news:
+            self.notify(printable(line), title=ALERT_TITLE, severity="error" if bad else
+                        "information", timeout=8 if bad else 4, markup=False)
+        if news and not self.quiet:
+            self.bell()
 
     def _update_header(self) -> None:
         """The state first (it must never be cut off), then what is running, then a fault."""
@@ -186,10 +212,17 @@ class MlpTuiApp(App[int]):
         if header != self._last_header:
             self._last_header = header
             self.header.update(header)
-        view = self.monitor.settings.describe(self.monitor.scale)
+        mon = self.monitor
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats)
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
+        cursor = mon.settings.cursor
+        readout = "" if cursor is None else readout_text(mon, cursor)
+        if readout != self._last_readout:
+            self._last_readout = readout
+            self.readout.update(Text(printable(readout)))
+            self.readout.set_class(bool(readout), "-on")
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -236,50 +269,10 @@ class MlpTuiApp(App[int]):
         if self._control(self.session.set_speed, slower(self.session.speed)):
             self._update_header()
 
-    def _view_changed(self) -> None:
-        self.monitor.changed()
-        self.refresh_now()
-
     def refresh_now(self) -> None:
         """Show a key's effect at once, skipping the redraw budget."""
         self._next_frame = 0.0
         self.tick()
-
-    def action_grid(self) -> None:
-        self.monitor.settings.grid = not self.monitor.settings.grid
-        self._view_changed()
-
-    def action_metric(self) -> None:
-        s = self.monitor.settings
-        metrics = s.metrics(self.session.has_val)
-        s.metric = metrics[(metrics.index(s.metric) + 1) % len(metrics)]
-        self._view_changed()
-
-    def action_log(self) -> None:
-        self.monitor.settings.log = not self.monitor.scale.log  # explicit from now on
-        self._view_changed()
-
-    def action_smooth(self) -> None:
-        s = self.monitor.settings
-        s.smoothing = (s.smoothing + 1) % len(SMOOTHING)
-        self._view_changed()
-
-    def action_robust(self) -> None:
-        self.monitor.settings.robust = not self.monitor.scale.robust  # explicit from now on
-        self._view_changed()
-
-    def action_hide(self) -> None:
-        width = self._selected_width()
-        if width is None:
-            return
-        hidden = self.monitor.settings.hidden
-        hidden.symmetric_difference_update({width})
-        self._view_changed()
-
-    def action_x_axis(self) -> None:
-        s = self.monitor.settings
-        s.x_mode = "seconds" if s.x_mode == "epoch" else "epoch"
-        self._view_changed()
 
     def action_settings(self) -> None:
         cfg = self.session.config
@@ -292,11 +285,11 @@ class MlpTuiApp(App[int]):
                 return
             settings = self.monitor.settings
             self.session.reconfigure(cfg)
-            self.monitor = Monitor(self.session)
-            self.monitor.settings = settings
+            self.monitor = Monitor(self.session, settings)
             settings.hidden.clear()
-            if settings.metric.startswith("val") and cfg.val_split == 0:
-                settings.metric = "train_loss"
+            settings.cursor = None
+            if settings.metric not in metric_views(cfg.val_split > 0):
+                settings.metric = "loss"
             self.table.reset(has_val=cfg.val_split > 0)
             self._table_need = 0  # lay out again once the new rows are in
             self.notify("restarted with the new settings")
@@ -371,10 +364,10 @@ def _screen_on_terminal() -> Iterator[None]:
         os.close(saved)
 
 
-def run_app(runner: Runner) -> int:
+def run_app(runner: Runner, quiet: bool = False) -> int:
     """Run the TUI over a runner's session; returns the exit status. Messages for the user
     (a file that could not be saved) go to stderr once the terminal is restored."""
-    app = MlpTuiApp(runner)
+    app = MlpTuiApp(runner, quiet=quiet)
     with runner.signals(app.signalled), _screen_on_terminal():
         try:
             app.run()

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlp_tui import __version__
@@ -64,6 +64,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 @dataclass(frozen=True)
+class FaceOptions:
+    """What every face takes besides the session: the capacity table, alerts, the view."""
+
+    capacity: Path | None = None
+    quiet: bool = False
+    reset_view: bool = False
+
+
+@dataclass(frozen=True)
 class Invocation:
     """What the command line asked for."""
 
@@ -72,6 +81,7 @@ class Invocation:
     export: Path | None
     history: Path | None
     force: bool = False
+    face: FaceOptions = field(default_factory=FaceOptions)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class ReplayInvocation:
     follow: bool
     headless: bool
     export: Path | None
+    face: FaceOptions = field(default_factory=FaceOptions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
             "the losses live. `mlp-tui replay FILE` opens a recorded --history file."
         ),
         epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
-        "+/- speed, l log y, o outlier range, m metric, g grid, s smoothing, v hide run, "
-        "x x-axis, c settings, e export table, E export history, ? help, q quit.",
+        "+/- speed, m metric (train+val pairs), l log y, o outlier range, s/S smoothing, "
+        "left/right/home/end epoch cursor (escape: live), z zoom, b seed band, w loss vs width, "
+        "a capacity at epoch/best, g grid, v hide run, x x-axis, 0 reset view, c settings, "
+        "e export table, E export history, ? help, q quit.",
     )
     a = p.add_argument
     a("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default: iris)")
@@ -121,8 +134,29 @@ def build_parser() -> argparse.ArgumentParser:
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
     a("--force", action="store_true", help="overwrite an existing --history file")
+    _face_args(p)
     a("--version", action="version", version=f"{PROG} {__version__}")
     return p
+
+
+def _face_args(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--capacity-export", metavar="PATH",
+      help="loss against width (seeds pooled) at each run's latest and best-validation epoch: "
+      ".csv, .json or .md (written with --export's policy)")
+    a("--quiet", action="store_true", help="no terminal bell on alerts (a run ends or goes bad)")
+    a("--reset-view", action="store_true",
+      help="forget the remembered view (metric, scale, smoothing, layout, hidden runs)")
+
+
+def _face(ns: argparse.Namespace, *others: Path | None) -> FaceOptions:
+    capacity = None
+    if ns.capacity_export is not None:
+        capacity = check_output_path("--capacity-export", ns.capacity_export, EXPORT_SUFFIXES)
+        if any(o is not None and o.resolve() == capacity.resolve() for o in others):
+            raise ConfigError("--capacity-export", "must be a file of its own")
+        _check_export_target("--capacity-export", capacity)
+    return FaceOptions(capacity, ns.quiet, ns.reset_view)
 
 
 def build_replay_parser() -> argparse.ArgumentParser:
@@ -135,6 +169,7 @@ def build_replay_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
     p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
     p.add_argument("--export", metavar="PATH", help="write the final table: .csv, .json or .md")
+    _face_args(p)
     return p
 
 
@@ -172,7 +207,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     if export is not None and history is not None and export.resolve() == history.resolve():
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
-    return Invocation(cfg, ns.headless, export, history, ns.force)
+    return Invocation(cfg, ns.headless, export, history, ns.force, _face(ns, export, history))
 
 
 def _check_targets(export: Path | None, history: Path | None, force: bool) -> None:
@@ -180,10 +215,7 @@ def _check_targets(export: Path | None, history: Path | None, force: bool) -> No
     from mlp_tui.persist.files import FileRefused, check_regular_target
 
     if export is not None:
-        try:
-            check_regular_target(export, follow_symlinks=True)
-        except FileRefused as exc:
-            raise ConfigError("--export", str(exc)) from None
+        _check_export_target("--export", export)
     if history is not None:
         try:
             check_regular_target(history)
@@ -194,6 +226,15 @@ def _check_targets(export: Path | None, history: Path | None, force: bool) -> No
                 "--history",
                 f"{history} already exists; pass --force to overwrite it (or choose another file)",
             )
+
+
+def _check_export_target(flag: str, path: Path) -> None:
+    from mlp_tui.persist.files import FileRefused, check_regular_target
+
+    try:
+        check_regular_target(path, follow_symlinks=True)
+    except FileRefused as exc:
+        raise ConfigError(flag, str(exc)) from None
 
 
 def _parse_replay(argv: list[str]) -> ReplayInvocation:
@@ -215,7 +256,8 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
     )
     if export is not None and export.resolve() == path.resolve():  # it would overwrite the file
         raise ConfigError("--export", "must not be the replayed FILE itself")
-    return ReplayInvocation(path, ns.follow, ns.headless, export)
+    face = _face(ns, export, path)
+    return ReplayInvocation(path, ns.follow, ns.headless, export, face)
 
 
 def check_device(cfg: ExperimentConfig) -> None:
@@ -242,11 +284,11 @@ def _start(inv: Invocation | ReplayInvocation):
         from mlp_tui.session.replay import ReplaySession
 
         session = ReplaySession(inv.file, follow=inv.follow)
-        return Runner(session, Outputs(export=inv.export))
+        return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
     from mlp_tui.session.live import LiveSession
 
     session = LiveSession(inv.config)
-    return Runner(session, Outputs(inv.export, inv.history, inv.force))
+    return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -272,6 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--history: {exc}")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    if inv.face.reset_view:
+        from mlp_tui.persist.view_file import reset_view
+
+        reset_view()
     interactive = sys.stdout.isatty() and sys.stdin.isatty()
     if inv.headless or not interactive:
         if not inv.headless:
@@ -281,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_headless(runner)
     from mlp_tui.app import run_app
 
-    return run_app(runner)
+    return run_app(runner, quiet=inv.face.quiet)
 
 
 if __name__ == "__main__":

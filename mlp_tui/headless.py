@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
+from mlp_tui.persist.table import pooled_rows
 from mlp_tui.runner import Runner
 from mlp_tui.summary import RunSummary
 from mlp_tui.text import printable
@@ -43,10 +44,32 @@ def text_table(rows: Sequence[RunSummary]) -> str:
             ]
         cells += [str(r["status"]), str(r["health"]), f"{r['seconds']:.2f}"]
         body.append([printable(c) for c in cells])
+    text = _aligned(head, body)
+    if any(r["repeat"] for r in rows):
+        text += "\nmean ± std over seeds:\n" + _pooled_table(rows, has_val)
+    return text
+
+
+def _aligned(head: list[str], body: list[list[str]]) -> str:
     widths = [max([len(h), *(len(b[i]) for b in body)]) for i, h in enumerate(head)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
     return "\n".join(lines) + "\n"
+
+
+def _pooled_table(rows: Sequence[RunSummary], has_val: bool) -> str:
+    """One line per configuration: the seeds' final (and best validation) values pooled."""
+    columns = {"final_train_loss": "final loss", "final_train_acc": "acc"}
+    if has_val:
+        columns |= {"final_val_loss": "val loss", "final_val_acc": "val acc",
+                    "best_val_loss": "best val"}
+    head = ["width", "depth", "runs", *columns.values()]
+    body = [
+        [printable(str(p[k])) for k in ("width", "depth", "runs")]
+        + [printable(str(p[c] or "-")) for c in columns]
+        for p in pooled_rows(rows)
+    ]
+    return _aligned(head, body)
 
 
 class Progress:

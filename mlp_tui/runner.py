@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlp_tui.capacity import AT_CHOICES, capacity_points, capacity_rows
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
-from mlp_tui.persist.table import write_table
+from mlp_tui.persist.table import write_capacity, write_table
 from mlp_tui.schema import Status
 from mlp_tui.session.base import Session
 from mlp_tui.summary import RunSummary, summarize
@@ -39,6 +40,11 @@ class Outputs:
     export: Path | None = None
     history: Path | None = None
     force: bool = False  # overwrite an existing history file
+    capacity: Path | None = None  # --capacity-export: loss against width, at each basis
+
+    @property
+    def exports(self) -> bool:
+        return self.export is not None or self.capacity is not None
 
 
 class Runner:
@@ -101,19 +107,37 @@ class Runner:
         if not self.session.ended:
             self._export_due = True
             return None
-        if self._export_due and self.outputs.export is not None:
+        if self._export_due and self.outputs.exports:
             self._export_due = False
             return self._export_final()
         return None
 
     def _export_final(self) -> str:
-        try:
-            path = write_table(self.outputs.export, self.summaries())
-        except (OSError, ValueError) as exc:
-            message = f"--export {self.outputs.export}: {_reason(exc)}"
-            self.errors.append(message)
-            return f"export failed: {message}"
-        return f"final table written to {path}"
+        said = []
+        for flag, path, write, what in (
+            ("--export", self.outputs.export, self._write_table, "final table"),
+            ("--capacity-export", self.outputs.capacity, self.write_capacity, "capacity table"),
+        ):
+            if path is None:
+                continue
+            try:
+                written = write(path)
+            except (OSError, ValueError) as exc:
+                message = f"{flag} {path}: {_reason(exc)}"
+                self.errors.append(message)
+                said.append(f"export failed: {message}")
+            else:
+                said.append(f"{what} written to {written}")
+        return "; ".join(said)
+
+    def _write_table(self, path: Path) -> Path:
+        return write_table(path, self.summaries())
+
+    def write_capacity(self, path: Path) -> Path:
+        """Loss against width at each run's latest epoch and at its best validation epoch."""
+        runs = self.session.runs
+        rows = [row for at in AT_CHOICES for row in capacity_rows(capacity_points(runs, at), at)]
+        return write_capacity(path, rows)
 
     def summaries(self) -> list[RunSummary]:
         return [summarize(r) for r in self.session.runs]
@@ -125,10 +149,13 @@ class Runner:
             path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
         else:
             path = _fill(unique_path(Path("."), "mlp-tui-results", ".csv"), write_table, rows)
+        also = ""
+        if self.outputs.capacity is not None:
+            also = f" (and the capacity table to {self.write_capacity(self.outputs.capacity)})"
         live = sum(1 for r in rows if not Status(r["status"]).ended)
         if live:
-            return f"table written to {path}, {live} of {len(rows)} runs still running"
-        return f"final table written to {path}"
+            return f"table written to {path}{also}, {live} of {len(rows)} runs still running"
+        return f"final table written to {path}{also}"
 
     def export_history(self) -> str:
         """The history key: every life so far, to a new CSV file here."""
@@ -156,7 +183,7 @@ class Runner:
             error = self.recorder.close()
             if error:
                 self.errors.append(error)
-        if self._export_due and self.outputs.export is not None:
+        if self._export_due and self.outputs.exports:
             self._export_due = False
             self._export_final()
         for run in self.session.runs:  # a run that failed here (a replay reports none)

@@ -7,6 +7,7 @@ most `CAPACITY` min/max buckets. A redraw therefore costs the same at epoch 100 
 
 from __future__ import annotations
 
+import collections
 import math
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from mlp_tui.engine.history import RunHistory
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
 READ_CHUNK = 65_536  # epochs read from a history at once
-SMOOTHING = (0.0, 0.6, 0.9, 0.99)
+WINDOW_MAX = 1000  # the widest zoom window: its epochs are kept at full resolution
 
 
 def ema_debiased(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)):
@@ -69,6 +70,9 @@ class SeriesTrack:
         self._last: list[float] = []
         # The bucket being filled.
         self._part: list[float] | None = None  # [count, epoch, elapsed, min, max, last]
+        self._tail: collections.deque[tuple[float, float, float]] = collections.deque(
+            maxlen=WINDOW_MAX
+        )  # the latest epochs, unbucketed, for a zoomed x-window
 
     def update(self) -> int:
         """Fold in the epochs recorded since the last call; returns how many were new. Reads in
@@ -91,6 +95,7 @@ class SeriesTrack:
             total += n
 
     def _add(self, epoch: int, elapsed: float, v: float) -> None:
+        self._tail.append((epoch, elapsed, v))
         finite = math.isfinite(v)
         p = self._part
         if p is None:
@@ -143,6 +148,14 @@ class SeriesTrack:
         )
 
 
+    def window(self, n: int) -> Buckets:
+        """The last `n` (at most WINDOW_MAX) epochs, one bucket each."""
+        tail = list(self._tail)[-n:]
+        arr = np.asarray(tail, dtype=np.float64).reshape(-1, 3)
+        v = arr[:, 2]
+        return Buckets(arr[:, 0], arr[:, 1], v, v, v)
+
+
 def _fmin(a: float, b: float) -> float:
     if a != a:  # NaN
         return b
@@ -179,6 +192,46 @@ def points(b: Buckets, max_points: int, x_mode: str = "epoch") -> tuple[np.ndarr
     keep[1::2] = ~same  # a one-value bucket gives one point
     keep &= np.isfinite(py)
     return px[keep], py[keep]
+
+
+def last_points(
+    b: Buckets, max_points: int, x_mode: str = "epoch"
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most `max_points` points, each a bucket's last value at its last x: the value the
+    run had at that epoch, exactly (what a band across seeds is built from)."""
+    if not len(b):
+        return np.empty(0), np.empty(0)
+    x = b.epoch if x_mode == "epoch" else b.elapsed
+    group = max(1, math.ceil(len(b) / max(1, max_points)))
+    # Keep the newest point: groups end at the last bucket.
+    idx = np.arange(len(b) - 1, -1, -group)[::-1]
+    xs, ys = x[idx], b.last[idx]
+    keep = np.isfinite(ys)
+    return xs[keep], ys[keep]
+
+
+@dataclass
+class Band:
+    """Seeds of one width on one x-grid: their mean, min, max and std at each x."""
+
+    x: np.ndarray
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    std: np.ndarray
+
+
+def band(series: list[tuple[np.ndarray, np.ndarray]]) -> Band:
+    """Pool seeds on the x-grid of the one that has come least far (no seed is extrapolated);
+    points between a seed's own samples are interpolated linearly."""
+    series = [(x, y) for x, y in series if len(x)]
+    if not series:
+        e = np.empty(0)
+        return Band(e, e, e, e, e)
+    base_x = min(series, key=lambda s: s[0][-1])[0]
+    stacked = np.vstack([np.interp(base_x, x, y) for x, y in series])
+    return Band(base_x, stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0),
+                stacked.std(axis=0))
 
 
 def y_range(

@@ -19,6 +19,15 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def config_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test (and every process it starts) gets its own empty config directory: the
+    remembered view never leaks from the user's home or from one test into another."""
+    home = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def make_experiment():
     """Build Experiments from ExperimentConfig keywords; every one is stopped at teardown, so a

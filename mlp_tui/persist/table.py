@@ -10,11 +10,12 @@ import csv
 import io
 import json
 import math
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
 from mlp_tui.persist.files import write_atomic
-from mlp_tui.schema import FIELD_KIND, TABLE_COLUMNS
+from mlp_tui.schema import FIELD_KIND, RUN_FIELDS, TABLE_COLUMNS
 from mlp_tui.summary import RunSummary
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".md": "md"}
@@ -49,30 +50,81 @@ def _json(value: object) -> object:
     return value
 
 
-def render_table(rows: Sequence[RunSummary], fmt: str) -> str:
-    """The final table as text in one of `csv`, `json`, `md`."""
+def render_rows(rows: Sequence[dict[str, object]], columns: Sequence[str], fmt: str) -> str:
+    """Rows of typed values as text in one of `csv`, `json`, `md`."""
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(TABLE_COLUMNS)
+        w.writerow(columns)
         for r in rows:
-            w.writerow([_cell(r[c]) for c in TABLE_COLUMNS])
+            w.writerow([_cell(r[c]) for c in columns])
         return buf.getvalue()
     if fmt == "json":
-        payload = [{c: _json(r[c]) for c in TABLE_COLUMNS} for r in rows]
+        payload = [{c: _json(r[c]) for c in columns} for r in rows]
         return json.dumps(payload, indent=2, allow_nan=False) + "\n"
     if fmt == "md":
-        lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
-        for r in rows:
-            cells = (_cell(r[c], 4).replace("|", "\\|") for c in TABLE_COLUMNS)
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+        return "\n".join(_md_lines(rows, columns)) + "\n"
     raise ValueError(f"unknown table format {fmt!r}")
+
+
+def _md_lines(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        cells = (_md(r[c]) for c in columns)
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _md(value: object) -> str:
+    return _cell(value, 4).replace("|", "\\|")
+
+
+# What a Markdown reader wants per configuration when seeds repeat: mean ± std of these.
+POOLED = tuple(c for c in TABLE_COLUMNS if c.startswith(("final_", "best_"))
+               and not c.endswith("_epoch") and not c.startswith("best_train"))
+_PER_SEED = ("run", "repeat", "seed")
+
+
+def pooled_rows(rows: Sequence[RunSummary]) -> list[dict[str, object]]:
+    """One row per configuration (all settings but the seed) with `mean ± std` text cells."""
+    groups: dict[tuple, list[RunSummary]] = {}
+    for r in rows:
+        key = tuple(r[f.name] for f in RUN_FIELDS if f.name not in _PER_SEED)
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key, members in groups.items():
+        row: dict[str, object] = dict(zip((f.name for f in RUN_FIELDS
+                                           if f.name not in _PER_SEED), key))
+        row["runs"] = len(members)
+        for c in POOLED:
+            vals = [m[c] for m in members if isinstance(m[c], float) and math.isfinite(m[c])]
+            row[c] = (f"{_cell(statistics.fmean(vals), 4)} ± {_cell(statistics.pstdev(vals), 2)}"
+                      if vals else None)
+        out.append(row)
+    return out
+
+
+def render_table(rows: Sequence[RunSummary], fmt: str) -> str:
+    """The final table as text in one of `csv`, `json`, `md`. Markdown adds, when seeds repeat,
+    a second table of mean ± std per configuration."""
+    text = render_rows(rows, TABLE_COLUMNS, fmt)
+    if fmt == "md" and any(r["repeat"] for r in rows):
+        pooled = pooled_rows(rows)
+        columns = [*(f.name for f in RUN_FIELDS if f.name not in _PER_SEED), "runs", *POOLED]
+        text += "\nMean ± std over seeds:\n\n" + "\n".join(_md_lines(pooled, columns)) + "\n"
+    return text
 
 
 def write_table(path: str | Path, rows: Sequence[RunSummary]) -> Path:
     """Write the final table atomically, format chosen by suffix (.csv, .json, .md)."""
     return write_atomic(Path(path), render_table(rows, table_format(path)))
+
+
+def write_capacity(path: str | Path, rows: Sequence[dict[str, object]]) -> Path:
+    """Write the capacity table (capacity.capacity_rows) atomically, format by suffix."""
+    from mlp_tui.capacity import CAPACITY_COLUMNS
+
+    return write_atomic(Path(path), render_rows(rows, CAPACITY_COLUMNS, table_format(path)))
 
 
 def _typed(column: str, value: object) -> object:
@@ -96,7 +148,12 @@ def read_table(path: str | Path) -> list[dict[str, object]]:
         return [{c: _typed(c, v) for c, v in r.items()} for r in json.loads(text)]
     if fmt == "csv":
         return [{c: _typed(c, v) for c, v in r.items()} for r in csv.DictReader(io.StringIO(text))]
-    lines = [ln for ln in text.splitlines() if ln.startswith("|")]
+    lines = []
+    for ln in text.splitlines():  # the first table only (a pooled one may follow)
+        if ln.startswith("|"):
+            lines.append(ln)
+        elif lines:
+            break
     header = [h.strip() for h in lines[0].strip("|").split("|")]
     rows = []
     for ln in lines[2:]:

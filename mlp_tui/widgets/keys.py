@@ -24,6 +24,8 @@ class Key:
     help: str  # a line for the help screen
     needs: Control | None = None  # hidden when the session lacks it
     display: str = ""
+    table: bool = False  # the runs table would take this key: bind it there too
+    bar: bool = True  # shown in the key bar (every key is in help and the palette)
 
     @property
     def shown(self) -> str:
@@ -43,14 +45,32 @@ KEYS: tuple[Key, ...] = (
     Key("plus,equals_sign", "faster", "faster", "double the pace (past 5120 ep/s: unthrottled)",
         Control.SPEED, "+"),
     Key("minus", "slower", "slower", "halve the pace", Control.SPEED, "-"),
-    Key("m", "metric", "metric", "plot train loss, train accuracy, val loss, val accuracy"),
+    Key("m", "metric", "metric",
+        "metric: loss (train and val together), accuracy (both), then each alone"),
+    Key("c", "settings", "settings", "edit the experiment and restart", Control.CONFIGURE),
+    Key("w", "capacity", "vs width",
+        "capacity view: loss against width, seeds as error bars, best width marked"),
+    Key("left", "cursor_back", "cursor", "epoch cursor: back one plot column, with a readout",
+        display="←", table=True),
+    Key("right", "cursor_forward", "cursor forward", "epoch cursor: forward one plot column",
+        display="→", table=True, bar=False),
+    Key("home", "cursor_first", "first epoch", "epoch cursor: the first epoch in view",
+        table=True, bar=False),
+    Key("end,escape", "cursor_live", "live", "cursor off: follow the live data", table=True,
+        bar=False),
+    Key("z", "zoom", "zoom", "x-window: all epochs, the last 1000, the last 100"),
+    Key("b", "band", "band", "seeds of a width: min-max band, mean±std band, each seed"),
+    Key("s", "smooth_more", "smooth", "smoothing up a step (EMA 0.1 ... 0.999, as TensorBoard)"),
+    Key("S", "smooth_less", "smooth less", "smoothing down a step (0 is off)", bar=False),
+    Key("a", "capacity_at", "at best",
+        "capacity view: at the cursor/latest epoch / at each run's best val epoch", bar=False),
     Key("o", "robust", "outliers", "y-range of all values / 5th-95th percentile"),
     Key("g", "grid", "grid", "one overlaid plot / a grid of small plots"),
-    Key("s", "smooth", "smooth", "smoothing: off, EMA 0.6, 0.9, 0.99"),
     Key("v", "hide", "hide run", "hide / show the run under the cursor in the plot"),
     Key("x", "x_axis", "x axis", "x-axis: epoch / seconds"),
     Key("E", "export_history", "history", "write every epoch of every run to a new CSV here"),
-    Key("c", "settings", "settings", "edit the experiment and restart", Control.CONFIGURE),
+    Key("0", "reset_view", "reset view", "forget the remembered view: defaults again",
+        bar=False),
     Key("ctrl+z", "suspend_process", "suspend", "suspend to the shell (fg resumes)"),
 )
 # Always shown at the end of the key bar.
@@ -58,6 +78,11 @@ TAIL: tuple[Key, ...] = (
     Key("question_mark,f1", "help", "help", "this screen", display="?"),
     Key("q", "quit_app", "quit", "quit: stop every run, write --export, exit"),
 )
+
+
+def table_bindings() -> list[Binding]:
+    """The keys the runs table would otherwise take (its column cursor, scrolling)."""
+    return [Binding(k.keys, f"app.{k.action}", k.label, show=False) for k in KEYS if k.table]
 
 
 def bindings() -> list[Binding]:
@@ -76,7 +101,7 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         width = self.size.width
-        keys = [k for k in KEYS if self.app.check_action(k.action, ())]
+        keys = [k for k in KEYS if k.bar and self.app.check_action(k.action, ())]
         tail = Text.assemble(*(_chip(k) for k in TAIL))
         line = Text(no_wrap=True)
         for k in keys:
@@ -98,7 +123,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    #help { width: 72; max-width: 100%; height: auto; max-height: 100%;
+    #help { width: 90; max-width: 100%; height: auto; max-height: 100%;
             border: thick $primary; background: $surface; padding: 0 1; }
     """
 

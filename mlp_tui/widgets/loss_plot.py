@@ -31,9 +31,12 @@ from mlp_tui.ticks import (
 )
 from mlp_tui.view import PlotSeries, PlotSpec
 
+CURSOR_COLOR = 250  # a light grey: the epoch cursor
+VAL_MARKER = "braille"  # a validation curve: its run's colour, dotted (points, not joined)
+
 # Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
 MONO_MARKERS = ("braille", "dot", "+", "x", "*", "o", "#", "%", "=", "~", "^", "&", "@", "$")
-_SWATCH = {"braille": "━", "dot": "•"}
+_SWATCH = {"braille": "━", "dot": "•", "val": "⠤"}
 _X_GAP, _Y_GAP, _LOG_Y_GAP = 8, 3, 2  # cells a tick wants before its label is known
 
 Range = tuple[float, float]
@@ -54,6 +57,23 @@ def swatch(marker: str) -> str:
     return _SWATCH.get(marker, marker) * 2
 
 
+def faint(color: int) -> int:
+    """A darker shade of a 256-colour cube entry (greys and the 16 basic colours: grey 240)."""
+    if not 16 <= color <= 231:
+        return 240
+    c = color - 16
+    r, g, b = c // 36, c // 6 % 6, c % 6
+    return 16 + 36 * (r // 2) + 6 * (g // 2) + b // 2
+
+
+def _series_marker(s: PlotSeries, mono: bool) -> str:
+    if s.style == "val":
+        return "·" if mono else VAL_MARKER
+    if s.style == "points":
+        return "●"
+    return marker_for(s.index, mono)
+
+
 def build_figure(
     spec: PlotSpec,
     width: int,
@@ -64,7 +84,7 @@ def build_figure(
     """One plotext figure as an ANSI string of exactly `height` lines."""
     width, height = max(width, 10), max(height, 5)
     mono = no_color()
-    markers = markers or [marker_for(s.index, mono) for s in series]
+    markers = markers or [_series_marker(s, mono) for s in series]
     points = [_finite(s) for s in series]
     x_range = _padded(spec.x_range or _extent([x for x, _ in points]), 0.01)
     y_range = _padded(spec.y_range or _extent([y for _, y in points]), 0.05)
@@ -83,6 +103,9 @@ def build_figure(
     )
     cols = width - 2 - max(len(label) for _, label in y_ticks)
     x_make = epoch_ticks if spec.x_label == "epoch" else duration_ticks
+    if spec.x_ticks is not None:
+        fixed = spec.x_ticks
+        x_make = lambda lo, hi, n: fixed[:: max(1, math.ceil(len(fixed) / max(1, n)))]  # noqa: E731
     x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
 
     fx, fy = _scale(x_range), _scale(y_range)
@@ -91,16 +114,43 @@ def build_figure(
     fig = term._master
     fig.theme("simple")
     fig.plot_size(width, height)
-    for (x, y), s, m in zip(points, series, markers):
-        if len(x):
-            marker = plt.marker(m, pixel=plt.pixel(s.color))
-            sig = fig.signal((x * fx).tolist(), (y * fy).tolist(), marker=marker)
+    def line(xs, ys, m: str, color: int, connect: bool = True) -> None:
+        sig = fig.signal((xs * fx).tolist(), (ys * fy).tolist(),
+                         marker=plt.marker(m, pixel=plt.pixel(color)))
+        if connect:
             sig.lines()
-            fig.draw(sig)
-    if len(series) > 1:
-        for x, y, label, color, align in _end_labels(points, series, x_range, y_range, rows, cols):
+        fig.draw(sig)
+
+    for (x, y), s, m in zip(points, series, markers):
+        if not len(x):
+            continue
+        if s.style == "band" and s.lo is not None:  # a zigzag between the edges fills it
+            lo = np.clip(np.asarray(s.lo, dtype=float)[np.isfinite(s.y)],
+                         y_range[0] - span, y_range[1] + span)
+            line(np.repeat(x, 2), np.column_stack([lo, y]).ravel(), m, faint(s.color))
+        else:
+            color = faint(s.color) if s.style == "faint" and not mono else s.color
+            joined = s.joined if s.joined is not None else s.style not in ("points", "val")
+            line(x, y, "dot" if s.style == "val" and joined and not mono else m, color, joined)
+    for b in spec.bars:
+        line(np.array([b.x, b.x]), np.clip(np.array([b.lo, b.hi]), *y_range), "braille", b.color)
+    if spec.cursor is not None:
+        line(np.array([spec.cursor] * 2), np.array(y_range), "braille", CURSOR_COLOR)
+    labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
+    if len(labelled) > 1:
+        pts, sers = [p for p, _ in labelled], [s for _, s in labelled]
+        for x, y, label, color, align in _end_labels(pts, sers, x_range, y_range, rows, cols):
             text = plt.colorize(label) if mono else plt.colorize(label, pixel=plt.pixel(color))
             fig.draw(fig.text(x * fx, y * fy, text, alignment=align))
+    for mk in spec.marks:
+        if not y_range[0] <= mk.y <= y_range[1]:
+            continue
+        text, align = mk.text, "left"
+        if _at(mk.x, x_range) > 0.7 and " " in text:  # the glyph stays on the point
+            glyph, rest = text.split(" ", 1)
+            text, align = f"{rest} {glyph}", "right"
+        text = plt.colorize(text) if mono else plt.colorize(text, pixel=plt.pixel(mk.color))
+        fig.draw(fig.text(mk.x * fx, mk.y * fy, text, alignment=align))
     for axis, (lo, hi), ticks, f in (("x", x_range, x_ticks, fx), ("y", y_range, y_ticks, fy)):
         fig.ruler(axis).lim(lo * f, hi * f)
         fig.ruler(axis).ticks([p * f for p, _ in ticks], [label for _, label in ticks])
@@ -116,23 +166,44 @@ def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
         return Text("plot: too small", style="dim")
     if spec.message and not any(len(s.x) for s in spec.series):
         return Text(spec.message, style="dim", justify="center")
-    mono = no_color()
-    legend = Text(no_wrap=True, overflow="ellipsis")
-    for s in spec.series:
-        legend.append(swatch(marker_for(s.index, mono)) + " ", style=f"color({s.color})")
-        legend.append(f"{s.label}  ")
+    legend = _legend(spec)
     legend.truncate(width, overflow="ellipsis")
     body_h = height - 1
-    if spec.grid and len(spec.series) > 1:
-        body = _grid(spec, width, body_h, mono)
+    if spec.grid and len({s.index for s in spec.series}) > 1:
+        body = _grid(spec, width, body_h)
     else:
         body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
     return Text("\n", no_wrap=True).join([legend, body])
 
 
-def _grid(spec: PlotSpec, width: int, height: int, mono: bool) -> Text:
-    """Small multiples sharing one x range and one y range, hence the same ticks."""
-    n = len(spec.series)
+def _legend(spec: PlotSpec) -> Text:
+    """A swatch and label per curve; the validation curves and marks explained once."""
+    mono = no_color()
+    legend = Text(no_wrap=True, overflow="ellipsis")
+    vals = [s for s in spec.series if s.style == "val"]
+    for s in spec.series:
+        if s.style == "line" or (s.style == "val" and spec.x_label == "width"):
+            mark = _series_marker(s, mono)
+            if s.style == "val" and not mono:
+                mark = "dot" if s.joined else "val"
+            legend.append(swatch(mark) + " ", style=f"color({s.color})")
+            legend.append(f"{s.label}  ")
+    if vals and spec.x_label != "width":
+        legend.append(swatch("·" if mono else "val") + " validation  ", style="dim")
+    for text in dict.fromkeys(m.text[0] for m in spec.marks):
+        what = "best width (val loss)" if spec.x_label == "width" else "best val epoch"
+        legend.append(f"{text} {what}  ", style="dim")
+    return legend
+
+
+def _grid(spec: PlotSpec, width: int, height: int) -> Text:
+    """Small multiples, one per run (its curves, band and marks), sharing one x range and one
+    y range, hence the same ticks."""
+    cells: dict[int, list[PlotSeries]] = {}
+    for s in spec.series:
+        cells.setdefault(s.index, []).append(s)
+    groups = list(cells.values())
+    n = len(groups)
     cols = math.ceil(math.sqrt(n)) if width >= 2 * height else max(1, math.floor(math.sqrt(n)))
     rows = math.ceil(n / cols)
     cell_w, cell_h = width // cols, height // rows
@@ -147,16 +218,20 @@ def _grid(spec: PlotSpec, width: int, height: int, mono: bool) -> Text:
             if i >= n:
                 row_parts.append([Text(" " * cell_w)] * cell_h)
                 continue
-            s = spec.series[i]
+            group = groups[i]
+            main = next((s for s in group if s.in_legend), group[0])
             sub = PlotSpec(
-                title=s.label,
+                title=main.label,
                 x_label=spec.x_label,
                 y_label="",
                 y_range=y_range,
                 x_range=x_range,
                 log=spec.log,
+                marks=[m for m in spec.marks if m.color == main.color],
+                cursor=spec.cursor,
+                x_ticks=spec.x_ticks,
             )
-            ansi = build_figure(sub, cell_w, cell_h, [s], [marker_for(s.index, mono)])
+            ansi = build_figure(sub, cell_w, cell_h, group)
             row_parts.append(Text.from_ansi(ansi, no_wrap=True).split("\n")[:cell_h])
         for k in range(cell_h):
             line = Text(no_wrap=True)

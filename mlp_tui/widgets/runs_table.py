@@ -11,6 +11,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from mlp_tui.schema import Health, Status
 from mlp_tui.view import RowState, fmt_num, fmt_rate
+from mlp_tui.widgets.keys import table_bindings
 from mlp_tui.widgets.loss_plot import marker_for, no_color, swatch
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -63,9 +64,10 @@ COLUMNS = {
     "loss": "loss",
     "acc": "acc",
     "best": "best\n@epoch",
+    "note": "note",
     "trend": "trend\nlast 10",
 }
-PRIORITY = ("width", "status", "loss", "epoch", "best", "acc", "trend")
+PRIORITY = ("width", "status", "loss", "epoch", "best", "note", "acc", "trend")
 PADDING = 2  # a cell's padding, left and right
 FRAME = 3  # the border and the vertical scrollbar
 
@@ -76,6 +78,7 @@ class RunsTable(DataTable):
     DEFAULT_CSS = """
     RunsTable { width: 1fr; height: 1fr; }
     """
+    BINDINGS = table_bindings()
 
     def __init__(self, *, has_val: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, header_height=2)
@@ -97,11 +100,15 @@ class RunsTable(DataTable):
         self.show_columns(self.keys())
 
     def keys(self) -> tuple[str, ...]:
-        return tuple(k for k in COLUMNS if k != "acc" or self.has_val)
+        return tuple(k for k in COLUMNS if k not in ("acc", "note") or self.has_val)
 
     def label(self, key: str) -> str:
         if self.has_val and key in ("loss", "acc"):
             return f"{COLUMNS[key]}\nval {COLUMNS[key]}"
+        if self.has_val and key == "best":
+            return "best val\n@epoch"
+        if key == "note":
+            return "overfitting\n"
         return COLUMNS[key]
 
     def needed(self, keys: tuple[str, ...] | None = None) -> int:
@@ -154,6 +161,8 @@ class RunsTable(DataTable):
         }
         if self.has_val:
             val_loss = fmt_num(r.val_loss)
+            if r.val_loss_std is not None:
+                val_loss = f"{val_loss}±{fmt_num(r.val_loss_std, '.3f')}"
             cells["loss"] = Text.assemble((f"{loss}\n", base), (val_loss, "italic " + base))
             cells["acc"] = Text.assemble(
                 (f"{fmt_num(r.acc, '.3f')}\n", base), (fmt_num(r.val_acc, ".3f"), "italic " + base)
@@ -163,6 +172,9 @@ class RunsTable(DataTable):
         cells["best"] = Text(
             "-" if r.best is None else f"{fmt_num(r.best)}\n@{r.best_epoch}", style=base
         )
+        if self.has_val:
+            cells["note"] = Text(r.overfit.replace("since epoch ", "since\nepoch "),
+                                 style="bold yellow")
         cells["trend"] = sparkline(r.trend)
         return cells
 

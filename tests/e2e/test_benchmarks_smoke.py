@@ -13,6 +13,7 @@ FIGURES = (
     "engine overhead",
     "TUI overhead",
     "redraw cost vs history",
+    "redraw cost, cursor/band/capacity",
     "key latency",
     "memory",
     "start-up: --help",

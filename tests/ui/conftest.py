@@ -23,14 +23,18 @@ def live_app():
     runners: list[Runner] = []
 
     def make(
-        export: Path | None = None, history: Path | None = None, force: bool = False, **cfg
+        export: Path | None = None,
+        history: Path | None = None,
+        force: bool = False,
+        quiet: bool = False,
+        **cfg,
     ) -> MlpTuiApp:
         cfg.setdefault("epochs", 100_000)
         cfg.setdefault("speed", 200)
         session = LiveSession(validate(ExperimentConfig(**cfg)))
         runner = Runner(session, Outputs(export, history, force))
         runners.append(runner)
-        return MlpTuiApp(runner)
+        return MlpTuiApp(runner, quiet=quiet)
 
     yield make
     for runner in runners:

@@ -42,7 +42,7 @@ async def test_repeats_pool_seeds_per_width(live_app):
         assert rows[5].seed == "0..2"
         text = screen_text(app)
         assert "±" in text and "seed 0..2" in text and "w=5 (mean of 3)" in text
-        assert [s.label for s in app.plot.spec.series] == [
+        assert [s.label for s in app.plot.spec.series if s.in_legend] == [
             "w=5 (mean of 3)", "w=100 (mean of 3)"
         ]
         assert "3 seeds/width" in header(app)

@@ -62,7 +62,7 @@ async def test_help_lists_every_key_and_escape_closes_it(live_app, key):
         await pilot.pause(0.1)
         shown = help_text(app)
         assert shown.startswith(" mlp-tui keys (escape closes) ")
-        assert len(KEYS) + len(TAIL) == 19
+        assert len(KEYS) + len(TAIL) == 29
         for k in (*KEYS, *TAIL):
             assert f" {k.shown} {k.help} " in shown, k
         assert "double the pace (past 5120 ep/s: unthrottled)" in shown

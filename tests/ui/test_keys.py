@@ -58,7 +58,7 @@ async def test_r_restarts_every_run_with_the_next_seed(live_app):
         await pilot.pause(0.1)
         # The plot follows the new lives: its tracks start again from epoch 1.
         for run in app.session.runs:
-            track = app.monitor.tracks[run.index]
+            track = app.monitor.tracks[(run.index, "train_loss", 0.0)]
             assert track.history is run.history
             await wait_for(pilot, lambda t=track: len(t.buckets().epoch) > 0)
             assert track.buckets().epoch[0] == 1

@@ -9,8 +9,8 @@ import pytest
 from ui_helpers import resize, screen_lines, screen_text, wait_for
 
 # Columns in display order, and the order in which they stay when the table is narrow.
-DISPLAY = ("width", "status", "epoch", "loss", "acc", "best", "trend")
-PRIORITY = ("width", "status", "loss", "epoch", "best", "acc", "trend")
+DISPLAY = ("width", "status", "epoch", "loss", "acc", "best", "note", "trend")
+PRIORITY = ("width", "status", "loss", "epoch", "best", "note", "acc", "trend")
 HEADERS = {  # each column's header lines, with and without a validation set
     "width": ("width", "seed"),
     "status": ("status", "health"),
@@ -20,7 +20,8 @@ HEADERS = {  # each column's header lines, with and without a validation set
     "best": ("best", "@epoch"),
     "trend": ("trend", "last 10"),
 }
-VAL_HEADERS = {"loss": ("loss", "val loss"), "acc": ("acc", "val acc")}
+VAL_HEADERS = {"loss": ("loss", "val loss"), "acc": ("acc", "val acc"),
+               "best": ("best val", "@epoch"), "note": ("overfitting",)}
 SIZES = [(60, 15), (80, 24), (100, 30), (120, 40), (160, 45), (200, 50)]
 
 
@@ -76,7 +77,7 @@ async def test_no_column_is_cut_at_any_size(live_app, val_split):
     shown columns are the most important ones that fit, in display order, the table's content
     fits its region (no horizontal scrollbar), and every shown header appears whole."""
     app = live_app(val_split=val_split, speed=200)
-    keys = [k for k in DISPLAY if k != "acc" or val_split]
+    keys = [k for k in DISPLAY if k not in ("acc", "note") or val_split]
     headers = {**HEADERS, **(VAL_HEADERS if val_split else {})}
     async with app.run_test(size=SIZES[0]) as pilot:
         await wait_for(pilot, lambda: all(r.epochs_per_s for r in app.session.runs))

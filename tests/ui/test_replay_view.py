@@ -58,7 +58,7 @@ async def test_metric_then_log_on_an_accuracy_of_1e300(replay_app, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("m")
         await pilot.pause(0.2)
-        assert app.monitor.settings.metric == "train_acc"
+        assert app.monitor.settings.metric == "acc"
         auto = app.plot.spec
         assert auto.log  # 1e300 over 0.3: far more than 30x
         assert auto.y_range[1] == pytest.approx(300)

@@ -44,7 +44,7 @@ async def test_c_validates_inline_and_restarts_with_the_new_settings(live_app):
         text = screen_text(app)
         assert "w=1000" not in text and "val loss" in text
         assert app.table.columns_shown == (
-            "width", "status", "epoch", "loss", "acc", "best", "trend"
+            "width", "status", "epoch", "loss", "acc", "best", "note", "trend"
         )
 
 

@@ -7,44 +7,60 @@ look at the SVGs before committing them."""
 from __future__ import annotations
 
 import pytest
+from helpers import DATA
 from ui_helpers import resize, wait_for
 
 
+async def settled(pilot) -> None:
+    """Until a frame was drawn at the plot's final size: the points a plot samples depend on
+    its width, and the first frame may come before the layout (sooner or later, with load)."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: (
+            app.redraws > 0
+            and not app.monitor.plot_dirty
+            and app._plot_size == (app.plot.size.width, app.plot.size.height)
+        ),
+    )
+    await pilot.pause()
+
+
 def test_finished_run_160x45(snap_compare, replay_app):
-    assert snap_compare(replay_app(), terminal_size=(160, 45))
+    assert snap_compare(replay_app(), terminal_size=(160, 45), run_before=settled)
 
 
 def test_finished_run_80x24(snap_compare, replay_app):
-    assert snap_compare(replay_app(), terminal_size=(80, 24))
+    assert snap_compare(replay_app(), terminal_size=(80, 24), run_before=settled)
 
 
 def test_terminal_too_small(snap_compare, replay_app):
-    assert snap_compare(replay_app(), terminal_size=(50, 12))
+    assert snap_compare(replay_app(), terminal_size=(50, 12), run_before=settled)
 
 
 def test_grid_of_small_plots(snap_compare, replay_app):
-    assert snap_compare(replay_app(), press=["g"], terminal_size=(160, 45))
+    assert snap_compare(replay_app(), press=["g"], terminal_size=(160, 45), run_before=settled)
 
 
 def test_l_overrides_the_auto_log_scale(snap_compare, replay_app):
     """The first `l` overrides the automatic log axis: linear, the spike to ~50 in full."""
-    assert snap_compare(replay_app(), press=["l"], terminal_size=(160, 45))
+    assert snap_compare(replay_app(), press=["l"], terminal_size=(160, 45), run_before=settled)
 
 
 def test_smoothing_ema_09(snap_compare, replay_app):
-    assert snap_compare(replay_app(), press=["s", "s"], terminal_size=(160, 45))
+    assert snap_compare(replay_app(), press=["s"] * 9, terminal_size=(160, 45), run_before=settled)
 
 
 def test_outlier_robust_range(snap_compare, replay_app):
-    assert snap_compare(replay_app(), press=["o"], terminal_size=(160, 45))
+    assert snap_compare(replay_app(), press=["o"], terminal_size=(160, 45), run_before=settled)
 
 
 def test_diverged_run(snap_compare, replay_app):
-    assert snap_compare(replay_app("diverged.jsonl"), terminal_size=(160, 45))
+    assert snap_compare(replay_app("diverged.jsonl"), terminal_size=(160, 45), run_before=settled)
 
 
 def test_replay_with_validation_160x45(snap_compare, replay_app):
-    assert snap_compare(replay_app("iris_val.jsonl"), terminal_size=(160, 45))
+    assert snap_compare(replay_app("iris_val.jsonl"), terminal_size=(160, 45), run_before=settled)
 
 
 @pytest.mark.parametrize(
@@ -55,14 +71,19 @@ def test_default_run_finished(snap_compare, live_app, size):
 
     async def to_the_end(pilot) -> None:
         await wait_for(pilot, lambda: app.session.ended, timeout=60)
-        await wait_for(pilot, lambda: not app.monitor.plot_dirty and all(
-            len(s.x) and s.x[-1] == 100 for s in app.plot.spec.series
-        ))
+        await wait_for(
+            pilot,
+            lambda: (
+                not app.monitor.plot_dirty
+                and all(len(s.x) and s.x[-1] == 100 for s in app.plot.spec.series)
+            ),
+        )
         # Table columns only ever grow; a frame drawn mid-run (an ep/s figure, a long trend
         # delta) would widen them at random. Lay the table out from the final rows alone: drop
         # the remembered widths, show the rows, and lay out again (a resize to the same size),
         # then wait for the plot built at its final size (its points depend on its width).
         app.table.reset(app.session.has_val)
+        app.clear_notifications()  # the "finished" alert comes and goes with the timing
         app.refresh_now()
         builds = app.redraws
         await resize(pilot, *size)
@@ -70,3 +91,36 @@ def test_default_run_finished(snap_compare, live_app, size):
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=to_the_end)
+
+
+SIZES = pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+
+
+@SIZES
+def test_train_and_val_with_best_epochs(snap_compare, replay_app, size):
+    """`--val-split 0.2 --epochs 500`: train and validation on one chart, best epochs marked."""
+    assert snap_compare(replay_app(DATA / "v500.csv"), terminal_size=size, run_before=settled)
+
+
+@SIZES
+def test_epoch_cursor_readout(snap_compare, replay_app, size):
+    press = ["home", "right", "right", "right"]
+    assert snap_compare(
+        replay_app(DATA / "v500.csv"), press=press, terminal_size=size, run_before=settled
+    )
+
+
+@SIZES
+def test_seed_band(snap_compare, replay_app, size):
+    """`--repeats 5`: the mean of each width and the min-max band of its seeds."""
+    assert snap_compare(
+        replay_app(DATA / "rep5.csv"), press=["m", "m"], terminal_size=size, run_before=settled
+    )
+
+
+@SIZES
+def test_capacity_view(snap_compare, replay_app, size):
+    """`--widths 2,4,...,1024 --val-split 0.3 --epochs 300`, `w`: loss against width."""
+    assert snap_compare(
+        replay_app(DATA / "cap.csv"), press=["w"], terminal_size=size, run_before=settled
+    )

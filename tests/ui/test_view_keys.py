@@ -24,24 +24,27 @@ def linear(s) -> list[np.ndarray]:
 
 
 async def test_m_cycles_the_plotted_metric(replay_app):
+    """With a validation set: the loss pair (train and val on one chart), the accuracy pair,
+    then each metric alone; the title and y label name what is drawn."""
     app = replay_app("iris_val.jsonl")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         seen = []
-        for _ in range(4):
-            seen.append((app.monitor.settings.metric, spec(app).title, spec(app).y_label))
+        for _ in range(6):
+            s = spec(app)
+            styles = sorted({p.style for p in s.series})
+            seen.append((app.monitor.settings.metric, s.title.split(" · ")[0], s.y_label, styles))
             await pilot.press("m")
             await pilot.pause()
-        titles = {
-            "train_loss": "train loss",
-            "train_acc": "train accuracy",
-            "val_loss": "validation loss",
-            "val_acc": "validation accuracy",
-        }
-        assert seen[0][0] == "train_loss" and sorted(s[0] for s in seen) == sorted(titles)
-        assert [s[2] for s in seen] == [titles[s[0]] for s in seen]
-        assert [s[1].split(" · ")[0] for s in seen] == [s[2] for s in seen]
-        assert app.monitor.settings.metric == "train_loss"  # wrapped around
+        assert seen == [
+            ("loss", "loss: train and validation", "loss", ["line", "val"]),
+            ("acc", "accuracy: train and validation", "accuracy", ["line", "val"]),
+            ("train_loss", "train loss", "train loss", ["line"]),
+            ("train_acc", "train accuracy", "train accuracy", ["line"]),
+            ("val_loss", "validation loss", "validation loss", ["line"]),
+            ("val_acc", "validation accuracy", "validation accuracy", ["line"]),
+        ]
+        assert app.monitor.settings.metric == "loss"  # wrapped around
         while app.monitor.settings.metric != "train_acc":
             await pilot.press("m")
         await pilot.pause()
@@ -53,10 +56,15 @@ async def test_m_cycles_the_plotted_metric(replay_app):
 async def test_m_without_validation_skips_validation_metrics(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert spec(app).title.startswith("train loss")
         await pilot.press("m")
-        assert app.monitor.settings.metric == "train_acc"
+        assert app.monitor.settings.metric == "acc"
+        await pilot.pause()
+        assert spec(app).title.startswith("train accuracy")
+        assert {p.style for p in spec(app).series} == {"line"}
         await pilot.press("m")
-        assert app.monitor.settings.metric == "train_loss"
+        assert app.monitor.settings.metric == "loss"
 
 
 async def test_auto_log_scale_then_l_chooses_and_the_choice_sticks(replay_app):
@@ -97,10 +105,13 @@ async def test_s_smoothing_steps_and_keeps_the_first_point(replay_app):
             await pilot.press("s")
             await pilot.pause()
             weights.append(app.monitor.settings.smoothing_weight)
-        assert weights == [0.6, 0.9, 0.99, 0.0]
-        await pilot.press("s", "s")  # ema 0.9
+        assert weights == [0.1, 0.2, 0.3, 0.4]
+        for _ in range(5):  # up to 0.9
+            await pilot.press("s")
         await pilot.pause()
-        smooth = spec(app).series[0].y
+        faint, smooth = spec(app).series[0], spec(app).series[1]
+        assert faint.style == "faint" and (faint.y == raw).all()  # the raw curve stays, faint
+        smooth = smooth.y
         assert smooth[0] == raw[0]  # debiased: the first point is the raw first point
         assert (abs(smooth - raw) > 1e-6).any()
         assert "(ema 0.9)" in spec(app).title

@@ -15,7 +15,7 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.events import Resize
 from textual.geometry import Size
 
-from mlp_tui.app import MlpTuiApp
+from mlp_tui.app import ALERT_TITLE, MlpTuiApp
 
 CHARS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?"}
 
@@ -65,8 +65,13 @@ def epochs(app: MlpTuiApp) -> list[int]:
 
 
 def notifications(app: MlpTuiApp) -> list[str]:
-    """Every notification shown so far, oldest first."""
-    return [n.message for n in app._notifications]
+    """Every notification shown so far but the alerts (see `alerts`), oldest first."""
+    return [n.message for n in app._notifications if n.title != ALERT_TITLE]
+
+
+def alerts(app: MlpTuiApp) -> list[str]:
+    """The alerts shown so far (a run ended or went bad), oldest first."""
+    return [n.message for n in app._notifications if n.title == ALERT_TITLE]
 
 
 def screen_text(app: MlpTuiApp) -> str:

@@ -1,0 +1,26 @@
+"""Numbers as the screen shows them: `-` for unknown, blank for an unmeasured rate."""
+
+from __future__ import annotations
+
+import math
+
+
+def fmt_speed(speed: float | None) -> str:
+    if speed is None:
+        return ""
+    if speed <= 0:
+        return "unthrottled"
+    return f"{speed:g} ep/s"
+
+
+def fmt_rate(rate: float | None) -> str:
+    """A measured rate; blank when not known."""
+    return "" if rate is None else f"{rate:.0f} ep/s"
+
+
+def fmt_num(v: float | int | None, spec: str = ".4f") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return format(v, spec)

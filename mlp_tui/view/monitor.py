@@ -1,0 +1,260 @@
+"""What the screen shows, derived from the session: the plot spec, the table rows, the readout.
+
+Pure Python (no Textual), so the whole path from a run's history to what is drawn can be tested
+without a terminal. The app calls `Monitor.tick()` about 12 times a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlp_tui.capacity import capacity_points
+from mlp_tui.series import SeriesTrack, band, last_points, points
+from mlp_tui.session.base import RunView
+from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
+from mlp_tui.view.rows import RowState, make_row, run_color, run_key
+from mlp_tui.view.settings import (
+    Scale,
+    ViewSettings,
+    axis_title,
+    series_metrics,
+    view_title,
+)
+
+MAX_PLOTTED = 16  # widths drawn at once: those around the table's cursor
+BEST_MARK = "◆"
+
+
+class Monitor:
+    """Follows the plotted runs incrementally and turns them into a PlotSpec and table rows.
+    With more widths than MAX_PLOTTED, the plot shows those around the cursor (`focus`), and
+    only those are followed: the cost of a tick does not grow with the number of runs."""
+
+    def __init__(self, session, settings: ViewSettings | None = None) -> None:
+        self.session = session
+        self.settings = settings or ViewSettings()
+        self.tracks: dict[tuple[int, str, float], SeriesTrack] = {}
+        self.plot_dirty = True
+        self.scale = Scale()  # the scale of the last plot built
+        self.focus = 0  # the table row under the cursor
+        self.x_span: tuple[float, float] | None = None  # the x-range of the last plot built
+        self._groups: tuple[object, int, dict[int, list[RunView]]] = (None, -1, {})
+        self._rows: dict[int, tuple[tuple, RowState]] = {}
+        self._progress: tuple = ()
+
+    @property
+    def runs(self) -> Sequence[RunView]:
+        return self.session.runs
+
+    @property
+    def has_val(self) -> bool:
+        return self.session.has_val
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(self.groups())
+
+    @property
+    def repeats(self) -> bool:
+        return any(len(g) > 1 for g in self.groups().values())
+
+    def groups(self) -> dict[int, list[RunView]]:
+        """Runs by width, in the session's order (rebuilt only when runs come or go)."""
+        runs = self.runs
+        if self._groups[0] is not runs or self._groups[1] != len(runs):
+            groups: dict[int, list[RunView]] = {}
+            for r in list(runs):
+                groups.setdefault(r.width, []).append(r)
+            self._groups = (runs, len(runs), groups)
+        return self._groups[2]
+
+    def group(self, width: int) -> list[RunView]:
+        return self.groups().get(width, [])
+
+    def plotted(self) -> list[tuple[int, int]]:
+        """(place, width) of the widths in the plot: all, or MAX_PLOTTED around the cursor."""
+        widths = list(self.groups())
+        start = 0
+        if len(widths) > MAX_PLOTTED:
+            start = min(max(0, self.focus - MAX_PLOTTED // 2), len(widths) - MAX_PLOTTED)
+        return list(enumerate(widths))[start : start + MAX_PLOTTED]
+
+    def visible(self) -> list[tuple[int, int]]:
+        return [(i, w) for i, w in self.plotted() if w not in self.settings.hidden]
+
+    def metrics(self) -> tuple[str, ...]:
+        return series_metrics(self.settings.metric, self.has_val)
+
+    def _wanted(self) -> list[tuple[RunView, str, float]]:
+        """(run, metric, smoothing) of every series the plot draws: the smoothed curve, and the
+        raw one behind it when smoothing a single run."""
+        s = self.settings
+        out = []
+        for _i, width in self.plotted():
+            runs = self.group(width)
+            for metric in self.metrics():
+                for run in runs:
+                    out.append((run, metric, s.smoothing))
+                    if s.smoothing and len(runs) == 1:
+                        out.append((run, metric, 0.0))
+        return out
+
+    def _track(self, run: RunView, metric: str, smoothing: float) -> SeriesTrack:
+        key = (run.index, metric, smoothing)
+        t = self.tracks.get(key)
+        if t is None or t.history is not run.history:
+            t = SeriesTrack(run.history, metric, smoothing)
+            self.tracks[key] = t
+            self.plot_dirty = True
+        return t
+
+    def changed(self) -> None:
+        """Settings changed: rebuild tracks lazily and redraw."""
+        self.plot_dirty = True
+
+    def tick(self) -> bool:
+        """Fold in new epochs of the plotted runs; True if the plot needs a redraw."""
+        if self.settings.capacity:  # every run counts: redraw when any has moved on
+            progress = tuple((id(r.history), len(r.history)) for r in self.runs)
+            if progress != self._progress:
+                self._progress = progress
+                self.plot_dirty = True
+            return self.plot_dirty
+        keep = set()
+        for run, metric, smoothing in self._wanted():
+            keep.add((run.index, metric, smoothing))
+            if self._track(run, metric, smoothing).update():
+                self.plot_dirty = True
+        for key in [k for k in self.tracks if k not in keep]:
+            del self.tracks[key]  # scrolled out of the plot, or a setting changed
+            self.plot_dirty = True
+        return self.plot_dirty
+
+    def _buckets(self, run: RunView, metric: str, smoothing: float):
+        t = self._track(run, metric, smoothing)
+        window = self.settings.window
+        return t.window(window) if window else t.buckets()
+
+    def plot_spec(self, max_points: int, rows: int = 40) -> PlotSpec:
+        """The plot of the visible runs, downsampled to `max_points` per series, for a plot
+        about `rows` rows high."""
+        self.plot_dirty = False
+        if self.settings.capacity:
+            from mlp_tui.view.capacity_plot import capacity_spec
+
+            spec = capacity_spec(self, rows)
+        else:
+            spec = self._curves_spec(max_points)
+        spec = finish_spec(spec, self.settings, rows)
+        self.scale = Scale(spec.log, spec.robust)
+        self.x_span = spec.x_range
+        return spec
+
+    def _curves_spec(self, max_points: int) -> PlotSpec:
+        s = self.settings
+        metrics = self.metrics()
+        series: list[PlotSeries] = []
+        marks: list[Mark] = []
+        for i, width in self.visible():
+            runs = self.group(width)
+            color = run_color(i)
+            for k, metric in enumerate(metrics):
+                style = "val" if k else "line"
+                name = f"w={width}" + (" val" if k else "")
+                buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
+                if len(runs) == 1:
+                    if s.smoothing:
+                        raw = self._buckets(runs[0], metric, 0.0)
+                        series.append(PlotSeries(name, color, *points(raw, max_points, s.x_mode),
+                                                 i, "faint"))
+                    x, y = points(buckets[0], max_points, s.x_mode)
+                    series.append(PlotSeries(name, color, x, y, i, style))
+                else:
+                    series.extend(self._seeds(name, color, i, style, buckets, max_points))
+                if metric == "val_loss":
+                    marks.extend(_best_marks(runs, color, s.x_mode))
+        title = base = view_title(s.metric, self.has_val)
+        if s.smoothing:
+            title += f" (ema {s.smoothing:g})"
+        x_span = None
+        ends = [float(p.x.max()) for p in series if len(p.x)]
+        if s.window and s.x_mode == "epoch" and ends:  # the window, whatever was sampled in it
+            x_span = (max(1.0, max(ends) - s.window + 1), max(ends))
+        return PlotSpec(
+            x_range=x_span,
+            series=series,
+            title=title,
+            x_label="epoch" if s.x_mode == "epoch" else "seconds",
+            y_label=base if len(metrics) == 1 else axis_title(s.metric),
+            grid=s.grid,
+            marks=marks,
+            cursor=s.cursor if s.x_mode == "epoch" else None,
+            message="waiting for the first epoch…",
+        )
+
+    def _seeds(self, name, color, i, style, buckets, max_points) -> list[PlotSeries]:
+        """Repeats of one width: the mean, with a band (min-max or mean ± std) or each seed."""
+        s = self.settings
+        n = len(buckets)
+        bd = band([last_points(b, max_points, s.x_mode) for b in buckets])
+        mean = PlotSeries(f"{name} (mean of {n})", color, bd.x, bd.mean, i, style)
+        if s.band == "seeds":
+            seeds = [PlotSeries(name, color, *points(b, max_points, s.x_mode), i, "faint")
+                     for b in buckets]
+            return [*seeds, mean]
+        if s.band == "mean±std":
+            lo, hi = bd.mean - bd.std, bd.mean + bd.std
+        else:
+            lo, hi = bd.lo, bd.hi
+        return [PlotSeries(name, color, bd.x, hi, i, "band", lo=lo), mean]
+
+    def readout(self, epoch: int) -> list[tuple[int, int, dict[str, float | None]]]:
+        """(width, runs that reached `epoch`, mean of each metric there) for every visible
+        width: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
+        from mlp_tui.schema import METRIC_NAMES
+
+        out = []
+        for _i, width in self.visible():
+            recs = [r.history.read(epoch - 1, epoch) for r in self.group(width)]
+            recs = [c.record(0) for c in recs if len(c)]
+            values: dict[str, float | None] = {}
+            for m in METRIC_NAMES:
+                vals = [rec[m] for rec in recs if rec[m] is not None]
+                values[m] = float(np.mean(vals)) if vals else None
+            out.append((width, len(recs), values))
+        return out
+
+    def last_epoch(self) -> int:
+        """The latest epoch any visible run has reached."""
+        return max((len(r.history) for _i, w in self.visible() for r in self.group(w)), default=0)
+
+    def capacity(self):
+        s = self.settings
+        return capacity_points(self.runs, s.capacity_at, s.cursor)
+
+    def rows(self) -> list[RowState]:
+        """One row per width; a row is recomputed only when one of its runs changed."""
+        out = []
+        has_val = self.has_val
+        for i, (width, runs) in enumerate(self.groups().items()):
+            key = (width in self.settings.hidden, *(run_key(r) for r in runs))
+            cached = self._rows.get(width)
+            if cached is None or cached[0] != key:
+                cached = (key, make_row(i, width, runs, key[0], has_val))
+                self._rows[width] = cached
+            out.append(cached[1])
+        return out
+
+
+def _best_marks(runs: list[RunView], color: int, x_mode: str) -> list[Mark]:
+    """The best validation epoch of each run, at its raw value."""
+    out = []
+    for r in runs:
+        value, epoch = r.history.best("val_loss")
+        if epoch is None:
+            continue
+        x = epoch if x_mode == "epoch" else r.history.read(epoch - 1, epoch).record(0)["elapsed_s"]
+        out.append(Mark(float(x), float(value), BEST_MARK, color))
+    return out

@@ -1,0 +1,116 @@
+"""What one plot build needs, as plain data: series, band fills, marks, error bars, a cursor.
+
+`finish_spec` applies the y-scale (automatic or chosen), so every face draws the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mlp_tui.series import log_values, y_range
+from mlp_tui.ticks import Tick
+from mlp_tui.view.settings import ViewSettings, auto_scale
+
+# How a series is drawn: "line" (a run's curve), "val" (its validation half: same colour, dotted),
+# "faint" (raw curve behind a smoothed one, or one seed), "band" (filled from `lo` to `y`),
+# "points" (markers only: the capacity view's points).
+STYLES = ("line", "val", "faint", "band", "points")
+
+
+@dataclass
+class PlotSeries:
+    label: str
+    color: int
+    x: np.ndarray
+    y: np.ndarray
+    index: int = 0  # the width's place: colour and monochrome marker follow it
+    style: str = "line"
+    lo: np.ndarray | None = None  # a band's lower edge (y is the upper)
+    joined: bool | None = None  # None: as the style says (a validation curve is dotted)
+
+    @property
+    def in_legend(self) -> bool:
+        return self.style in ("line", "val")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A glyph at a data point (a best epoch, the best width)."""
+
+    x: float
+    y: float
+    text: str
+    color: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    """An error bar: a vertical segment at x from lo to hi."""
+
+    x: float
+    lo: float
+    hi: float
+    color: int
+
+
+@dataclass
+class PlotSpec:
+    """Everything one build needs; equal specs give equal pictures."""
+
+    series: list[PlotSeries] = field(default_factory=list)
+    title: str = "train loss"
+    x_label: str = "epoch"
+    y_label: str = "loss"
+    y_range: tuple[float, float] | None = None
+    x_range: tuple[float, float] | None = None
+    log: bool = False
+    robust: bool = False
+    grid: bool = False
+    message: str = ""
+    marks: list[Mark] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    cursor: float | None = None  # x of the epoch cursor
+    x_ticks: list[Tick] | None = None  # fixed ticks (the capacity view's widths)
+
+
+def x_range(xs: list[np.ndarray]) -> tuple[float, float] | None:
+    xs = [x for x in xs if len(x)]
+    if not xs:
+        return None
+    return float(min(x.min() for x in xs)), float(max(x.max() for x in xs))
+
+
+def finish_spec(spec: PlotSpec, settings: ViewSettings, rows: int) -> PlotSpec:
+    """Choose the y-scale from the data (unless the user chose), move everything onto it, and
+    set the ranges; marks and a cursor outside the x-range are dropped."""
+    ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
+    ys += [np.array([b.lo, b.hi]) for b in spec.bars]
+    scale = auto_scale(ys, settings, rows)
+    spec.log, spec.robust = scale.log, scale.robust
+    if scale.log:
+        for s in spec.series:
+            y = log_values(s.y)
+            keep = np.isfinite(y)
+            if s.lo is not None:  # a band reaching zero or below runs off the bottom
+                lo = log_values(s.lo)
+                s.lo = np.where(np.isfinite(lo), lo, -np.inf)[keep]
+            s.x, s.y = s.x[keep], y[keep]
+        spec.marks = [Mark(m.x, float(np.log10(m.y)), m.text, m.color)
+                      for m in spec.marks if m.y > 0]
+        spec.bars = [Bar(b.x, float(np.log10(b.lo)) if b.lo > 0 else float(np.log10(b.hi)) - 1,
+                         float(np.log10(b.hi)), b.color) for b in spec.bars if b.hi > 0]
+        spec.title += " · log scale"
+    ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
+    spec.y_range = y_range(ys, robust=scale.robust, log=scale.log)
+    if spec.x_range is None:
+        spec.x_range = x_range([s.x for s in spec.series])
+    if spec.x_range is not None:
+        lo, hi = spec.x_range
+        spec.marks = [m for m in spec.marks if lo <= m.x <= hi]
+        if spec.cursor is not None and not lo <= spec.cursor <= hi:
+            spec.cursor = None
+    else:
+        spec.marks, spec.cursor = [], None
+    return spec

@@ -1,0 +1,162 @@
+"""The table's rows: one per width, repeats pooled as mean ± std, and the words the header uses."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from mlp_tui.schema import Health, Status
+from mlp_tui.session.base import RunView
+
+PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
+
+# A run is overfitting when its validation loss has not improved for OVERFIT_PATIENCE epochs
+# after its best and the mean of its last OVERFIT_RECENT epochs sits OVERFIT_RISE above the best.
+OVERFIT_PATIENCE = 20
+OVERFIT_RECENT = 10
+OVERFIT_RISE = 0.02
+
+
+def run_color(i: int) -> int:
+    """Stable 256-colour index for the i-th width; the table repeats it as a swatch."""
+    return PALETTE[i % len(PALETTE)]
+
+
+@dataclass(frozen=True)
+class RowState:
+    """What one row shows; the app computes it from the engine, the table only renders it."""
+
+    key: str
+    color: int
+    index: int  # the width's place: its colour and monochrome marker
+    width: int
+    status: Status
+    health: Health
+    epoch: int
+    total: int
+    loss: float | None
+    loss_std: float | None
+    best: float | None  # best validation loss with a validation set, else best train loss
+    best_epoch: int | None
+    trend: tuple[float, ...]
+    eps: float | None
+    seed: str
+    acc: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+    hidden: bool = False
+    val_loss_std: float | None = None
+    overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
+
+
+def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and standard deviation of the finite values (std None for a single run)."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return (values[0] if values else None), None
+    if len(values) == 1:
+        return vals[0], None
+    return statistics.fmean(vals), statistics.pstdev(vals)
+
+
+def overfit_since(run: RunView) -> int | None:
+    """The best-validation epoch of a run whose validation loss has risen since, for a sustained
+    window (see OVERFIT_*); None while it is still improving, or has no validation set."""
+    history = run.history
+    best, at = history.best("val_loss")
+    n = len(history)
+    if best is None or at is None or n - at < OVERFIT_PATIENCE:
+        return None
+    recent = [v for v in history.tail("val_loss", OVERFIT_RECENT) if math.isfinite(v)]
+    if len(recent) < OVERFIT_RECENT:
+        return None
+    return at if statistics.fmean(recent) > best + OVERFIT_RISE * abs(best) else None
+
+
+def overfit_note(runs: list[RunView]) -> str:
+    since = [overfit_since(r) for r in runs]
+    hits = [s for s in since if s is not None]
+    if not hits:
+        return ""
+    if len(hits) == len(runs):
+        return f"since epoch {min(hits)}"
+    return f"{len(hits)}/{len(runs)} seeds"
+
+
+def run_key(r: RunView) -> tuple:
+    return (id(r.history), len(r.history), r.status, r.health, r.epochs_per_s, r.seed)
+
+
+def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: bool) -> RowState:
+    lasts = [r.history.last() for r in runs]
+    loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
+    acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
+    vloss, vstd = pooled([rec["val_loss"] if rec else None for rec in lasts])
+    vacc, _ = pooled([rec["val_acc"] if rec else None for rec in lasts])
+    metric = "val_loss" if has_val else "train_loss"
+    bests = [r.history.best(metric) for r in runs]
+    bests = [b for b in bests if b[1] is not None]
+    best = min(bests) if bests else (None, None)
+    trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
+    rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
+    seeds = [r.seed for r in runs]
+    return RowState(
+        key=str(width),
+        color=run_color(i),
+        index=i,
+        width=width,
+        status=group_status([r.status for r in runs]),
+        health=group_health([r.health for r in runs]),
+        epoch=min(len(r.history) for r in runs),
+        total=max(r.total for r in runs),
+        loss=loss,
+        loss_std=std,
+        best=best[0],
+        best_epoch=best[1],
+        trend=trend,
+        eps=sum(rates) / len(rates) if rates else None,
+        seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
+        acc=acc,
+        val_loss=vloss,
+        val_acc=vacc,
+        hidden=hidden,
+        val_loss_std=vstd,
+        overfit=overfit_note(runs) if has_val else "",
+    )
+
+
+# The most telling status (health) of a group of repeats comes first.
+_STATUS_ORDER = (
+    Status.FAILED,
+    Status.DIVERGED,
+    Status.RUNNING,
+    Status.PAUSED,
+    Status.QUEUED,
+    Status.STOPPED,
+    Status.FINISHED,
+)
+_HEALTH_ORDER = (Health.DIVERGING, Health.CHANCE, Health.STALLED, Health.OK)
+
+
+def group_status(statuses: list[Status]) -> Status:
+    return min(statuses, key=_STATUS_ORDER.index)
+
+
+def group_health(healths: list[Health]) -> Health:
+    return min(healths, key=_HEALTH_ORDER.index)
+
+
+ALL_ENDED = "all runs ended"
+
+
+def overall_state(statuses: list[Status]) -> str:
+    """The header's word: running while any run trains, paused while the rest wait, and
+    'all runs ended' once every run has ended, however each ended."""
+    if any(s is Status.RUNNING for s in statuses):
+        return Status.RUNNING.value
+    if any(s is Status.PAUSED for s in statuses):
+        return Status.PAUSED.value
+    if any(s is Status.QUEUED for s in statuses):
+        return Status.QUEUED.value
+    return ALL_ENDED

@@ -1,0 +1,184 @@
+"""The plot controls (each bound to a key), the choices each steps through, and the y-scale.
+
+The settings a user would want back next time are saved as a small dict (`to_dict`/`from_dict`);
+a value that is not one of the choices is ignored, so a stale or hand-edited file can never
+break a launch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from mlp_tui.schema import METRIC_NAMES, METRIC_TITLES, METRICS
+
+# Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
+PAIRS: dict[str, tuple[str, str]] = {
+    m.name.removeprefix("train_"): (m.name, "val_" + m.name.removeprefix("train_"))
+    for m in METRICS
+    if m.name.startswith("train_") and "val_" + m.name.removeprefix("train_") in METRIC_NAMES
+}
+# TensorBoard's slider goes from 0 to 0.999; these are its useful stops, `s` and `S` step.
+SMOOTHING_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
+ZOOMS: tuple[int | None, ...] = (None, 1000, 100)  # epochs in the x-window (None: all)
+BANDS = ("min-max", "mean±std", "seeds")  # how repeats of one width are drawn
+CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, or best val epoch
+X_MODES = ("epoch", "seconds")
+
+
+def metric_views(has_val: bool) -> tuple[str, ...]:
+    """What `m` cycles through: the pairs first, then single metrics (with a validation set)."""
+    singles = METRIC_NAMES if has_val else ()
+    return (*PAIRS, *singles)
+
+
+def series_metrics(view: str, has_val: bool) -> tuple[str, ...]:
+    """The history columns a metric view draws: a pair, or its train half without val."""
+    if view in PAIRS:
+        return PAIRS[view] if has_val else PAIRS[view][:1]
+    return (view,)
+
+
+def axis_title(view: str) -> str:
+    """The y-axis of a metric view: "loss" for the loss pair, else the metric's title."""
+    if view in PAIRS:
+        return METRIC_TITLES[PAIRS[view][0]].removeprefix("train ")
+    return METRIC_TITLES[view]
+
+
+def view_title(view: str, has_val: bool) -> str:
+    if view in PAIRS:
+        train, val = PAIRS[view]
+        if not has_val:
+            return METRIC_TITLES[train]
+        return METRIC_TITLES[train].removeprefix("train ") + ": train and validation"
+    return METRIC_TITLES[view]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The y-scale in effect: the user's choice, or the automatic one."""
+
+    log: bool = False
+    robust: bool = False
+
+
+# What is remembered between launches, with the values each may take (None: any bool/None).
+REMEMBERED = ("metric", "log", "robust", "smoothing", "x_mode", "grid", "hidden", "zoom", "band",
+              "capacity", "capacity_at")
+
+
+@dataclass
+class ViewSettings:
+    """The plot controls, each bound to a key."""
+
+    metric: str = "loss"  # a metric view: a pair name or a metric
+    log: bool | None = None  # None: chosen from the data (see `auto_scale`)
+    smoothing: float = 0.0  # debiased EMA weight, one of SMOOTHING_STEPS
+    robust: bool | None = None  # None: chosen from the data and the plot's height
+    x_mode: str = "epoch"  # or "seconds"
+    grid: bool = False
+    hidden: set[int] = field(default_factory=set)  # widths hidden from the plot
+    zoom: int = 0  # index into ZOOMS
+    band: str = BANDS[0]
+    capacity: bool = False  # the plot shows loss against width
+    capacity_at: str = CAPACITY_AT[0]
+    cursor: int | None = None  # the epoch under the cursor; None follows live data
+
+    @property
+    def smoothing_weight(self) -> float:
+        return self.smoothing
+
+    @property
+    def window(self) -> int | None:
+        return ZOOMS[self.zoom]
+
+    def smoother(self, step: int) -> None:
+        """Move the EMA weight one stop up (+1) or down (-1)."""
+        i = min(range(len(SMOOTHING_STEPS)), key=lambda k: abs(SMOOTHING_STEPS[k] - self.smoothing))
+        self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + step))]
+
+    def describe(self, scale: Scale, has_val: bool = False, repeats: bool = False) -> str:
+        """The view bar: each setting with its key; a choice made from the data says so."""
+        smooth = "off" if not self.smoothing else f"ema {self.smoothing:g}"
+        log = ("log" if scale.log else "linear") + (" (auto)" if self.log is None else "")
+        robust = ("5-95%" if scale.robust else "all") + (" (auto)" if self.robust is None else "")
+        zoom = "all" if self.window is None else f"last {self.window}"
+        if self.capacity:
+            parts = [f"w:loss vs width at {'best val' if self.capacity_at == 'best' else 'epoch'}",
+                     f"a:at {self.capacity_at}", f"l:y {log}"]
+        else:
+            parts = [
+                f"m:{view_title(self.metric, has_val)}",
+                f"l:y {log}",
+                f"o:range {robust}",
+                f"s:smooth {smooth}",
+                f"z:{zoom}",
+                f"x:{self.x_mode}",
+                f"g:{'grid' if self.grid else 'overlay'}",
+            ]
+            if repeats:
+                parts.append(f"b:{self.band}")
+        if self.cursor is not None:
+            parts.append(f"←→:epoch {self.cursor} (end: live)")
+        if self.hidden:
+            parts.append("v:hidden " + ",".join(str(w) for w in sorted(self.hidden)))
+        return "  ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        out = {name: getattr(self, name) for name in REMEMBERED}
+        out["hidden"] = sorted(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object) -> ViewSettings:
+        """Settings from a saved dict; anything unknown or out of range keeps its default."""
+        s = cls()
+        if not isinstance(data, dict):
+            return s
+        allowed = {
+            "metric": lambda v: v in (*PAIRS, *METRIC_NAMES),
+            "log": lambda v: v is None or isinstance(v, bool),
+            "robust": lambda v: v is None or isinstance(v, bool),
+            "smoothing": lambda v: v in SMOOTHING_STEPS and not isinstance(v, bool),
+            "x_mode": lambda v: v in X_MODES,
+            "grid": lambda v: isinstance(v, bool),
+            "hidden": lambda v: isinstance(v, list) and all(type(w) is int for w in v),
+            "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),
+            "band": lambda v: v in BANDS,
+            "capacity": lambda v: isinstance(v, bool),
+            "capacity_at": lambda v: v in CAPACITY_AT,
+        }
+        for f in fields(cls):
+            if f.name in data and f.name in allowed and allowed[f.name](data[f.name]):
+                value = data[f.name]
+                setattr(s, f.name, set(value) if f.name == "hidden" else value)
+        return s
+
+
+AUTO_LOG_RATIO = 30.0  # positive data spanning more than this ratio is shown on a log axis
+AUTO_ROBUST_SHARE = 0.5  # clip outliers when the 5-95% range is under this share of the whole
+AUTO_ROBUST_ROWS = 20  # ... and the plot has fewer rows than this (a spike flattens the rest)
+
+
+def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale:
+    """Log when the visible values span a large ratio (an early spike over a falling loss), and
+    an outlier-robust range on a short plot where the whole range would put every final value
+    on one row. An explicit `l` or `o` choice always wins."""
+    finite = [y[np.isfinite(y)] for y in ys]
+    values = np.concatenate(finite) if finite else np.empty(0)
+    log = settings.log
+    if log is None:
+        positive = bool(len(values)) and values.min() > 0
+        log = positive and values.max() / values.min() > AUTO_LOG_RATIO
+    robust = settings.robust
+    if robust is None:
+        robust = False
+        if len(values) >= 4 and rows < AUTO_ROBUST_ROWS:
+            v = np.log10(values[values > 0]) if log else values
+            if len(v) >= 4:
+                lo, hi = np.percentile(v, [5, 95])
+                span = v.max() - v.min()
+                robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
+    return Scale(log, robust)

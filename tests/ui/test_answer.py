@@ -1,0 +1,201 @@
+"""The experiment's answer at a glance: train and validation on one chart with best-epoch marks,
+the epoch cursor and its readout, zoom, seed bands, the capacity view, alerts and the
+remembered view. Every test checks the numbers shown against the recorded histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import DATA
+from ui_helpers import alerts, press, screen_lines, wait_for
+
+from mlp_tui.persist.view_file import load_view, view_path
+from mlp_tui.view.readout import readout_text
+
+SIZE = (160, 45)
+
+
+def record(run, epoch: int) -> dict:
+    return run.history.read(epoch - 1, epoch).record(0)
+
+
+def linear(spec, y):
+    return 10 ** np.asarray(y) if spec.log else np.asarray(y)
+
+
+def readout_line(app) -> str:
+    return str(app.readout.render()).strip()
+
+
+async def test_train_and_val_share_the_chart_with_best_epochs_marked(replay_app):
+    app = replay_app(DATA / "v500.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        spec = app.plot.spec
+        runs = app.session.runs
+        assert [(s.label, s.style, s.color) for s in spec.series] == [
+            (f"w={w}{v}", st, c)
+            for w, c in zip((5, 100, 1000), (39, 208, 76))
+            for v, st in (("", "line"), (" val", "val"))
+        ]
+        marks = sorted((m.x, m.y) for m in spec.marks)
+        want = sorted((r.history.best("val_loss")[1], r.history.best("val_loss")[0]) for r in runs)
+        assert [x for x, _ in marks] == [x for x, _ in want]
+        assert np.allclose(linear(spec, [y for _, y in marks]), [y for _, y in want])
+        top = "\n".join(screen_lines(app)[:4])
+        assert "validation" in top and "best val epoch" in top
+        text = "\n".join(screen_lines(app))
+        for r in runs:  # the table's best column is the best validation loss and its epoch
+            best, at = r.history.best("val_loss")
+            assert f"{best:.4f}" in text and f"@{at}" in text
+
+
+async def test_cursor_readout_is_the_history_at_that_epoch(replay_app):
+    app = replay_app(DATA / "v500.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.monitor.settings.cursor is None and not app.readout.display
+        await press(pilot, "left")  # the cursor appears on the latest epoch
+        assert app.monitor.settings.cursor == 500
+        await press(pilot, "left")
+        step = app._cursor_step()
+        assert app.monitor.settings.cursor == 500 - step
+        await press(pilot, "home", "right", "right", "right")
+        epoch = 1 + 3 * step
+        assert app.monitor.settings.cursor == epoch and app.plot.spec.cursor == epoch
+        line = readout_line(app)
+        assert line == readout_text(app.monitor, epoch) and line.startswith(f"epoch {epoch} ")
+        for run in app.session.runs:
+            rec = record(run, epoch)
+            assert (f"w={run.width} loss {rec['train_loss']:.4f}/{rec['val_loss']:.4f} "
+                    f"acc {rec['train_acc']:.3f}/{rec['val_acc']:.3f}") in line
+        await press(pilot, "g")  # the grid keeps the cursor
+        assert app.plot.spec.cursor == epoch and readout_line(app) == line
+        await press(pilot, "end")
+        assert app.monitor.settings.cursor is None and app.plot.spec.cursor is None
+        assert not app.readout.display
+        await press(pilot, "left", "escape")
+        assert app.monitor.settings.cursor is None
+
+
+async def test_cursor_on_a_live_session(live_app):
+    app = live_app(speed=200, val_split=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: min(len(r.history) for r in app.session.runs) > 50)
+        await press(pilot, "p", "home")
+        await wait_for(pilot, lambda: app.monitor.settings.cursor == 1)
+        for run in app.session.runs:
+            rec = record(run, 1)
+            assert f"w={run.width} loss {rec['train_loss']:.4f}/" in readout_line(app)
+
+
+async def test_zoom_windows_follow_the_last_epochs(replay_app):
+    app = replay_app(DATA / "v500.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "m", "m")  # train loss alone
+        full = app.plot.spec
+        await press(pilot, "z")
+        assert app.plot.spec.x_range == (1.0, 500.0)  # the last 1000 of 500: all of them
+        await press(pilot, "z")
+        spec = app.plot.spec
+        assert spec.x_range == (401.0, 500.0) and "z:last 100" in screen_lines(app)[1]
+        window = np.concatenate([r.history.column("train_loss", 400, 500)
+                                 for r in app.session.runs])
+        lo, hi = linear(spec, spec.y_range)
+        assert lo >= window.min() * 0.999 and hi <= window.max() * 1.001  # y fits the window
+        for s in spec.series:
+            assert s.x.min() >= 401
+        await press(pilot, "z")
+        assert app.plot.spec.x_range == full.x_range
+
+
+async def test_seed_band_limits_are_the_seeds_min_and_max(replay_app):
+    app = replay_app(DATA / "rep5.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "m", "m")  # train loss alone: one band per width
+        spec = app.plot.spec
+        bands = [s for s in spec.series if s.style == "band"]
+        assert [s.label for s in bands] == ["w=5", "w=100", "w=1000"]
+        for b, width in zip(bands, (5, 100, 1000)):
+            seeds = [r for r in app.session.runs if r.width == width]
+            assert len(seeds) == 5 and len(b.x) > 50
+            vals = np.array([[record(r, int(x))["train_loss"] for x in b.x] for r in seeds])
+            assert np.allclose(linear(spec, b.y), vals.max(axis=0), rtol=1e-9)
+            assert np.allclose(linear(spec, b.lo), vals.min(axis=0), rtol=1e-9)
+            mean = next(s for s in spec.series if s.label == f"w={width} (mean of 5)")
+            assert np.allclose(linear(spec, mean.y), vals.mean(axis=0), rtol=1e-9)
+        await press(pilot, "l")  # linear, for the std band
+        await press(pilot, "b")
+        spec = app.plot.spec
+        b = next(s for s in spec.series if s.style == "band")
+        vals = np.array([[record(r, int(x))["train_loss"] for x in b.x]
+                         for r in app.session.runs if r.width == 5])
+        assert np.allclose(b.y, vals.mean(axis=0) + vals.std(axis=0), rtol=1e-9)
+        assert np.allclose(b.lo, vals.mean(axis=0) - vals.std(axis=0), rtol=1e-9)
+        await press(pilot, "b")
+        spec = app.plot.spec
+        assert [s.style for s in spec.series].count("faint") == 15  # every seed, on demand
+        assert "b:seeds" in screen_lines(app)[1]
+        text = "\n".join(screen_lines(app))
+        assert "±" in text
+
+
+@pytest.mark.parametrize("basis", ["epoch", "cursor", "best"])
+async def test_capacity_points_are_each_runs_loss(replay_app, basis):
+    app = replay_app(DATA / "cap.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "w")
+        epoch = None
+        if basis == "cursor":
+            await press(pilot, "home", "right")
+            epoch = app.monitor.settings.cursor
+            assert epoch > 1
+        if basis == "best":
+            await press(pilot, "a")
+        spec = app.plot.spec
+        runs = sorted(app.session.runs, key=lambda r: r.width)
+        train, val = spec.series[0], spec.series[1]
+        assert (train.style, val.style) == ("line", "val") and spec.x_label == "width"
+        assert np.allclose(2 ** train.x, [r.width for r in runs])
+        for metric, s in (("train_loss", train), ("val_loss", val)):
+            at = [r.history.best("val_loss")[1] if basis == "best" else (epoch or 300)
+                  for r in runs]
+            want = [record(r, e)[metric] for r, e in zip(runs, at)]
+            assert np.allclose(linear(spec, s.y), want, rtol=1e-12)
+        best = min(runs, key=lambda r: record(r, r.history.best("val_loss")[1] if basis == "best"
+                                              else (epoch or 300))["val_loss"])
+        assert [m.text for m in spec.marks] == [f"★ w={best.width}"]
+        lines = "\n".join(screen_lines(app))
+        assert "vs width" in lines and "1024" in lines
+
+
+async def test_the_view_is_remembered_across_launches(replay_app):
+    app = replay_app(DATA / "v500.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "m", "l", "s", "s", "g", "z", "b", "down", "v", "left")
+        chosen = app.monitor.settings
+        assert chosen.cursor is not None
+    assert load_view()["metric"] == "acc"
+    again = replay_app(DATA / "v500.csv")
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        s = again.monitor.settings
+        assert (s.metric, s.log, s.smoothing, s.grid, s.zoom, s.band, s.hidden, s.cursor) == (
+            "acc", chosen.log, 0.2, True, 1, "mean±std", {100}, None)
+        await press(pilot, "0")
+        assert again.monitor.settings.metric == "loss" and not view_path().exists()
+        assert not again.monitor.settings.grid
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+async def test_alerts_when_runs_end_and_the_bell_unless_quiet(live_app, quiet):
+    app = live_app(epochs=30, speed=50, quiet=quiet)
+    rings = []
+    app.bell = lambda: rings.append(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: any("all runs ended" in a for a in alerts(app)))
+        told = " ".join(alerts(app))
+        for w in (5, 100, 1000):
+            assert f"w={w}" in told
+        assert bool(rings) is not quiet
