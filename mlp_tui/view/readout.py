@@ -6,9 +6,13 @@ from mlp_tui.view.fmt import fmt_num
 
 
 def readout_text(monitor, epoch: int) -> str:
-    """`epoch N │ w=5 loss 0.5123/0.6012 acc 0.780/0.700 │ ...` (train/val; means of seeds)."""
-    parts = [f"epoch {epoch}"]
+    """`epoch N · loss, acc (train/val) │ w=5 0.5123/0.6012 0.780/0.700 │ ...`: the recorded
+    values (the mean over seeds with repeats), never the plotted (sampled, smoothed) ones."""
     has_val = monitor.has_val
+    head = f"epoch {epoch} · loss, acc" + (" (train/val)" if has_val else "")
+    if monitor.repeats:
+        head += ", means over seeds"
+    parts = [head]
     for width, n, v in monitor.readout(epoch):
         if not n:
             parts.append(f"w={width} not reached")
@@ -17,8 +21,5 @@ def readout_text(monitor, epoch: int) -> str:
         if has_val:
             loss += "/" + fmt_num(v["val_loss"])
             acc += "/" + fmt_num(v["val_acc"], ".3f")
-        seeds = f" (mean of {n})" if len(monitor.group(width)) > 1 else ""
-        parts.append(f"w={width} loss {loss} acc {acc}{seeds}")
-    if has_val:
-        parts[0] += " (train/val)"
+        parts.append(f"w={width} {loss} {acc}")
     return " │ ".join(parts)

@@ -67,8 +67,8 @@ async def test_cursor_readout_is_the_history_at_that_epoch(replay_app):
         assert line == readout_text(app.monitor, epoch) and line.startswith(f"epoch {epoch} ")
         for run in app.session.runs:
             rec = record(run, epoch)
-            assert (f"w={run.width} loss {rec['train_loss']:.4f}/{rec['val_loss']:.4f} "
-                    f"acc {rec['train_acc']:.3f}/{rec['val_acc']:.3f}") in line
+            assert (f"w={run.width} {rec['train_loss']:.4f}/{rec['val_loss']:.4f} "
+                    f"{rec['train_acc']:.3f}/{rec['val_acc']:.3f}") in line
         await press(pilot, "g")  # the grid keeps the cursor
         assert app.plot.spec.cursor == epoch and readout_line(app) == line
         await press(pilot, "end")
@@ -86,7 +86,7 @@ async def test_cursor_on_a_live_session(live_app):
         await wait_for(pilot, lambda: app.monitor.settings.cursor == 1)
         for run in app.session.runs:
             rec = record(run, 1)
-            assert f"w={run.width} loss {rec['train_loss']:.4f}/" in readout_line(app)
+            assert f"w={run.width} {rec['train_loss']:.4f}/" in readout_line(app)
 
 
 async def test_zoom_windows_follow_the_last_epochs(replay_app):
@@ -138,6 +138,14 @@ async def test_seed_band_limits_are_the_seeds_min_and_max(replay_app):
         assert "b:seeds" in screen_lines(app)[1]
         text = "\n".join(screen_lines(app))
         assert "±" in text
+        await press(pilot, "home", "right")  # the readout: the means over the seeds
+        epoch = app.monitor.settings.cursor
+        for width in (5, 100, 1000):
+            recs = [record(r, epoch) for r in app.session.runs if r.width == width]
+            train = sum(r["train_loss"] for r in recs) / 5
+            val = sum(r["val_loss"] for r in recs) / 5
+            assert f"w={width} {train:.4f}/{val:.4f} " in readout_line(app)
+        assert "means over seeds" in readout_line(app)
 
 
 @pytest.mark.parametrize("basis", ["epoch", "cursor", "best"])
