@@ -97,6 +97,7 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]))
 """
 
 
+@pytest.mark.e2e  # a child process per case
 @pytest.mark.parametrize(
     ("history", "size", "keys"),
     [

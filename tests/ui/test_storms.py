@@ -14,6 +14,7 @@ from ui_helpers import epochs, press, send, wait_for
 
 from mlp_tui.schema import Status
 
+pytestmark = pytest.mark.e2e  # seconds of key storms: outside the fast core
 SIZE = (160, 45)
 CHECKED_EPOCHS = 12  # each life's first epochs are compared with the plain loop of its seed
 

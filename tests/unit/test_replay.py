@@ -169,6 +169,7 @@ def test_follow_picks_up_rows_appended_after_it_started(tmp_path, follow):
     assert session.problem is None
 
 
+@pytest.mark.e2e  # a real training writer, followed to its end
 def test_follow_a_live_writer_until_every_run_ends(make_runner, tmp_path, follow):
     path = tmp_path / "h.csv"
     runner = make_runner(history=path, speed=200, epochs=300, widths=(5, 100))
