@@ -138,6 +138,52 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=f"{PROG} serve",
+        description="Serve the app over HTTP with textual-serve (extra mlp-tui[serve]): each "
+        "browser tab trains its own runs. Any other flag is a training flag, as for mlp-tui.",
+        allow_abbrev=False,  # a training flag's prefix must not be taken for one of these
+    )
+    p.prefix = "serve: "
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", default="8000", help="port, 1..65535 (default: 8000)")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host that is not loopback (there is no authentication)",
+    )
+    return p
+
+
+def _parse_serve(argv: list[str]):
+    """`serve [--host H] [--port N] [--public] [training flags]`: the training flags are
+    validated here as for the TUI, then passed on as given to each app process."""
+    from mlp_tui.serve import EXTRA_HINT, ServeOptions, have_extra, is_loopback
+
+    ns, rest = build_serve_parser().parse_known_args(argv)
+    port = parse_int("--port", ns.port, 1, 65535)
+    if not is_loopback(ns.host) and not ns.public:
+        raise ConfigError(
+            "--host", f"{ns.host} is not a loopback address; add --public to serve on it"
+        )
+    if rest and rest[0] in ("replay", "serve"):
+        raise UsageError(f"serve: {rest[0]} is not a training flag")
+    inv = parse_args(rest)
+    assert isinstance(inv, Invocation)
+    check_device(inv.config)
+    for flag, given in (
+        ("--headless", inv.headless),
+        ("--history", inv.history),
+        ("--force", inv.force),
+    ):
+        if given:
+            raise ConfigError(flag, "not with serve (each browser tab runs an app of its own)")
+    if not have_extra():
+        raise UsageError(f"serve needs the serve extra: {EXTRA_HINT}")
+    return ServeOptions(ns.host, port, tuple(rest)), ns.public
+
+
 def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     """Parse and validate everything; raises UsageError or ConfigError."""
     argv = list(argv)
@@ -249,8 +295,36 @@ def _start(inv: Invocation | ReplayInvocation):
     return Runner(session, Outputs(inv.export, inv.history, inv.force))
 
 
+def _serve(argv: list[str]) -> int:
+    """The browser face: the web server's own lifecycle; each tab's app runs `main` again."""
+    try:
+        options, public = _parse_serve(argv)
+    except (UsageError, ConfigError) as exc:
+        return _fail(str(exc))
+    from mlp_tui.serve import serve
+
+    if public:
+        sys.stderr.write(
+            f"{PROG}: warning: serving on {options.host}:{options.port} with no authentication: "
+            "anyone who can reach it can start and control training on this machine\n"
+        )
+    try:
+        return serve(options)
+    except OSError as exc:  # the address is taken or cannot be bound
+        return _fail(f"--port {options.port}: {exc.strerror or exc}")
+
+
+def _served() -> bool:
+    """Started by `mlp-tui serve` for a browser tab: Textual draws through the web driver."""
+    from mlp_tui.serve import WEB_DRIVER
+
+    return os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":
+        return _serve(list(argv[1:]))
     try:
         inv = parse_args(argv)
         if isinstance(inv, Invocation):
@@ -272,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--history: {exc}")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
-    interactive = sys.stdout.isatty() and sys.stdin.isatty()
+    interactive = (sys.stdout.isatty() and sys.stdin.isatty()) or _served()
     if inv.headless or not interactive:
         if not inv.headless:
             sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
