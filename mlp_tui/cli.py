@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Train an MLP on a scikit-learn dataset for several hidden widths at once and watch "
-            "the losses live. `mlp-tui replay FILE` opens a recorded --history file."
+            "the losses live. `mlp-tui replay FILE` opens a recorded --history file; "
+            "`mlp-tui serve` serves the app in a browser."
         ),
         epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
         "+/- speed, l log y, o outlier range, m metric, g grid, s smoothing, v hide run, "

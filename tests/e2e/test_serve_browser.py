@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from helpers import cli_command, wait_until
 
+from mlp_tui.persist.table import read_table
+from mlp_tui.schema import Status
+
 CHROMIUM = "/usr/bin/chromium"
 START_S = 90.0  # the server, then an app process that imports torch, on a loaded 2-core machine
 # xterm.js draws on a canvas (WebGL), so its DOM rows are empty; the Terminal object is in a
@@ -83,6 +86,7 @@ def server(tmp_path):
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     cmd = [*cli_command(), "serve", "--port", str(port), "--epochs", "100000", "--speed", "50"]
+    cmd += ["--export", "results.csv"]  # each tab's app writes it when it ends
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -133,6 +137,9 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
             page.close()  # the server tells that tab's app to quit
             assert wait_until(lambda: all(_gone(pid) for pid in app), 30)
             assert not _gone(next(iter(both - app)))
+            rows = read_table(tmp_path / "results.csv")  # written by that app's runner on quit
+            assert [r["status"] for r in rows] == [Status.STOPPED.value] * 3, rows
+            assert all(r["epochs_done"] >= 1 for r in rows), rows
 
             proc.send_signal(signal.SIGTERM)  # with a tab still open
             assert proc.wait(60) == 0
