@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Train an MLP on a scikit-learn dataset for several hidden widths at once and watch "
-            "the losses live. `mlp-tui replay FILE` opens a recorded --history file."
+            "the losses live. `mlp-tui replay FILE` opens a recorded --history file; "
+            "`mlp-tui serve` serves the app in a browser."
         ),
         epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
         "+/- speed, m metric (train+val pairs), l log y, o outlier range, s/S smoothing, "
@@ -293,6 +294,10 @@ def _start(inv: Invocation | ReplayInvocation):
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "serve":
+        from mlp_tui.cli_serve import run_serve
+
+        return run_serve(list(argv[1:]))
     try:
         inv = parse_args(argv)
         if isinstance(inv, Invocation):
@@ -314,11 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--history: {exc}")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    from mlp_tui.cli_serve import served
+
     if inv.face.reset_view:
         from mlp_tui.persist.view_file import reset_view
 
         reset_view()
-    interactive = sys.stdout.isatty() and sys.stdin.isatty()
+    interactive = (sys.stdout.isatty() and sys.stdin.isatty()) or served()
     if inv.headless or not interactive:
         if not inv.headless:
             sys.stderr.write(f"{PROG}: not a terminal, running headless\n")

@@ -1,0 +1,113 @@
+"""`mlp-tui serve`'s command line: loopback unless --public (then a warning), training flags
+validated before the server starts and handed on as given, one line and exit 2 for bad input or
+a missing extra. The server itself is tested in a browser (tests/e2e/test_serve_browser.py)."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import subprocess
+import sys
+
+import pytest
+from helpers import cli_command
+
+import mlp_tui.serve
+from mlp_tui.cli import main
+from mlp_tui.cli_serve import parse_serve as _parse_serve
+from mlp_tui.serve import EXTRA_HINT, app_command, is_loopback
+
+
+def test_defaults_bind_loopback_port_8000_and_pass_training_flags_on():
+    options, public = _parse_serve(["--widths", "5,10", "--port", "8123", "--lr", "0.5"])
+    assert (options.host, options.port, public) == ("127.0.0.1", 8123, False)
+    assert options.app_argv == ("--widths", "5,10", "--lr", "0.5")
+    assert _parse_serve([])[0].port == 8000
+
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.8.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+        ("localhost.example.com", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--host", "0.0.0.0"], ["--host", "--public"]),
+        (["--host", "example.com"], ["--host", "--public"]),
+        (["--port", "0"], ["--port"]),
+        (["--port", "65536"], ["--port"]),
+        (["--port", "http"], ["--port"]),
+        (["--headless"], ["--headless", "serve"]),
+        (["--history", "h.csv"], ["--history", "serve"]),
+        (["--force"], ["--force", "serve"]),
+        (["--widths", "0"], ["--widths"]),
+        (["--no-such-flag"], ["--no-such-flag"]),
+        (["replay", "f.csv"], ["replay"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, words, capsys, monkeypatch):
+    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: pytest.fail("served"))
+    assert main(["serve", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mlp-tui: error: "), err
+    assert all(w in err for w in words), err
+
+
+def test_without_the_extra_one_line_names_the_install_command(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "textual_serve", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and EXTRA_HINT in err, err
+
+
+def test_public_host_serves_with_a_warning(capsys, monkeypatch):
+    served = []
+    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: served.append(options) or 0)
+    assert main(["serve", "--host", "0.0.0.0", "--public", "--epochs", "7"]) == 0
+    assert served[0].host == "0.0.0.0" and served[0].app_argv == ("--epochs", "7")
+    err = capsys.readouterr().err
+    assert "warning" in err and "no authentication" in err and "0.0.0.0:8000" in err
+
+
+def test_loopback_serves_without_a_warning(capsys, monkeypatch):
+    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: 0)
+    assert main(["serve", "--host", "localhost"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_app_command_runs_this_python_on_the_flags_as_given():
+    argv = ["--widths", "5,10", "--export", "my results.csv", "--lr", "$(rm -rf ~)"]
+    assert shlex.split(app_command(argv)) == ["exec", sys.executable, "-m", "mlp_tui", *argv]
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*cli_command(), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and f"--port {port}" in done.stderr, done.stderr
+    assert "in use" in done.stderr
