@@ -198,7 +198,8 @@ class Monitor:
         """Repeats of one width: the mean, with a band (min-max or mean ± std) or each seed."""
         s = self.settings
         n = len(buckets)
-        bd = band([last_points(b, max_points, s.x_mode) for b in buckets])
+        # A band fills every column it spans: sampled twice as densely as a line.
+        bd = band([last_points(b, 2 * max_points, s.x_mode) for b in buckets])
         mean = PlotSeries(f"{name} (mean of {n})", color, bd.x, bd.mean, i, style)
         if s.band == "seeds":
             seeds = [PlotSeries(name, color, *points(b, max_points, s.x_mode), i, "faint")

@@ -32,6 +32,7 @@ from mlp_tui.ticks import (
 from mlp_tui.view import PlotSeries, PlotSpec
 
 CURSOR_COLOR = 250  # a light grey: the epoch cursor
+BAND_MARKER = "░"  # a band's cells, shaded; the mean's braille line is drawn over them
 VAL_MARKER = "braille"  # a validation curve: its run's colour, dotted (points, not joined)
 
 # Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
@@ -127,7 +128,8 @@ def build_figure(
         if s.style == "band" and s.lo is not None:  # a zigzag between the edges fills it
             lo = np.clip(np.asarray(s.lo, dtype=float)[np.isfinite(s.y)],
                          y_range[0] - span, y_range[1] + span)
-            line(np.repeat(x, 2), np.column_stack([lo, y]).ravel(), m, faint(s.color))
+            line(np.repeat(x, 2), np.column_stack([lo, y]).ravel(), BAND_MARKER,
+                 faint(s.color))
         else:
             color = faint(s.color) if s.style == "faint" and not mono else s.color
             joined = s.joined if s.joined is not None else s.style not in ("points", "val")
