@@ -106,7 +106,7 @@ def build_figure(
     x_make = epoch_ticks if spec.x_label == "epoch" else duration_ticks
     if spec.x_ticks is not None:
         fixed = spec.x_ticks
-        x_make = lambda lo, hi, n: fixed[:: max(1, math.ceil(len(fixed) / max(1, n)))]  # noqa: E731
+        x_make = lambda lo, hi, n: _thinned(fixed, n)  # noqa: E731
     x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
 
     fx, fy = _scale(x_range), _scale(y_range)
@@ -243,6 +243,15 @@ def _grid(spec: PlotSpec, width: int, height: int) -> Text:
                 line.append_text(seg)
             lines.append(line)
     return Text("\n", no_wrap=True).join(lines)
+
+
+def _thinned(ticks: list[Tick], n: int) -> list[Tick]:
+    """At most n of fixed ticks, evenly spread, the first and the last always kept."""
+    if len(ticks) <= n:
+        return ticks
+    n = max(2, n)
+    picks = sorted({round(i * (len(ticks) - 1) / (n - 1)) for i in range(n)})
+    return [ticks[i] for i in picks]
 
 
 def _fit(
