@@ -21,6 +21,7 @@ from mlp_tui.session.remote import RemoteRun
 
 POLL_S = 0.05  # how often the driver asks each actor for its new epochs
 STOP_GRACE_S = 5.0
+FREE_CPU_EVERY_S = 0.5  # how often queued runs ask the cluster for free CPUs
 
 
 def _reason(exc: BaseException) -> str:
@@ -47,10 +48,10 @@ class RaySession:
 
         self._ray = ray
         self._host_cls = ray.remote(num_cpus=1)(RunHost)
-        self.slots = self.cluster.free_cpus()
-        self.problem = (
-            None if self.slots else f"no free CPU on the Ray cluster ({address}): runs stay queued"
-        )
+        self.address = address
+        self.problem: str | None = None
+        self._free = 0  # the cluster's free CPUs when last asked
+        self._asked = 0.0
         self._previous: list[RemoteRun] = []
         self._lock = threading.Lock()
         self._hosts: dict[int, object] = {}  # run index -> actor handle
@@ -108,16 +109,27 @@ class RaySession:
             self._collect(POLL_S)
 
     def _place(self) -> None:
-        """Give queued runs an actor while the cluster has the CPUs this session counted."""
+        """Give queued runs an actor while the cluster has a free CPU for each. Ray's count
+        lags behind actors still starting, so those are counted here as taken."""
+        queued = [r for r in self._runs if r.active and not r.hosted]
+        if not queued or self._closing:
+            return
+        now = time.monotonic()
+        if now - self._asked >= FREE_CPU_EVERY_S:
+            self._asked, self._free = now, self.cluster.free_cpus()
+            starting = sum(1 for r in self._runs if r.hosted and r.life.serial == 0)
+            self._free -= starting
+            self.problem = (
+                None
+                if self._free > 0 or len(self._hosts)
+                else (f"no free CPU on the Ray cluster ({self.address}): runs stay queued")
+            )
         with self._lock:
-            for run in self._runs:
-                if len(self._hosts) >= self.slots:
+            for run in queued:
+                if self._free < 1 or self._closing or run.hosted or not run.active:
                     return
-                if run.hosted or not run.active or self._closing:
-                    continue
-                host = self._host_cls.remote(
-                    run.cfg, run.index, run.width, run.repeat, run.seed
-                )
+                self._free -= 1
+                host = self._host_cls.remote(run.cfg, run.index, run.width, run.repeat, run.seed)
                 run.hosted = True
                 self._hosts[run.index] = host
                 host.set_speed.remote(self.speed)
