@@ -111,13 +111,18 @@ class RaySession:
     def _place(self) -> None:
         """Give queued runs an actor while the cluster has a free CPU for each. Ray's count
         lags behind actors still starting, so those are counted here as taken."""
-        queued = [r for r in self._runs if r.active and not r.hosted]
+        # The costliest first: with more runs than CPUs, a wide run started last would finish
+        # alone long after the others (longest-processing-time-first scheduling).
+        queued = sorted(
+            (r for r in self._runs if r.active and not r.hosted),
+            key=lambda r: -r.width * r.cfg.depth,
+        )
         if not queued or self._closing:
             return
         now = time.monotonic()
         if now - self._asked >= FREE_CPU_EVERY_S:
             self._asked, self._free = now, self.cluster.free_cpus()
-            starting = sum(1 for r in self._runs if r.hosted and r.life.serial == 0)
+            starting = sum(1 for r in self._runs if r.hosted and r.started_at is None)
             self._free -= starting
             self.problem = (
                 None
@@ -130,7 +135,7 @@ class RaySession:
                     return
                 self._free -= 1
                 host = self._host_cls.remote(run.cfg, run.index, run.width, run.repeat, run.seed)
-                run.hosted = True
+                run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
                 self._hosts[run.index] = host
                 host.set_speed.remote(self.speed)
                 if run.want_pause:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 
 from mlp_tui.config import ExperimentConfig, run_meta
@@ -43,6 +44,8 @@ class RemoteRun:
         self.error: str | None = None
         self.device = cfg.device
         self.hosted = False  # a host holds this run (placed: it may still be starting)
+        self.placed_at: float | None = None  # time.monotonic() when last given a host
+        self.started_at: float | None = None  # ... and when that host's first batch came
         self.want_pause = False
         self._state = Status.QUEUED  # the host's status, or QUEUED / an end set here
         self._health = Health.OK
@@ -102,6 +105,8 @@ class RemoteRun:
             life = self.life
             if batch.tail is not None and life.serial and batch.serial != life.serial:
                 life.history.extend(*batch.tail)
+            if self.started_at is None:
+                self.started_at = time.monotonic()
             if life.serial == 0:
                 life.serial = batch.serial
             elif batch.serial != life.serial:
