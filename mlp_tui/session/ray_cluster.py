@@ -6,9 +6,12 @@ Ray is optional and imported only here and in `ray_session`. Every failure befor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mlp_tui.config import ConfigError
@@ -69,6 +72,46 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
         ) from None
 
 
+AUTH_HINT = (
+    "the cluster asks for a token: set RAY_AUTH_MODE=token, with the token in RAY_AUTH_TOKEN or "
+    "~/.ray/auth_token (README, Ray backend)"
+)
+
+
+@contextlib.contextmanager
+def _stderr_kept(log: list[str]) -> Iterator[None]:
+    """Ray's C++ core writes its retries straight to file descriptor 2 (twenty lines for a
+    refused token); keep them off the terminal while connecting, and hand them to the caller."""
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            log.append(sink.read().decode(errors="replace"))
+
+
+def _init(ray, where: str, keep_stderr: bool = True, **kwargs) -> None:
+    """ray.init, its failure as one line naming the address. A Ray started here is not given the
+    kept descriptor: its daemons would inherit it for their lifetime."""
+    log: list[str] = []
+    try:
+        with _stderr_kept(log) if keep_stderr else contextlib.nullcontext():
+            ray.init(**kwargs)
+    except ConnectionError:
+        if "Unauthenticated" in "".join(log):
+            raise ConfigError("--ray-address", f"{where}: {AUTH_HINT}") from None
+        raise
+    except Exception as exc:  # a port that answers but is no Ray head, say
+        if "Unauthenticated" in "".join(log):
+            raise ConfigError("--ray-address", f"{where}: {AUTH_HINT}") from None
+        line = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigError("--ray-address", f"{where}: {line}") from None
+
+
 def connect(address: str) -> Cluster:
     """`auto`: the cluster in RAY_ADDRESS, else a running local one, else a local Ray started
     for this session. Anything else: that cluster, checked reachable first."""
@@ -79,15 +122,15 @@ def connect(address: str) -> Cluster:
     if address != "auto":
         check_reachable(address)
         try:
-            ray.init(address=address, **quiet)
-        except Exception as exc:  # a port that answers but is no Ray head
-            line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _init(ray, address, address=address, **quiet)
+        except ConnectionError as exc:
+            line = " ".join(str(exc).split()) or type(exc).__name__
             raise ConfigError("--ray-address", f"{address}: {line}") from None
         return Cluster(address, started=False)
     try:
-        ray.init(address="auto", **quiet)
+        _init(ray, "auto", address="auto", **quiet)
         return Cluster("auto", started=False)
     except ConnectionError:
-        pass
-    ray.init(include_dashboard=False, **quiet)
+        pass  # no running Ray found: start one for this session
+    _init(ray, "local", keep_stderr=False, include_dashboard=False, **quiet)
     return Cluster("local", started=True)

@@ -56,7 +56,7 @@ class RaySession:
         self._lock = threading.Lock()
         self._hosts: dict[int, object] = {}  # run index -> actor handle
         self._pending: dict[object, RemoteRun] = {}  # poll ref -> run
-        self._closing = False
+        self._closing = self._stopped = False
         self._thread: threading.Thread | None = None
         self._build(cfg)
 
@@ -223,8 +223,10 @@ class RaySession:
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every run, take the epochs the actors computed, kill every actor; a local Ray
         started here is shut down. True when nothing is left running."""
-        self._halt(max(timeout, STOP_GRACE_S))
-        self.cluster.close()
+        if not self._stopped:  # idempotent: a Ray call after shutdown would start a new Ray
+            self._stopped = True
+            self._halt(max(timeout, STOP_GRACE_S))
+            self.cluster.close()
         return True
 
     def _halt(self, timeout: float = STOP_GRACE_S) -> None:
@@ -237,8 +239,9 @@ class RaySession:
         for run in self._runs:
             if run.index not in hosts:
                 run.end(Status.STOPPED)
-        stops = {i: h.stop.remote() for i, h in hosts.items()}
-        ray.wait(list(stops.values()), num_returns=len(stops), timeout=timeout)
+        stops = [h.stop.remote() for h in hosts.values()]
+        if stops:
+            ray.wait(stops, num_returns=len(stops), timeout=timeout)
         for run in self._runs:
             host = hosts.get(run.index)
             if host is None:

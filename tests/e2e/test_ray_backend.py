@@ -195,6 +195,7 @@ def test_controls_a_killed_actor_and_stop(ray_session, ray_head):
     assert w5.status is Status.RUNNING and grows(w5)
     session.stop()
     assert w5.status is Status.STOPPED and w100.status is Status.FAILED
+    assert session.stop() and not ray.is_initialized()  # idempotent: no new Ray started
     assert wait_until(lambda: not actors(ray_head), timeout=30), actors(ray_head)
 
 
