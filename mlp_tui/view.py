@@ -347,6 +347,7 @@ _STATUS_ORDER = (
     Status.DIVERGED,
     Status.RUNNING,
     Status.PAUSED,
+    Status.QUEUED,
     Status.STOPPED,
     Status.FINISHED,
 )
@@ -371,6 +372,8 @@ def overall_state(statuses: list[Status]) -> str:
         return Status.RUNNING.value
     if any(s is Status.PAUSED for s in statuses):
         return Status.PAUSED.value
+    if any(s is Status.QUEUED for s in statuses):  # every run waits for a worker (or a CPU)
+        return Status.QUEUED.value
     return ALL_ENDED
 
 

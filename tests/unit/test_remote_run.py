@@ -72,3 +72,15 @@ def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_status_has_a_rank_when_a_widths_runs_are_grouped():
+    """A width whose only run was queued (a Ray run waiting for a CPU) crashed the table."""
+    from mlp_tui.view import ALL_ENDED, group_status, overall_state
+    from mlp_tui.widgets.runs_table import STATUS_STYLE
+
+    for status in Status:
+        assert group_status([status]) is status and status in STATUS_STYLE
+    assert group_status([Status.QUEUED, Status.RUNNING]) is Status.RUNNING
+    assert overall_state([Status.QUEUED, Status.FINISHED]) == Status.QUEUED.value
+    assert overall_state([Status.STOPPED, Status.FINISHED]) == ALL_ENDED
