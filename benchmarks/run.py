@@ -36,6 +36,7 @@ FIGURES = (
 
 # Groups that only wait on subprocesses: --quick runs them alongside the others.
 SUBPROCESS_GROUPS = ("memory", "startup")
+OPT_IN_GROUPS = ("ray",)  # run only when named in --only: it starts a Ray cluster
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,11 @@ class Scale:
     memory_reps: int
     startup_reps: int
     quick: bool = False
+    ray_epochs: int = 20_000
 
 
 FULL = Scale(4_000, 5, 50, (10**3, 10**5, 10**6), (10**3, 10**5), 40, 50, 10**6, 3, 5)
-QUICK = Scale(20, 1, 2, (10, 100, 1000), (10, 1000), 3, 1, 10**4, 1, 1, quick=True)
+QUICK = Scale(20, 1, 2, (10, 100, 1000), (10, 1000), 3, 1, 10**4, 1, 1, quick=True, ray_epochs=50)
 
 
 def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
@@ -73,6 +75,7 @@ def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
         ("latency", lambda: [tr.key_latency(scale.presses)]),
         ("memory", lambda: [h.memory(scale.memory_epochs, scale.memory_reps)]),
         ("startup", lambda: st.startup(scale.startup_reps, concurrent=scale.quick)),
+        ("ray", lambda: __import__("bench_ray").ray_overhead(scale.ray_epochs)),
     ]
 
 
@@ -102,7 +105,7 @@ def table(results: list[Result], quick: bool, only_measured: bool = False) -> st
     detail per figure."""
     by_name = {r.figure: r for r in results}
     rows = [("figure", "measured", "target", "result")]
-    for name in FIGURES:
+    for name in (*FIGURES, *(r.figure for r in results if r.figure not in FIGURES)):
         r = by_name.get(name)
         if r is None and only_measured:
             continue
@@ -152,13 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes; only checks it runs")
     parser.add_argument(
-        "--only", default="", help="comma list of groups: engine,tui,redraw,latency,memory,startup"
+        "--only",
+        default="",
+        help="comma list of groups: engine,tui,redraw,latency,memory,startup; "
+        "ray runs only when named",
     )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     only = {g for g in args.only.split(",") if g}
     env, load = environment(), os.getloadavg()[0]
-    groups = [(g, m) for g, m in benches(scale) if not only or g in only]
+    groups = [
+        (g, m) for g, m in benches(scale) if g in only or (not only and g not in OPT_IN_GROUPS)
+    ]
     results, errors = measure_all(groups, args.quick)
     now = environment()
     print(env if now == env else f"{env}\n(changed during the run: {now})")

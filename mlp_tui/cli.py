@@ -82,6 +82,8 @@ class Invocation:
     history: Path | None
     force: bool = False
     face: FaceOptions = field(default_factory=FaceOptions)
+    backend: str = "thread"
+    ray_address: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
     a("--force", action="store_true", help="overwrite an existing --history file")
+    a("--backend", default="thread", help="thread or ray: where the runs train (default: thread)")
+    a(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --backend ray: HOST:PORT of a Ray head; default auto (RAY_ADDRESS, a running "
+        "local Ray, else one started for this session)",
+    )
     _face_args(p)
     a("--version", action="version", version=f"{PROG} {__version__}")
     return p
@@ -208,7 +217,26 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     if export is not None and history is not None and export.resolve() == history.resolve():
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
-    return Invocation(cfg, ns.headless, export, history, ns.force, _face(ns, export, history))
+    backend, address = _parse_backend(ns.backend, ns.ray_address)
+    face = _face(ns, export, history)
+    return Invocation(cfg, ns.headless, export, history, ns.force, face, backend, address)
+
+
+def _parse_backend(backend: str, address: str | None) -> tuple[str, str]:
+    """The backend, and Ray's address; a missing Ray is told here (no import: a spec lookup)."""
+    import importlib.util
+
+    backend = parse_choice("--backend", backend, ("thread", "ray"))
+    if address is not None and backend != "ray":
+        raise ConfigError("--ray-address", "needs --backend ray")
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        from mlp_tui.session.ray_cluster import INSTALL_HINT
+
+        raise ConfigError("--backend", INSTALL_HINT)
+    address = "auto" if address is None else address.strip()
+    if not address:
+        raise ConfigError("--ray-address", "empty; give HOST:PORT or auto")
+    return backend, address
 
 
 def _check_targets(export: Path | None, history: Path | None, force: bool) -> None:
@@ -286,6 +314,15 @@ def _start(inv: Invocation | ReplayInvocation):
 
         session = ReplaySession(inv.file, follow=inv.follow)
         return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
+    if inv.backend == "ray":
+        from mlp_tui.session.ray_session import RaySession
+
+        session = RaySession(inv.config, inv.ray_address)
+        try:
+            return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
+        except BaseException:  # a refused --history: leave no actor and no local Ray behind
+            session.stop()
+            raise
     from mlp_tui.session.live import LiveSession
 
     session = LiveSession(inv.config)

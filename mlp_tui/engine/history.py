@@ -128,6 +128,13 @@ class RunHistory:
                 cols[name] = None  # type: ignore[assignment]
         return self.extend(cols, [STATUS_CODE[status]], [HEALTH_CODE[health]])
 
+    def raw(self, start: int = 0) -> tuple[dict[str, list], list[int], list[int]]:
+        """Rows from `start` on exactly as stored (counts, float32 values, codes), for another
+        process's `extend`: what crosses the wire is what was computed, bit for bit."""
+        with self._lock:
+            cols = {n: a[start:].tolist() for n, a in self._cols.items() if a is not None}
+            return cols, self._status[start:].tolist(), self._health[start:].tolist()
+
     def mark_last(self, status: Status) -> None:
         """Change the status of the latest epoch (e.g. to `finished`)."""
         with self._lock:

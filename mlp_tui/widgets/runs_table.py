@@ -18,6 +18,7 @@ SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
     Status.RUNNING: "green",
     Status.PAUSED: "yellow",
+    Status.QUEUED: "dim",
     Status.FINISHED: "cyan",
     Status.STOPPED: "dim",
     Status.DIVERGED: "bold red",

@@ -1,0 +1,93 @@
+"""One engine `Run` hosted in a process of its own (a Ray actor), driven by plain method calls.
+
+The host trains with the very `Run` the thread backend uses (same Trainer, same thread count,
+same slices), so the numbers are bit-identical and every control keeps its meaning. The driver
+asks for epoch batches with `poll`; the rows travel exactly as stored (`RunHistory.raw`).
+Nothing here imports Ray: the session wraps this class in `ray.remote` where Ray is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.engine.run import Run
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one `poll` returns: the current life's new rows and the run's state."""
+
+    serial: int  # the life the rows belong to (a restart starts another)
+    seed: int
+    start: int  # index of the first row in `cols`
+    cols: dict[str, list]
+    status_codes: list[int]
+    health_codes: list[int]
+    status: str  # schema.Status value
+    health: str  # schema.Health value
+    epochs_per_s: float | None
+    error: str | None
+    device: str
+    tail: tuple[dict[str, list], list[int], list[int]] | None = None  # the asked life's last
+    # rows, when a restart retired it since the previous poll
+
+
+
+class RunHost:
+    """Owns one run in its process: builds the data and the run, starts its worker thread and
+    answers controls; the first life's seed comes from the driver (a run re-hosted after a
+    restart goes on with its next seed)."""
+
+    def __init__(
+        self, cfg: ExperimentConfig, index: int, width: int, repeat: int, seed: int
+    ) -> None:
+        from mlp_tui.engine.data import load_dataset
+        from mlp_tui.engine.step import configure_threads, resolve_device
+
+        device = resolve_device(cfg.device)
+        configure_threads(cfg.threads)
+        self.run = Run(index, width, repeat, cfg, load_dataset(cfg, device), device=device)
+        self.run.life = self.run._new_life(seed)
+        self.run._requeue = self._restarted
+
+    def _restarted(self, run: Run) -> None:
+        run.start()  # a restart after the life ended: this process trains the new life too
+
+    def ready(self) -> bool:
+        """Answers once the process has imported torch and built the run (actor start)."""
+        return True
+
+    def start(self) -> None:
+        self.run.start()
+
+    def pause(self) -> None:
+        self.run.pause()
+
+    def resume(self) -> None:
+        self.run.resume()
+
+    def restart(self) -> None:
+        self.run.restart()
+
+    def set_speed(self, speed: float) -> None:
+        self.run.set_speed(speed)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        self.run.stop()
+        return self.run.join(timeout)
+
+    def poll(self, serial: int, start: int) -> Batch:
+        """Rows of the current life from `start` (from 0 when `serial` is not the current
+        life's), with the state read before the rows so an ended status never outruns them."""
+        run = self.run
+        retired, life, status = run.snapshot()
+        health, rate, error = run.health, run.epochs_per_s, run.error
+        first = start if life.serial == serial else 0
+        cols, codes, health_codes = life.history.raw(first)
+        old = next((lf for lf in retired if lf.serial == serial), None)
+        return Batch(
+            life.serial, life.seed, first, cols, codes, health_codes, status.value,
+            health.value, rate, error, run.device,
+            None if old is None else old.history.raw(start),
+        )

@@ -1,0 +1,259 @@
+"""Live training on a Ray cluster: one actor (one CPU) per run, polled for epoch batches.
+
+Each actor hosts the thread backend's own `Run` (`engine.host.RunHost`), so the numbers and the
+controls are the same. Ray places an actor only on a free CPU and otherwise waits without a word,
+so the session places at most as many actors as the cluster had free CPUs; the other runs show
+`queued` until a placed run ends and its actor is released.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.schema import Status
+from mlp_tui.session.base import Control, Life
+from mlp_tui.session.live import describe_config
+from mlp_tui.session.ray_cluster import Cluster, connect
+from mlp_tui.session.remote import RemoteRun
+
+POLL_S = 0.05  # how often the driver asks each actor for its new epochs
+STOP_GRACE_S = 5.0
+FREE_CPU_EVERY_S = 0.5  # how often queued runs ask the cluster for free CPUs
+
+
+def _reason(exc: BaseException) -> str:
+    """Ray's reason in one line (its messages run over many)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+class RaySession:
+    """Trains an ExperimentConfig on Ray; every control is supported."""
+
+    kind = "live"
+    controls = frozenset(Control)
+
+    def __init__(self, cfg: ExperimentConfig, address: str = "auto") -> None:
+        from mlp_tui.engine.data import load_dataset
+
+        data = load_dataset(cfg, "cpu")  # bad settings fail here, before any cluster
+        self._shape = (data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0])
+        self.cluster: Cluster = connect(address)
+        import ray
+
+        from mlp_tui.engine.host import RunHost
+
+        self._ray = ray
+        self._host_cls = ray.remote(num_cpus=1)(RunHost)
+        self.address = address
+        self.problem: str | None = None
+        self._free = 0  # the cluster's free CPUs when last asked
+        self._asked = 0.0
+        self._previous: list[RemoteRun] = []
+        self._lock = threading.Lock()
+        self._hosts: dict[int, object] = {}  # run index -> actor handle
+        self._pending: dict[object, RemoteRun] = {}  # poll ref -> run
+        self._closing = self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._build(cfg)
+
+    def _build(self, cfg: ExperimentConfig) -> None:
+        self.cfg, self.speed = cfg, cfg.speed
+        self._runs = [
+            RemoteRun(i * cfg.repeats + r, w, r, cfg, self._shape)
+            for i, w in enumerate(cfg.widths)
+            for r in range(cfg.repeats)
+        ]
+
+    # --- what faces read -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ExperimentConfig:
+        return self.cfg
+
+    @property
+    def runs(self) -> Sequence[RemoteRun]:
+        return self._runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.cfg.widths
+
+    @property
+    def has_val(self) -> bool:
+        return self.cfg.val_split > 0
+
+    @property
+    def ended(self) -> bool:
+        return not any(r.active for r in self._runs)
+
+    def describe(self) -> list[str]:
+        where = "local Ray" if self.cluster.started else f"Ray {self.cluster.address}"
+        return [where, *describe_config(self.cfg)]
+
+    def lives(self) -> list[Life]:
+        return [life for run in [*self._previous, *self._runs] for life in run.lives()]
+
+    # --- the driver loop -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="ray-driver", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closing:
+            self._place()
+            self._collect(POLL_S)
+
+    def _place(self) -> None:
+        """Give queued runs an actor while the cluster has a free CPU for each. Ray's count
+        lags behind actors still starting, so those are counted here as taken."""
+        # The costliest first: with more runs than CPUs, a wide run started last would finish
+        # alone long after the others (longest-processing-time-first scheduling).
+        queued = sorted(
+            (r for r in self._runs if r.active and not r.hosted),
+            key=lambda r: -r.width * r.cfg.depth,
+        )
+        if not queued or self._closing:
+            return
+        now = time.monotonic()
+        if now - self._asked >= FREE_CPU_EVERY_S:
+            self._asked, self._free = now, self.cluster.free_cpus()
+            starting = sum(1 for r in self._runs if r.hosted and r.started_at is None)
+            self._free -= starting
+            self.problem = (
+                None
+                if self._free > 0 or len(self._hosts)
+                else (f"no free CPU on the Ray cluster ({self.address}): runs stay queued")
+            )
+        with self._lock:
+            for run in queued:
+                if self._free < 1 or self._closing or run.hosted or not run.active:
+                    return
+                self._free -= 1
+                host = self._host_cls.remote(run.cfg, run.index, run.width, run.repeat, run.seed)
+                run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
+                self._hosts[run.index] = host
+                host.set_speed.remote(self.speed)
+                if run.want_pause:
+                    host.pause.remote()
+                host.start.remote()
+                self._pending[host.poll.remote(0, 0)] = run
+
+    def _collect(self, timeout: float) -> None:
+        """Apply the polls that answered; ask again; release the actors of ended runs."""
+        ray = self._ray
+        refs = list(self._pending)
+        if not refs:
+            time.sleep(timeout)
+            return
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+        for ref in ready:
+            run = self._pending.pop(ref)
+            try:
+                batch = ray.get(ref)
+            except Exception as exc:  # the actor or its node died: this run only
+                run.end(Status.FAILED, _reason(exc))
+                self._release(run)
+                continue
+            run.apply(batch)
+            if run.active:
+                host = self._hosts.get(run.index)
+                if host is not None:
+                    self._pending[host.poll.remote(run.life.serial, len(run.history))] = run
+            else:
+                self._release(run)
+        if len(ready) < len(refs):
+            time.sleep(POLL_S / 5)
+
+    def _release(self, run: RemoteRun) -> None:
+        with self._lock:
+            host = self._hosts.pop(run.index, None)
+            run.hosted = False
+        if host is not None:
+            self._ray.kill(host)
+
+    # --- controls --------------------------------------------------------------------------------
+
+    def _select(self, width: int | None) -> list[RemoteRun]:
+        return [r for r in self._runs if width is None or r.width == width]
+
+    def _send(self, run: RemoteRun, method: str, *args) -> None:
+        host = self._hosts.get(run.index)
+        if host is not None:
+            getattr(host, method).remote(*args)
+
+    def toggle(self, width: int | None = None) -> None:
+        runs = self._select(width)
+        pause = any(r.active and not r.paused for r in runs)
+        with self._lock:
+            for run in runs:
+                if pause and not run.active:
+                    continue
+                run.want_pause = pause
+                self._send(run, "pause" if pause else "resume")
+
+    def restart(self, width: int | None = None) -> None:
+        with self._lock:
+            for run in self._select(width):
+                if self._closing:
+                    return
+                if run.hosted:
+                    self._send(run, "restart")
+                    run.want_pause = False
+                else:
+                    run.relife()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        with self._lock:
+            for run in self._runs:
+                self._send(run, "set_speed", speed)
+
+    def reconfigure(self, cfg: ExperimentConfig) -> None:
+        self._halt()
+        self._previous.extend(self._runs)
+        self._build(cfg)
+        self._closing = False
+        self.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop every run, take the epochs the actors computed, kill every actor; a local Ray
+        started here is shut down. True when nothing is left running."""
+        if not self._stopped:  # idempotent: a Ray call after shutdown would start a new Ray
+            self._stopped = True
+            self._halt(max(timeout, STOP_GRACE_S))
+            self.cluster.close()
+        return True
+
+    def _halt(self, timeout: float = STOP_GRACE_S) -> None:
+        ray = self._ray
+        with self._lock:
+            self._closing = True
+            hosts = dict(self._hosts)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for run in self._runs:
+            if run.index not in hosts:
+                run.end(Status.STOPPED)
+        stops = [h.stop.remote() for h in hosts.values()]
+        if stops:
+            ray.wait(stops, num_returns=len(stops), timeout=timeout)
+        for run in self._runs:
+            host = hosts.get(run.index)
+            if host is None:
+                continue
+            try:
+                run.apply(ray.get(host.poll.remote(run.life.serial, len(run.history)), timeout=2))
+            except Exception as exc:
+                run.end(Status.FAILED, _reason(exc))
+            run.end(Status.STOPPED)
+            ray.kill(host)
+        with self._lock:
+            self._hosts.clear()
+            self._pending.clear()
+            for run in self._runs:
+                run.hosted = False

@@ -1,0 +1,86 @@
+"""The Ray backend's protocol without Ray: a RunHost in this process, polled into a RemoteRun,
+and the command line's Ray flags."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from helpers import wait_until
+
+from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.engine.host import RunHost
+from mlp_tui.schema import Status
+from mlp_tui.session.remote import RemoteRun
+
+
+def pump(host: RunHost, run: RemoteRun) -> None:
+    run.apply(host.poll(run.life.serial, len(run.history)))
+
+
+def test_polled_batches_rebuild_the_hosts_history_exactly_across_a_restart():
+    cfg = validate(ExperimentConfig(widths=(5,), epochs=400, speed=2000))
+    host = RunHost(cfg, 0, 5, 0, cfg.seed)
+    run = RemoteRun(0, 5, 0, cfg, (150, 0))
+    assert run.status is Status.QUEUED
+    host.start()
+    try:
+        assert wait_until(lambda: (pump(host, run), len(run.history) > 20)[1], timeout=20)
+        host.restart()  # the rows before the restart arrive as the old life's tail
+        assert wait_until(lambda: (pump(host, run), run.seed == 1)[1], timeout=20)
+        old = host.run.retired[0].history
+        assert len(run.retired) == 1 and run.retired[0].history.raw() == old.raw()
+        assert wait_until(lambda: (pump(host, run), run.status is Status.FINISHED)[1], timeout=30)
+        assert run.history.raw() == host.run.history.raw()
+        assert [life.meta["seed"] for life in run.lives()] == [0, 1]
+    finally:
+        host.stop()
+
+
+def test_a_restart_without_a_host_queues_the_next_seed_and_an_end_is_kept():
+    cfg = validate(ExperimentConfig(widths=(5,), repeats=2))
+    run = RemoteRun(1, 5, 1, cfg, (150, 0))
+    assert run.seed == 1
+    run.relife()
+    assert run.seed == 3 and run.status is Status.QUEUED and not run.retired  # nothing to keep
+    run.want_pause = True
+    assert run.status is Status.PAUSED and run.active
+    run.end(Status.FAILED, "ActorDiedError: gone")
+    run.end(Status.STOPPED)
+    assert run.status is Status.FAILED and run.error == "ActorDiedError: gone"
+
+
+def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
+    from mlp_tui import cli
+
+    assert cli.main(["--ray-address", "h:1"]) == 2
+    assert "--ray-address: needs --backend ray" in capsys.readouterr().err
+    assert cli.main(["--backend", "dask"]) == 2
+    assert "--backend: unknown value 'dask'" in capsys.readouterr().err
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    assert cli.main(["--backend", "ray", "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'mlp-tui[ray]'" in err
+    code = (
+        "import sys; from mlp_tui.cli import parse_args, build_parser; build_parser();"
+        "parse_args(['--backend', 'ray']); print(sorted({'ray', 'torch'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_status_has_a_rank_when_a_widths_runs_are_grouped():
+    """A width whose only run was queued (a Ray run waiting for a CPU) crashed the table."""
+    from mlp_tui.view.rows import ALL_ENDED, group_status, overall_state
+    from mlp_tui.widgets.runs_table import STATUS_STYLE
+
+    for status in Status:
+        assert group_status([status]) is status and status in STATUS_STYLE
+    assert group_status([Status.QUEUED, Status.RUNNING]) is Status.RUNNING
+    assert overall_state([Status.QUEUED, Status.FINISHED]) == Status.QUEUED.value
+    assert overall_state([Status.STOPPED, Status.FINISHED]) == ALL_ENDED
