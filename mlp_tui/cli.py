@@ -37,6 +37,8 @@ from mlp_tui.config import (
 )
 
 PROG = "mlp-tui"
+BACKENDS = ("thread", "process", "ray")
+MAX_PROCESS_WORKERS = 64
 EXIT_USAGE = 2
 
 
@@ -84,6 +86,7 @@ class Invocation:
     face: FaceOptions = field(default_factory=FaceOptions)
     backend: str = "thread"
     ray_address: str = "auto"
+    workers: int | None = None  # --backend process: None = one per core
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
     a("--force", action="store_true", help="overwrite an existing --history file")
-    a("--backend", default="thread", help="thread or ray: where the runs train (default: thread)")
+    a("--backend", default="thread",
+      help="thread, process or ray: where the runs train (default: thread)")
+    a("--workers", metavar="N",
+      help=f"with --backend process: worker processes, 1..{MAX_PROCESS_WORKERS} (default: one "
+      "per core)")
     a(
         "--ray-address",
         metavar="ADDRESS",
@@ -218,15 +225,21 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
     backend, address = _parse_backend(ns.backend, ns.ray_address)
+    workers = None
+    if ns.workers is not None:
+        if backend != "process":
+            raise ConfigError("--workers", "needs --backend process")
+        workers = parse_int("--workers", ns.workers, 1, MAX_PROCESS_WORKERS)
     face = _face(ns, export, history)
-    return Invocation(cfg, ns.headless, export, history, ns.force, face, backend, address)
+    return Invocation(cfg, ns.headless, export, history, ns.force, face, backend, address,
+                      workers)
 
 
 def _parse_backend(backend: str, address: str | None) -> tuple[str, str]:
     """The backend, and Ray's address; a missing Ray is told here (no import: a spec lookup)."""
     import importlib.util
 
-    backend = parse_choice("--backend", backend, ("thread", "ray"))
+    backend = parse_choice("--backend", backend, BACKENDS)
     if address is not None and backend != "ray":
         raise ConfigError("--ray-address", "needs --backend ray")
     if backend == "ray" and importlib.util.find_spec("ray") is None:
@@ -314,6 +327,15 @@ def _start(inv: Invocation | ReplayInvocation):
 
         session = ReplaySession(inv.file, follow=inv.follow)
         return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
+    if inv.backend == "process":
+        from mlp_tui.session.process import ProcessSession
+
+        session = ProcessSession(inv.config, inv.workers)
+        try:
+            return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
+        except BaseException:  # a refused --history: leave no worker process behind
+            session.stop()
+            raise
     if inv.backend == "ray":
         from mlp_tui.session.ray_session import RaySession
 

@@ -1,0 +1,270 @@
+"""Live training in a pool of worker processes (`--backend process`): no shared GIL.
+
+Each worker process hosts one run at a time with the thread backend's own `Run`
+(`engine.host.RunHost`), so the numbers and the controls are the same. The driver thread polls
+every hosted run for its new epochs (one batch per run per round, never a message per epoch) and
+feeds `RemoteRun` views, the same ones the Ray backend uses; runs beyond the pool wait `queued`,
+the widest first when one is placed. A worker that dies fails only its run; the pool starts a
+new worker for the runs still waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+from mlp_tui.config import ExperimentConfig
+from mlp_tui.schema import Status
+from mlp_tui.session.base import Control, Life
+from mlp_tui.session.live import describe_config
+from mlp_tui.session.remote import RemoteRun
+
+POLL_S = 0.05  # a round of polls: each takes the GIL from the worker's training thread briefly
+STOP_GRACE_S = 5.0
+_GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+class ProcessSession:
+    """Trains an ExperimentConfig in `workers` processes; every control is supported."""
+
+    kind = "live"
+    controls = frozenset(Control)
+    problem = None
+
+    def __init__(self, cfg: ExperimentConfig, workers: int | None = None) -> None:
+        from mlp_tui.engine.data import load_dataset
+
+        data = load_dataset(cfg, "cpu")  # bad settings fail here, before any process starts
+        self._shape = (data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0])
+        self.workers = workers or default_workers()
+        self._pool: list = []  # process_pool.Worker, started as runs need them
+        self._previous: list[RemoteRun] = []
+        self._lock = threading.RLock()
+        self._closing = self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._build(cfg)
+
+    def _build(self, cfg: ExperimentConfig) -> None:
+        self.cfg, self.speed = cfg, cfg.speed
+        self._runs = [
+            RemoteRun(i * cfg.repeats + r, w, r, cfg, self._shape)
+            for i, w in enumerate(cfg.widths)
+            for r in range(cfg.repeats)
+        ]
+
+    # --- what faces read -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ExperimentConfig:
+        return self.cfg
+
+    @property
+    def runs(self) -> Sequence[RemoteRun]:
+        return self._runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.cfg.widths
+
+    @property
+    def has_val(self) -> bool:
+        return self.cfg.val_split > 0
+
+    @property
+    def ended(self) -> bool:
+        return not any(r.active for r in self._runs)
+
+    def describe(self) -> list[str]:
+        return [f"{self.workers} worker processes", *describe_config(self.cfg)]
+
+    def lives(self) -> list[Life]:
+        return [life for run in [*self._previous, *self._runs] for life in run.lives()]
+
+    def pids(self) -> list[int]:
+        """The worker processes alive now (tests check none outlives the session)."""
+        return [w.pid for w in list(self._pool) if w.alive]
+
+    # --- the driver loop -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="process-driver", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closing:
+            due = time.monotonic() + POLL_S
+            self._place()
+            self._collect()
+            time.sleep(max(0.0, due - time.monotonic()))
+
+    def _worker_of(self, run: RemoteRun):
+        return next((w for w in self._pool if w.run_index == run.index), None)
+
+    def _place(self) -> None:
+        """Give queued runs a free worker (starting one while the pool is not full), the
+        costliest first: a wide run started last would finish alone long after the others.
+        Starting a worker and building a run in it take seconds (torch's import): that happens
+        outside the lock, so keys stay instant meanwhile."""
+        queued = sorted(
+            (r for r in self._runs if r.active and not r.hosted),
+            key=lambda r: -r.width * r.cfg.depth,
+        )
+        for run in queued:
+            worker = self._reserve(run)
+            if worker is None:
+                return
+            if worker is not False:
+                self._host(run, worker)
+
+    def _reserve(self, run: RemoteRun):
+        """A worker for this run (None: the pool is full; False: the run needs none now)."""
+        from mlp_tui.session.process_pool import Worker
+
+        with self._lock:
+            if self._closing or run.hosted or not run.active:
+                return False
+            worker = next((w for w in self._pool if w.run_index is None), None)
+            if worker is None and len(self._pool) >= self.workers:
+                return None
+            run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
+            if worker is not None:
+                worker.run_index = run.index
+                return worker
+        worker = Worker()
+        with self._lock:
+            self._pool.append(worker)
+            worker.run_index = run.index
+        return worker
+
+    def _host(self, run: RemoteRun, worker) -> None:
+        seed = run.seed
+        try:
+            host = worker.new_host((run.cfg, run.index, run.width, run.repeat, seed))
+        except _GONE:
+            with self._lock:
+                self._lost(worker, run)
+            return
+        with self._lock:
+            if self._closing or not run.active or run.seed != seed:  # stopped or restarted
+                worker.run_index = None
+                run.hosted = False
+                return
+            worker.host = host
+            try:
+                host.set_speed(self.speed)
+                if run.want_pause:
+                    host.pause()
+                host.start()
+            except _GONE:
+                self._lost(worker, run)
+
+    def _collect(self) -> None:
+        """Poll every hosted run once; a run that ended frees its worker."""
+        for worker in list(self._pool):
+            with self._lock:
+                run = next((r for r in self._runs if r.index == worker.run_index), None)
+                if run is None or worker.host is None:
+                    continue
+                try:
+                    batch = worker.host.poll(run.life.serial, len(run.history))
+                except _GONE:
+                    self._lost(worker, run)
+                    continue
+                run.apply(batch)
+                if not run.active:
+                    worker.release()
+                    run.hosted = False
+
+    def _lost(self, worker, run: RemoteRun) -> None:
+        """A worker died: its run failed (with the reason), the others go on."""
+        run.end(Status.FAILED, worker.death())
+        run.hosted = False
+        worker.release()
+        if worker in self._pool:
+            self._pool.remove(worker)
+        worker.close(0.5)
+
+    # --- controls --------------------------------------------------------------------------------
+
+    def _select(self, width: int | None) -> list[RemoteRun]:
+        return [r for r in self._runs if width is None or r.width == width]
+
+    def _send(self, run: RemoteRun, method: str, *args) -> None:
+        worker = self._worker_of(run)
+        if worker is not None and worker.host is not None:
+            try:
+                getattr(worker.host, method)(*args)
+            except _GONE:
+                self._lost(worker, run)
+
+    def toggle(self, width: int | None = None) -> None:
+        runs = self._select(width)
+        pause = any(r.active and not r.paused for r in runs)
+        with self._lock:
+            for run in runs:
+                if pause and not run.active:
+                    continue
+                run.want_pause = pause
+                self._send(run, "pause" if pause else "resume")
+
+    def restart(self, width: int | None = None) -> None:
+        with self._lock:
+            for run in self._select(width):
+                if self._closing:
+                    return
+                worker = self._worker_of(run)
+                if run.hosted and worker is not None and worker.host is not None:
+                    self._send(run, "restart")
+                    run.want_pause = False
+                else:  # queued, or its worker is still building it (_host sees the new seed)
+                    run.relife()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        with self._lock:
+            for run in self._runs:
+                self._send(run, "set_speed", speed)
+
+    def reconfigure(self, cfg: ExperimentConfig) -> None:
+        self._halt()
+        self._previous.extend(self._runs)
+        self._build(cfg)
+        self._closing = False
+        self.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop every run, take the epochs the workers computed, end every worker process."""
+        if not self._stopped:
+            self._stopped = True
+            self._halt(max(timeout, STOP_GRACE_S))
+            for worker in self._pool:
+                worker.close()
+            self._pool.clear()
+        return True
+
+    def _halt(self, timeout: float = STOP_GRACE_S) -> None:
+        """Every run ends (stopped) with every epoch its worker computed; workers stay up."""
+        with self._lock:
+            self._closing = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._lock:
+            for run in self._runs:
+                worker = self._worker_of(run)
+                if worker is None or worker.host is None:
+                    run.end(Status.STOPPED)
+                    continue
+                try:
+                    worker.host.stop(timeout)
+                    run.apply(worker.host.poll(run.life.serial, len(run.history)))
+                except _GONE:
+                    self._lost(worker, run)
+                run.end(Status.STOPPED)
+                worker.release()
+                run.hosted = False

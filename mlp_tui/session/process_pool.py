@@ -1,0 +1,93 @@
+"""Worker processes for `--backend process`: each hosts one run at a time (`engine.host.RunHost`).
+
+A worker is a `multiprocessing.managers.BaseManager` server started with the `spawn` context
+(never a fork of a process with threads): the standard library carries the calls and the epoch
+batches, no home-made protocol. A worker outlives its run and takes the next queued one. It dies
+with its parent, however the parent dies (kill -9 included): a watchdog thread in the worker exits
+it within WATCHDOG_S once its parent is gone (the orphan is re-parented). PR_SET_PDEATHSIG is not
+used: it fires when the *thread* that started the worker ends, and the driver thread that starts
+workers ends before the session has collected their last epochs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from multiprocessing.managers import BaseManager
+
+from mlp_tui.engine.host import RunHost
+
+WATCHDOG_S = 0.5
+
+
+class _Worker(BaseManager):
+    pass
+
+
+_Worker.register("RunHost", RunHost)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the worker, before it serves: exit as soon as the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ctrl+c is for the parent
+    if os.getppid() != parent:  # the parent died while this process started
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCHDOG_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+class Worker:
+    """One worker process and the run it hosts (a proxy to its RunHost)."""
+
+    def __init__(self) -> None:
+        self._manager = _Worker(ctx=multiprocessing.get_context("spawn"))
+        self._manager.start(initializer=_die_with_parent, initargs=(os.getpid(),))
+        self.host = None
+        self.run_index: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._manager._process.pid  # type: ignore[attr-defined]
+
+    @property
+    def alive(self) -> bool:
+        return self._manager._process.is_alive()  # type: ignore[attr-defined]
+
+    def death(self) -> str:
+        """Why the process ended, as the user reads it."""
+        proc = self._manager._process  # type: ignore[attr-defined]
+        proc.join(1.0)
+        code = proc.exitcode
+        if code is None:
+            return f"worker process {proc.pid} stopped answering"
+        if code < 0:
+            return f"worker process {proc.pid} was killed by {signal.Signals(-code).name}"
+        return f"worker process {proc.pid} exited with status {code}"
+
+    def new_host(self, run_args: tuple):
+        """A RunHost in the worker (slow the first time: the worker imports torch)."""
+        return self._manager.RunHost(*run_args)  # type: ignore[attr-defined]
+
+    def release(self) -> None:
+        self.host = None  # the proxy's decref lets the worker drop its RunHost
+        self.run_index = None
+
+    def close(self, timeout: float = 5.0) -> None:
+        """End the process: asked first, then terminated, then killed."""
+        self.host = None
+        proc = self._manager._process  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            self._manager.shutdown()
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
