@@ -48,6 +48,8 @@ class ProcessSession:
         self._lock = threading.RLock()
         self._closing = self._stopped = False
         self._thread: threading.Thread | None = None
+        self._placing: list[threading.Thread] = []  # workers starting, runs being built
+        self._starting = 0  # workers being started
         self._build(cfg)
 
     def _build(self, cfg: ExperimentConfig) -> None:
@@ -109,38 +111,49 @@ class ProcessSession:
     def _place(self) -> None:
         """Give queued runs a free worker (starting one while the pool is not full), the
         costliest first: a wide run started last would finish alone long after the others.
-        Starting a worker and building a run in it take seconds (torch's import): that happens
-        outside the lock, so keys stay instant meanwhile."""
+        Starting a worker (it imports torch) and building a run take seconds: each happens in a
+        thread of its own, so workers start side by side and keys stay instant meanwhile."""
         queued = sorted(
             (r for r in self._runs if r.active and not r.hosted),
             key=lambda r: -r.width * r.cfg.depth,
         )
         for run in queued:
-            worker = self._reserve(run)
-            if worker is None:
+            with self._lock:
+                if self._closing:
+                    return
+                if run.hosted or not run.active:
+                    continue
+                worker = next((w for w in self._pool if w.run_index is None), None)
+                if worker is None and len(self._pool) + self._starting >= self.workers:
+                    return
+                run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
+                if worker is None:
+                    self._starting += 1
+                else:
+                    worker.run_index = run.index
+                thread = threading.Thread(
+                    target=self._bring_up, args=(run, worker), name="process-place", daemon=True
+                )
+                self._placing.append(thread)
+            thread.start()
+
+    def _bring_up(self, run: RemoteRun, worker) -> None:
+        if worker is None:
+            from mlp_tui.session.process_pool import Worker
+
+            try:
+                worker = Worker()
+            except Exception as exc:  # the process could not start (no memory, no fork)
+                with self._lock:
+                    self._starting -= 1
+                    run.hosted = False
+                    run.end(Status.FAILED, f"worker process did not start: {exc}")
                 return
-            if worker is not False:
-                self._host(run, worker)
-
-    def _reserve(self, run: RemoteRun):
-        """A worker for this run (None: the pool is full; False: the run needs none now)."""
-        from mlp_tui.session.process_pool import Worker
-
-        with self._lock:
-            if self._closing or run.hosted or not run.active:
-                return False
-            worker = next((w for w in self._pool if w.run_index is None), None)
-            if worker is None and len(self._pool) >= self.workers:
-                return None
-            run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
-            if worker is not None:
+            with self._lock:
+                self._starting -= 1
+                self._pool.append(worker)
                 worker.run_index = run.index
-                return worker
-        worker = Worker()
-        with self._lock:
-            self._pool.append(worker)
-            worker.run_index = run.index
-        return worker
+        self._host(run, worker)
 
     def _host(self, run: RemoteRun, worker) -> None:
         seed = run.seed
@@ -254,6 +267,9 @@ class ProcessSession:
             self._closing = True
         if self._thread is not None:
             self._thread.join(timeout)
+        for thread in self._placing:  # a worker still starting joins the pool first
+            thread.join(timeout)
+        self._placing.clear()
         with self._lock:
             for run in self._runs:
                 worker = self._worker_of(run)

@@ -36,6 +36,10 @@ def _die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ctrl+c is for the parent
     if os.getppid() != parent:  # the parent died while this process started
         os._exit(1)
+    import sklearn.datasets  # noqa: F401  # the slow imports, while the pool starts
+    import torch  # noqa: F401
+
+    import mlp_tui.engine.data  # noqa: F401
 
     def watch() -> None:
         while os.getppid() == parent:
