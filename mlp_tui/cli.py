@@ -148,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     a(
         "--ray-address",
         metavar="ADDRESS",
-        help="with --backend ray: HOST:PORT of a Ray head; default auto (RAY_ADDRESS, a running "
-        "local Ray, else one started for this session)",
+        help="with --backend ray: HOST:PORT of a Ray head; default auto (RAY_ADDRESS, else the "
+        "head `ray start` recorded here, else a Ray started for this session)",
     )
     _face_args(p)
     a("--version", action="version", version=f"{PROG} {__version__}")

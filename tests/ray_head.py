@@ -78,18 +78,6 @@ def still_alive(procs: dict[int, str]) -> list[int]:
     return alive
 
 
-def gcs_servers() -> list[int]:
-    """Running Ray heads on this machine (`ray.init(address="auto")` finds them this way too)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "gcs_server":
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
-
-
 class RayHead:
     """One head node; `address` once started."""
 

@@ -112,13 +112,32 @@ def _init(ray, where: str, keep_stderr: bool = True, **kwargs) -> None:
         raise ConfigError("--ray-address", f"{where}: {line}") from None
 
 
+def recorded_address() -> str | None:
+    """The head the last `ray start` on this machine recorded (Ray's ray_current_cluster file,
+    under RAY_TMPDIR, else TMPDIR, else /tmp), or None."""
+    root = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+    try:
+        with open(os.path.join(root, "ray", "ray_current_cluster")) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 def connect(address: str) -> Cluster:
-    """`auto`: the cluster in RAY_ADDRESS, else a running local one, else a local Ray started
-    for this session. Anything else: that cluster, checked reachable first."""
+    """`auto`: the cluster in RAY_ADDRESS, else the one `ray start` recorded here if it answers,
+    else a local Ray started for this session. (Not Ray's own `auto`, which falls back to any
+    head process it finds on the machine, someone else's test cluster included.) Anything else:
+    that cluster, checked reachable first."""
     ray = import_ray()
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-    if address == "auto" and os.environ.get("RAY_ADDRESS"):
-        address = os.environ["RAY_ADDRESS"]
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS") or "auto"
+    if address == "auto" and (recorded := recorded_address()):
+        try:
+            check_reachable(recorded, timeout=1.0)
+            address = recorded
+        except ConfigError:
+            pass  # a stale record: that head is gone
     if address != "auto":
         check_reachable(address)
         try:
@@ -127,10 +146,5 @@ def connect(address: str) -> Cluster:
             line = " ".join(str(exc).split()) or type(exc).__name__
             raise ConfigError("--ray-address", f"{address}: {line}") from None
         return Cluster(address, started=False)
-    try:
-        _init(ray, "auto", address="auto", **quiet)
-        return Cluster("auto", started=False)
-    except ConnectionError:
-        pass  # no running Ray found: start one for this session
-    _init(ray, "local", keep_stderr=False, include_dashboard=False, **quiet)
+    _init(ray, "local", keep_stderr=False, address="local", include_dashboard=False, **quiet)
     return Cluster("local", started=True)

@@ -104,9 +104,13 @@ class RaySession:
         self._thread.start()
 
     def _loop(self) -> None:
+        """One round every POLL_S: an actor answers a poll in about a millisecond, and each poll
+        takes the GIL from its training thread, so asking again at once would slow training."""
         while not self._closing:
+            due = time.monotonic() + POLL_S
             self._place()
             self._collect(POLL_S)
+            time.sleep(max(0.0, due - time.monotonic()))
 
     def _place(self) -> None:
         """Give queued runs an actor while the cluster has a free CPU for each. Ray's count
@@ -148,7 +152,6 @@ class RaySession:
         ray = self._ray
         refs = list(self._pending)
         if not refs:
-            time.sleep(timeout)
             return
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
         for ref in ready:
@@ -166,8 +169,6 @@ class RaySession:
                     self._pending[host.poll.remote(run.life.serial, len(run.history))] = run
             else:
                 self._release(run)
-        if len(ready) < len(refs):
-            time.sleep(POLL_S / 5)
 
     def _release(self, run: RemoteRun) -> None:
         with self._lock:

@@ -84,3 +84,13 @@ def test_every_status_has_a_rank_when_a_widths_runs_are_grouped():
     assert group_status([Status.QUEUED, Status.RUNNING]) is Status.RUNNING
     assert overall_state([Status.QUEUED, Status.FINISHED]) == Status.QUEUED.value
     assert overall_state([Status.STOPPED, Status.FINISHED]) == ALL_ENDED
+
+
+def test_auto_finds_only_the_head_ray_start_recorded(tmp_path, monkeypatch):
+    from mlp_tui.session.ray_cluster import recorded_address
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    assert recorded_address() is None
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("10.0.0.5:6379\n")
+    assert recorded_address() == "10.0.0.5:6379"
