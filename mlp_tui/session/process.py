@@ -13,16 +13,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
 
 from mlp_tui.config import ExperimentConfig
 from mlp_tui.schema import Status
-from mlp_tui.session.base import Control, Life
+from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.remote import RemoteRun
 
-POLL_S = 0.05  # a round of polls: each takes the GIL from the worker's training thread briefly
-STOP_GRACE_S = 5.0
 _GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
 
 
@@ -30,80 +27,28 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-class ProcessSession:
+class ProcessSession(HostedSession):
     """Trains an ExperimentConfig in `workers` processes; every control is supported."""
 
-    kind = "live"
-    controls = frozenset(Control)
-    problem = None
+    driver_name = "process-driver"
 
     def __init__(self, cfg: ExperimentConfig, workers: int | None = None) -> None:
-        from mlp_tui.engine.data import load_dataset
-
-        data = load_dataset(cfg, "cpu")  # bad settings fail here, before any process starts
-        self._shape = (data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0])
         self.workers = workers or default_workers()
         self._pool: list = []  # process_pool.Worker, started as runs need them
-        self._previous: list[RemoteRun] = []
-        self._lock = threading.RLock()
-        self._closing = self._stopped = False
-        self._thread: threading.Thread | None = None
         self._placing: list[threading.Thread] = []  # workers starting, runs being built
         self._starting = 0  # workers being started
-        self._build(cfg)
-
-    def _build(self, cfg: ExperimentConfig) -> None:
-        self.cfg, self.speed = cfg, cfg.speed
-        self._runs = [
-            RemoteRun(i * cfg.repeats + r, w, r, cfg, self._shape)
-            for i, w in enumerate(cfg.widths)
-            for r in range(cfg.repeats)
-        ]
-
-    # --- what faces read -------------------------------------------------------------------------
-
-    @property
-    def config(self) -> ExperimentConfig:
-        return self.cfg
-
-    @property
-    def runs(self) -> Sequence[RemoteRun]:
-        return self._runs
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        return self.cfg.widths
-
-    @property
-    def has_val(self) -> bool:
-        return self.cfg.val_split > 0
-
-    @property
-    def ended(self) -> bool:
-        return not any(r.active for r in self._runs)
+        super().__init__(cfg)
 
     def describe(self) -> list[str]:
         return [f"{self.workers} worker processes", *describe_config(self.cfg)]
-
-    def lives(self) -> list[Life]:
-        return [life for run in [*self._previous, *self._runs] for life in run.lives()]
 
     def pids(self) -> list[int]:
         """The worker processes alive now (tests check none outlives the session)."""
         return [w.pid for w in list(self._pool) if w.alive]
 
-    # --- the driver loop -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="process-driver", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._closing:
-            due = time.monotonic() + POLL_S
-            self._place()
-            self._collect()
-            time.sleep(max(0.0, due - time.monotonic()))
+    def _round(self, timeout: float) -> None:
+        self._place()
+        self._collect()
 
     def _worker_of(self, run: RemoteRun):
         return next((w for w in self._pool if w.run_index == run.index), None)
@@ -113,11 +58,7 @@ class ProcessSession:
         costliest first: a wide run started last would finish alone long after the others.
         Starting a worker (it imports torch) and building a run take seconds: each happens in a
         thread of its own, so workers start side by side and keys stay instant meanwhile."""
-        queued = sorted(
-            (r for r in self._runs if r.active and not r.hosted),
-            key=lambda r: -r.width * r.cfg.depth,
-        )
-        for run in queued:
+        for run in self._queued():
             with self._lock:
                 if self._closing:
                     return
@@ -203,10 +144,11 @@ class ProcessSession:
             self._pool.remove(worker)
         worker.close(0.5)
 
-    # --- controls --------------------------------------------------------------------------------
+    # --- controls (their meaning: HostedSession) ------------------------------------------------
 
-    def _select(self, width: int | None) -> list[RemoteRun]:
-        return [r for r in self._runs if width is None or r.width == width]
+    def _reaches(self, run: RemoteRun) -> bool:
+        worker = self._worker_of(run)
+        return run.hosted and worker is not None and worker.host is not None
 
     def _send(self, run: RemoteRun, method: str, *args) -> None:
         worker = self._worker_of(run)
@@ -215,41 +157,6 @@ class ProcessSession:
                 getattr(worker.host, method)(*args)
             except _GONE:
                 self._lost(worker, run)
-
-    def toggle(self, width: int | None = None) -> None:
-        runs = self._select(width)
-        pause = any(r.active and not r.paused for r in runs)
-        with self._lock:
-            for run in runs:
-                if pause and not run.active:
-                    continue
-                run.want_pause = pause
-                self._send(run, "pause" if pause else "resume")
-
-    def restart(self, width: int | None = None) -> None:
-        with self._lock:
-            for run in self._select(width):
-                if self._closing:
-                    return
-                worker = self._worker_of(run)
-                if run.hosted and worker is not None and worker.host is not None:
-                    self._send(run, "restart")
-                    run.want_pause = False
-                else:  # queued, or its worker is still building it (_host sees the new seed)
-                    run.relife()
-
-    def set_speed(self, speed: float) -> None:
-        self.speed = speed
-        with self._lock:
-            for run in self._runs:
-                self._send(run, "set_speed", speed)
-
-    def reconfigure(self, cfg: ExperimentConfig) -> None:
-        self._halt()
-        self._previous.extend(self._runs)
-        self._build(cfg)
-        self._closing = False
-        self.start()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every run, take the epochs the workers computed, end every worker process."""

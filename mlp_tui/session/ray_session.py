@@ -8,19 +8,15 @@ so the session places at most as many actors as the cluster had free CPUs; the o
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Sequence
 
 from mlp_tui.config import ExperimentConfig
 from mlp_tui.schema import Status
-from mlp_tui.session.base import Control, Life
+from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession, data_shape
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.ray_cluster import Cluster, connect
 from mlp_tui.session.remote import RemoteRun
 
-POLL_S = 0.05  # how often the driver asks each actor for its new epochs
-STOP_GRACE_S = 5.0
 FREE_CPU_EVERY_S = 0.5  # how often queued runs ask the cluster for free CPUs
 
 
@@ -30,17 +26,13 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-class RaySession:
+class RaySession(HostedSession):
     """Trains an ExperimentConfig on Ray; every control is supported."""
 
-    kind = "live"
-    controls = frozenset(Control)
+    driver_name = "ray-driver"
 
     def __init__(self, cfg: ExperimentConfig, address: str = "auto") -> None:
-        from mlp_tui.engine.data import load_dataset
-
-        data = load_dataset(cfg, "cpu")  # bad settings fail here, before any cluster
-        self._shape = (data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0])
+        self._shape = data_shape(cfg)  # bad settings fail here, before any cluster
         self.cluster: Cluster = connect(address)
         import ray
 
@@ -52,75 +44,26 @@ class RaySession:
         self.problem: str | None = None
         self._free = 0  # the cluster's free CPUs when last asked
         self._asked = 0.0
-        self._previous: list[RemoteRun] = []
-        self._lock = threading.Lock()
         self._hosts: dict[int, object] = {}  # run index -> actor handle
         self._pending: dict[object, RemoteRun] = {}  # poll ref -> run
-        self._closing = self._stopped = False
-        self._thread: threading.Thread | None = None
-        self._build(cfg)
-
-    def _build(self, cfg: ExperimentConfig) -> None:
-        self.cfg, self.speed = cfg, cfg.speed
-        self._runs = [
-            RemoteRun(i * cfg.repeats + r, w, r, cfg, self._shape)
-            for i, w in enumerate(cfg.widths)
-            for r in range(cfg.repeats)
-        ]
-
-    # --- what faces read -------------------------------------------------------------------------
-
-    @property
-    def config(self) -> ExperimentConfig:
-        return self.cfg
-
-    @property
-    def runs(self) -> Sequence[RemoteRun]:
-        return self._runs
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        return self.cfg.widths
-
-    @property
-    def has_val(self) -> bool:
-        return self.cfg.val_split > 0
-
-    @property
-    def ended(self) -> bool:
-        return not any(r.active for r in self._runs)
+        super().__init__(cfg)
 
     def describe(self) -> list[str]:
         where = "local Ray" if self.cluster.started else f"Ray {self.cluster.address}"
         return [where, *describe_config(self.cfg)]
 
-    def lives(self) -> list[Life]:
-        return [life for run in [*self._previous, *self._runs] for life in run.lives()]
-
-    # --- the driver loop -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="ray-driver", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        """One round every POLL_S: an actor answers a poll in about a millisecond, and each poll
-        takes the GIL from its training thread, so asking again at once would slow training."""
-        while not self._closing:
-            due = time.monotonic() + POLL_S
-            self._place()
-            self._collect(POLL_S)
-            time.sleep(max(0.0, due - time.monotonic()))
+    def _round(self, timeout: float) -> None:
+        """An actor answers a poll in about a millisecond, and each poll takes the GIL from its
+        training thread, so the driver asks once a round (POLL_S), not again at once."""
+        self._place()
+        self._collect(timeout)
 
     def _place(self) -> None:
         """Give queued runs an actor while the cluster has a free CPU for each. Ray's count
         lags behind actors still starting, so those are counted here as taken."""
         # The costliest first: with more runs than CPUs, a wide run started last would finish
         # alone long after the others (longest-processing-time-first scheduling).
-        queued = sorted(
-            (r for r in self._runs if r.active and not r.hosted),
-            key=lambda r: -r.width * r.cfg.depth,
-        )
+        queued = self._queued()
         if not queued or self._closing:
             return
         now = time.monotonic()
@@ -177,49 +120,12 @@ class RaySession:
         if host is not None:
             self._ray.kill(host)
 
-    # --- controls --------------------------------------------------------------------------------
-
-    def _select(self, width: int | None) -> list[RemoteRun]:
-        return [r for r in self._runs if width is None or r.width == width]
+    # --- controls (their meaning: HostedSession) ------------------------------------------------
 
     def _send(self, run: RemoteRun, method: str, *args) -> None:
         host = self._hosts.get(run.index)
         if host is not None:
             getattr(host, method).remote(*args)
-
-    def toggle(self, width: int | None = None) -> None:
-        runs = self._select(width)
-        pause = any(r.active and not r.paused for r in runs)
-        with self._lock:
-            for run in runs:
-                if pause and not run.active:
-                    continue
-                run.want_pause = pause
-                self._send(run, "pause" if pause else "resume")
-
-    def restart(self, width: int | None = None) -> None:
-        with self._lock:
-            for run in self._select(width):
-                if self._closing:
-                    return
-                if run.hosted:
-                    self._send(run, "restart")
-                    run.want_pause = False
-                else:
-                    run.relife()
-
-    def set_speed(self, speed: float) -> None:
-        self.speed = speed
-        with self._lock:
-            for run in self._runs:
-                self._send(run, "set_speed", speed)
-
-    def reconfigure(self, cfg: ExperimentConfig) -> None:
-        self._halt()
-        self._previous.extend(self._runs)
-        self._build(cfg)
-        self._closing = False
-        self.start()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every run, take the epochs the actors computed, kill every actor; a local Ray
