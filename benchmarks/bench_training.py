@@ -98,8 +98,8 @@ class TimedRunner(Runner):
         super().start()
 
 
-async def _tui_run(cfg: ExperimentConfig) -> float:
-    runner = TimedRunner(LiveSession(cfg))
+async def _tui_run(cfg: ExperimentConfig, make=LiveSession) -> float:
+    runner = TimedRunner(make(cfg))
     app = MlpTuiApp(runner)
     try:
         async with app.run_test(size=APP_SIZE):
@@ -110,10 +110,10 @@ async def _tui_run(cfg: ExperimentConfig) -> float:
         runner.finish()
 
 
-def tui_run(cfg: ExperimentConfig) -> float:
+def tui_run(cfg: ExperimentConfig, make=LiveSession) -> float:
     """Seconds from the session's start (in the app's on_mount) until every run finished, with
-    the app rendering at 160x45 under run_test."""
-    return asyncio.run(_tui_run(cfg))
+    the app rendering at 160x45 under run_test (`make` builds the session: a backend)."""
+    return asyncio.run(_tui_run(cfg, make))
 
 
 def _throughput_ratio(
@@ -246,9 +246,9 @@ class PressProbe:
         return max(grown_at, shown_at) - t0
 
 
-async def _presses(n: int, seed: int = 0) -> tuple[list[Press], list[float]]:
+async def _presses(n: int, seed: int = 0, make=LiveSession) -> tuple[list[Press], list[float]]:
     """n pause/resume pairs at random phases; returns them and the poll lags."""
-    session = LiveSession(workload(10_000_000))  # never finishes while we press
+    session = make(workload(10_000_000))  # never finishes while we press
     runner = Runner(session)
     app = MlpTuiApp(runner)
     rng = random.Random(seed)
@@ -267,16 +267,18 @@ async def _presses(n: int, seed: int = 0) -> tuple[list[Press], list[float]]:
     return out, probe.lags
 
 
-def key_latency(presses: int) -> Result:
-    results, lags = asyncio.run(_presses(presses))
+def key_latency(
+    presses: int, make=LiveSession, figure: str = "key latency", target: float = 100.0
+) -> Result:
+    results, lags = asyncio.run(_presses(presses, make=make))
     pauses = [p.pause * 1000 for p in results]
     stopped = [p.stopped * 1000 for p in results]
     shown = [p.shown * 1000 for p in results]
     resumes = [p.resume * 1000 for p in results]
     return Result(
-        "key latency",
+        figure,
         percentile(pauses, 95),
-        100.0,
+        target,
         "ms",
         detail=f"pause p95 over {presses} presses (median {percentile(pauses, 50):.1f} ms, "
         f"max {max(pauses):.1f} ms; epochs stopped p50/p95/max {percentile(stopped, 50):.1f}/"

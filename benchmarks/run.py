@@ -36,7 +36,7 @@ FIGURES = (
 
 # Groups that only wait on subprocesses: --quick runs them alongside the others.
 SUBPROCESS_GROUPS = ("memory", "startup")
-OPT_IN_GROUPS = ("ray",)  # run only when named in --only: it starts a Ray cluster
+OPT_IN_GROUPS = ("ray", "process")  # run only when named in --only: they start processes
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
         ("memory", lambda: [h.memory(scale.memory_epochs, scale.memory_reps)]),
         ("startup", lambda: st.startup(scale.startup_reps, concurrent=scale.quick)),
         ("ray", lambda: __import__("bench_ray").ray_overhead(scale.ray_epochs)),
+        ("process", lambda: __import__("bench_process").process_figures(
+            scale.ray_epochs, max(1, scale.reps // 2), scale.presses)),
     ]
 
 
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="comma list of groups: engine,tui,redraw,latency,memory,startup; "
-        "ray runs only when named",
+        "ray and process run only when named",
     )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
