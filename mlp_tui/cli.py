@@ -109,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         "e export table, E export history, ? help, q quit.",
     )
     a = p.add_argument
-    a("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default: iris)")
+    a("--dataset", default=d.dataset,
+      help=f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
+      "(default: iris)")
+    a("--target", default="", metavar="COLUMN",
+      help="--dataset FILE.csv: the label column (default: the last one)")
     a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
     a("--depth", default=str(d.depth), help=f"hidden layers, 1..{MAX_DEPTH} (default: 1)")
     a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
@@ -181,7 +185,8 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         return _parse_replay(argv[1:])
     ns = build_parser().parse_args(argv)
     cfg = ExperimentConfig(
-        dataset=parse_choice("--dataset", ns.dataset, tuple(DATASETS)),
+        dataset=_dataset(ns.dataset),
+        target=ns.target.strip(),
         widths=parse_widths(ns.widths),
         depth=parse_int("--depth", ns.depth, 1, MAX_DEPTH),
         epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),
@@ -209,6 +214,13 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
     return Invocation(cfg, ns.headless, export, history, ns.force, _face(ns, export, history))
+
+
+def _dataset(text: str) -> str:
+    """A bundled name, or a data file's path as given (read and checked by `validate`)."""
+    from mlp_tui.userdata import is_data_path
+
+    return text if is_data_path(text) else parse_choice("--dataset", text, tuple(DATASETS))
 
 
 def _check_targets(export: Path | None, history: Path | None, force: bool) -> None:
