@@ -82,6 +82,7 @@ class Invocation:
     history: Path | None
     force: bool = False
     face: FaceOptions = field(default_factory=FaceOptions)
+    tensorboard: Path | None = None  # --tensorboard DIR
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
     a("--force", action="store_true", help="overwrite an existing --history file")
+    a("--tensorboard", metavar="DIR",
+      help="TensorBoard event files, one sub-folder per run and seed, written while the runs go "
+      "(pip install 'mlp-tui[tensorboard]')")
     _face_args(p)
     a("--version", action="version", version=f"{PROG} {__version__}")
     return p
@@ -213,7 +217,22 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     if export is not None and history is not None and export.resolve() == history.resolve():
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
-    return Invocation(cfg, ns.headless, export, history, ns.force, _face(ns, export, history))
+    face = _face(ns, export, history)
+    tensorboard = _tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
+    return Invocation(cfg, ns.headless, export, history, ns.force, face, tensorboard)
+
+
+def _tensorboard_dir(text: str) -> Path:
+    from mlp_tui.persist.tensorboard import INSTALL_HINT, tensorboard_missing
+
+    if tensorboard_missing():
+        raise ConfigError("--tensorboard", INSTALL_HINT)
+    if not text.strip() or "\0" in text:
+        raise ConfigError("--tensorboard", f"{text!r} is not a folder name")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError("--tensorboard", f"{text} exists and is not a folder")
+    return path
 
 
 def _dataset(text: str) -> str:
@@ -301,7 +320,8 @@ def _start(inv: Invocation | ReplayInvocation):
     from mlp_tui.session.live import LiveSession
 
     session = LiveSession(inv.config)
-    return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
+    outputs = Outputs(inv.export, inv.history, inv.force, inv.face.capacity, inv.tensorboard)
+    return Runner(session, outputs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

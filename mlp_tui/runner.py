@@ -41,6 +41,7 @@ class Outputs:
     history: Path | None = None
     force: bool = False  # overwrite an existing history file
     capacity: Path | None = None  # --capacity-export: loss against width, at each basis
+    tensorboard: Path | None = None  # --tensorboard DIR: event files, one folder per life
 
     @property
     def exports(self) -> bool:
@@ -54,6 +55,7 @@ class Runner:
         self.session = session
         self.outputs = outputs or Outputs()
         self.recorder: HistoryRecorder | None = None
+        self.tensorboard = None  # persist.tensorboard.TensorBoardRecorder, imported when asked
         self.signal: int | None = None
         self.errors: list[str] = []
         self._export_due = True  # runs changed since --export was last written
@@ -61,11 +63,16 @@ class Runner:
         self._exit_code: int | None = None
         if self.outputs.history is not None:  # refused files fail here, before any training
             self.recorder = HistoryRecorder(session, self.outputs.history, self.outputs.force)
+        if self.outputs.tensorboard is not None:
+            from mlp_tui.persist.tensorboard import TensorBoardRecorder
+
+            self.tensorboard = TensorBoardRecorder(session, self.outputs.tensorboard)
 
     def start(self) -> None:
         self.session.start()
-        if self.recorder is not None:
-            self.recorder.start()
+        for writer in (self.recorder, self.tensorboard):
+            if writer is not None:
+                writer.start()
 
     # --- signals -------------------------------------------------------------------------------
 
@@ -169,6 +176,8 @@ class Runner:
         """A fault to show while it lasts (history not saving, a followed file gone bad)."""
         if self.recorder is not None and self.recorder.error:
             return self.recorder.error
+        if self.tensorboard is not None and self.tensorboard.error:
+            return self.tensorboard.error
         return self.session.problem
 
     # --- the end -------------------------------------------------------------------------------
@@ -181,6 +190,10 @@ class Runner:
             self.errors.append("a worker did not stop in time")
         if self.recorder is not None:
             error = self.recorder.close()
+            if error:
+                self.errors.append(error)
+        if self.tensorboard is not None:
+            error = self.tensorboard.close()
             if error:
                 self.errors.append(error)
         if self._export_due and self.outputs.exports:
