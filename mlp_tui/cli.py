@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlp_tui import __version__
+from mlp_tui.cli_sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
 from mlp_tui.config import (
     DATASETS,
     DEVICES,
@@ -171,10 +172,11 @@ def _face(ns: argparse.Namespace, *others: Path | None) -> FaceOptions:
 def build_replay_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=f"{PROG} replay",
-        description="Open a history file recorded with --history (.csv or .jsonl).",
+        description="Open a history file recorded with --history (.csv or .jsonl), or a "
+        "TensorBoard log directory written by any program (pip install 'mlp-tui[tensorboard]').",
     )
     p.prefix = "replay: "
-    p.add_argument("file", help="the history file")
+    p.add_argument("file", help="the history file, or a TensorBoard log directory")
     p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
     p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
     p.add_argument("--export", metavar="PATH", help="write the final table: .csv, .json or .md")
@@ -189,7 +191,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         return _parse_replay(argv[1:])
     ns = build_parser().parse_args(argv)
     cfg = ExperimentConfig(
-        dataset=_dataset(ns.dataset),
+        dataset=dataset_arg(ns.dataset),
         target=ns.target.strip(),
         widths=parse_widths(ns.widths),
         depth=parse_int("--depth", ns.depth, 1, MAX_DEPTH),
@@ -218,28 +220,8 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
     face = _face(ns, export, history)
-    tensorboard = _tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
+    tensorboard = tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
     return Invocation(cfg, ns.headless, export, history, ns.force, face, tensorboard)
-
-
-def _tensorboard_dir(text: str) -> Path:
-    from mlp_tui.persist.tensorboard import INSTALL_HINT, tensorboard_missing
-
-    if tensorboard_missing():
-        raise ConfigError("--tensorboard", INSTALL_HINT)
-    if not text.strip() or "\0" in text:
-        raise ConfigError("--tensorboard", f"{text!r} is not a folder name")
-    path = Path(text).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ConfigError("--tensorboard", f"{text} exists and is not a folder")
-    return path
-
-
-def _dataset(text: str) -> str:
-    """A bundled name, or a data file's path as given (read and checked by `validate`)."""
-    from mlp_tui.userdata import is_data_path
-
-    return text if is_data_path(text) else parse_choice("--dataset", text, tuple(DATASETS))
 
 
 def _check_targets(export: Path | None, history: Path | None, force: bool) -> None:
@@ -272,12 +254,14 @@ def _check_export_target(flag: str, path: Path) -> None:
 def _parse_replay(argv: list[str]) -> ReplayInvocation:
     ns = build_replay_parser().parse_args(argv)
     path = Path(ns.file).expanduser()
-    if path.suffix.lower() not in HISTORY_SUFFIXES:
+    if is_logdir(path):  # a TensorBoard log directory
+        check_logdir_arg(path)
+    elif path.suffix.lower() not in HISTORY_SUFFIXES:
         raise ConfigError("FILE", f"{ns.file}: not a history file (use .csv or .jsonl)")
     if "\0" in ns.file:  # no file name holds one; os calls would raise ValueError
         raise ConfigError("FILE", f"{ns.file!r}: no such file")
     try:
-        if not path.is_file():
+        if not (path.is_file() or path.is_dir()):
             raise ConfigError("FILE", f"{ns.file}: no such file")
         if not os.access(path, os.R_OK):
             raise ConfigError("FILE", f"{ns.file}: not readable")
@@ -312,6 +296,11 @@ def _start(inv: Invocation | ReplayInvocation):
     """The session and its runner; raises the errors `main` turns into one line."""
     from mlp_tui.runner import Outputs, Runner
 
+    if isinstance(inv, ReplayInvocation) and inv.file.is_dir():
+        from mlp_tui.session.tensorboard import TensorBoardSession
+
+        session = TensorBoardSession(inv.file, follow=inv.follow)
+        return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
     if isinstance(inv, ReplayInvocation):
         from mlp_tui.session.replay import ReplaySession
 
@@ -338,14 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     from mlp_tui.persist.codec import HistoryFormatError
     from mlp_tui.persist.files import FileRefused
-
     try:
         runner = _start(inv)
     except KeyboardInterrupt:
         return 130
     except ConfigError as exc:
         return _fail(str(exc))
-    except HistoryFormatError as exc:  # only a replayed file raises it
+    except HistoryFormatError as exc:  # only a replayed file or log directory raises it
         return _fail(f"FILE: {exc}")
     except FileRefused as exc:
         return _fail(f"--history: {exc}")
