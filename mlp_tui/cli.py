@@ -36,6 +36,7 @@ from mlp_tui.config import (
     parse_widths,
     validate,
 )
+from mlp_tui.config_file import expand as expand_config
 
 PROG = "mlp-tui"
 EXIT_USAGE = 2
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(d.threads),
         help="torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
     )
+    a("--config", metavar="FILE.toml",
+      help="flags from a TOML file (keys: the flags' names); the command line wins")
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
@@ -189,7 +192,8 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     argv = list(argv)
     if argv and argv[0] == "replay":
         return _parse_replay(argv[1:])
-    ns = build_parser().parse_args(argv)
+    parser = build_parser()
+    ns = parser.parse_args(expand_config(argv, parser))  # --config FILE: its flags, then argv's
     cfg = ExperimentConfig(
         dataset=dataset_arg(ns.dataset),
         target=ns.target.strip(),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlp_tui.capacity import AT_CHOICES, capacity_points, capacity_rows
+from mlp_tui.config_file import effective_toml, sidecar
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
 from mlp_tui.persist.table import write_capacity, write_table
@@ -138,13 +139,21 @@ class Runner:
         return "; ".join(said)
 
     def _write_table(self, path: Path) -> Path:
-        return write_table(path, self.summaries())
+        return self._with_config(write_table(path, self.summaries()))
 
     def write_capacity(self, path: Path) -> Path:
         """Loss against width at each run's latest epoch and at its best validation epoch."""
         runs = self.session.runs
         rows = [row for at in AT_CHOICES for row in capacity_rows(capacity_points(runs, at), at)]
-        return write_capacity(path, rows)
+        return self._with_config(write_capacity(path, rows))
+
+    def _with_config(self, export: Path) -> Path:
+        """Every export gets the effective configuration beside it (`r.csv` -> `r.config.toml`),
+        a --config file; a recorded session has none to write."""
+        cfg = self.session.config
+        if cfg is not None:
+            write_atomic(sidecar(export), effective_toml(cfg))
+        return export
 
     def summaries(self) -> list[RunSummary]:
         return [summarize(r) for r in self.session.runs]
@@ -156,6 +165,7 @@ class Runner:
             path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
         else:
             path = _fill(unique_path(Path("."), "mlp-tui-results", ".csv"), write_table, rows)
+        self._with_config(path)
         also = ""
         if self.outputs.capacity is not None:
             also = f" (and the capacity table to {self.write_capacity(self.outputs.capacity)})"
