@@ -81,7 +81,6 @@ def _read_csv(p: Path, target: str) -> UserData:
     features = [i for i in range(len(header)) if i != col]
     if not features:
         raise DataError(f"{p}: no feature column besides the target {header[col]!r}")
-    x = np.empty((len(body), len(features)))
     labels: list[str] = []
     for r, row in enumerate(body, start=1):
         if len(row) != len(header):
@@ -90,8 +89,17 @@ def _read_csv(p: Path, target: str) -> UserData:
         if not label or _missing(label):
             raise DataError(f"{p}: missing value in column {header[col]!r}, row {r}")
         labels.append(label)
-        for j, i in enumerate(features):
-            x[r - 1, j] = _number(p, row[i], header[i], r)
+    x = np.empty((len(body), len(features)))
+    for j, i in enumerate(features):
+        cells = [row[i] for row in body]
+        try:  # numpy parses a clean column at once; the first bad cell is then looked for
+            x[:, j] = np.array(cells, dtype=np.float64)
+            clean = bool(np.isfinite(x[:, j]).all())
+        except ValueError:
+            clean = False
+        if not clean:
+            for r, text in enumerate(cells, start=1):  # raises at the first bad cell
+                x[r - 1, j] = _number(p, text, header[i], r)
     names, y = _classes(labels)
     return _checked(p, x, y, names, tuple(header[i] for i in features))
 

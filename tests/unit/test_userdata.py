@@ -26,6 +26,11 @@ def test_csv_labels_of_any_type_become_sorted_classes(tmp_path):
     assert data.shape == (4, 2, 3)
 
 
+def test_cells_numpy_refuses_but_python_reads(tmp_path):
+    f = write(tmp_path / "d.csv", "a,y\n1_000,x\n 2 ,y\n")
+    assert read_data(f).x.tolist() == [[1000.0], [2.0]]
+
+
 def test_numeric_labels_sort_as_numbers(tmp_path):
     f = write(tmp_path / "d.csv", "a,y\n1,10\n2,9\n3,10\n4,2\n")
     assert read_data(f).classes == ("2", "9", "10")  # default target: the last column
