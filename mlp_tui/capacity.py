@@ -72,6 +72,8 @@ def capacity_points(
     groups: dict[tuple, dict[int, list[tuple[int, dict]]]] = {}
     for run in runs:
         meta = run.meta
+        if meta.get("width") is None:  # a run without a width (a TensorBoard log's)
+            continue
         line = tuple((k, meta.get(k)) for k in LINE_FIELDS)
         e = _epoch_of(run, at, epoch)
         per_width = groups.setdefault(line, {}).setdefault(int(meta["width"]), [])

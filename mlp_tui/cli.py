@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlp_tui import __version__
+from mlp_tui.cli_sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
 from mlp_tui.config import (
     DATASETS,
     DEVICES,
@@ -35,6 +36,7 @@ from mlp_tui.config import (
     parse_widths,
     validate,
 )
+from mlp_tui.config_file import expand as expand_config
 
 PROG = "mlp-tui"
 BACKENDS = ("thread", "process", "ray")
@@ -87,6 +89,7 @@ class Invocation:
     backend: str = "thread"
     ray_address: str = "auto"
     workers: int | None = None  # --backend process: None = one per core
+    tensorboard: Path | None = None  # --tensorboard DIR
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "e export table, E export history, ? help, q quit.",
     )
     a = p.add_argument
-    a("--dataset", default=d.dataset, help=f"one of {', '.join(DATASETS)} (default: iris)")
+    a("--dataset", default=d.dataset,
+      help=f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
+      "(default: iris)")
+    a("--target", default="", metavar="COLUMN",
+      help="--dataset FILE.csv: the label column (default: the last one)")
     a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
     a("--depth", default=str(d.depth), help=f"hidden layers, 1..{MAX_DEPTH} (default: 1)")
     a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
@@ -136,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(d.threads),
         help="torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
     )
+    a("--config", metavar="FILE.toml",
+      help="flags from a TOML file (keys: the flags' names); the command line wins")
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
@@ -151,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --backend ray: HOST:PORT of a Ray head; default auto (RAY_ADDRESS, else the "
         "head `ray start` recorded here, else a Ray started for this session)",
     )
+    a("--tensorboard", metavar="DIR",
+      help="TensorBoard event files, one sub-folder per run and seed, written while the runs go "
+      "(pip install 'mlp-tui[tensorboard]')")
     _face_args(p)
     a("--version", action="version", version=f"{PROG} {__version__}")
     return p
@@ -179,10 +191,11 @@ def _face(ns: argparse.Namespace, *others: Path | None) -> FaceOptions:
 def build_replay_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=f"{PROG} replay",
-        description="Open a history file recorded with --history (.csv or .jsonl).",
+        description="Open a history file recorded with --history (.csv or .jsonl), or a "
+        "TensorBoard log directory written by any program (pip install 'mlp-tui[tensorboard]').",
     )
     p.prefix = "replay: "
-    p.add_argument("file", help="the history file")
+    p.add_argument("file", help="the history file, or a TensorBoard log directory")
     p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
     p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
     p.add_argument("--export", metavar="PATH", help="write the final table: .csv, .json or .md")
@@ -195,9 +208,11 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     argv = list(argv)
     if argv and argv[0] == "replay":
         return _parse_replay(argv[1:])
-    ns = build_parser().parse_args(argv)
+    parser = build_parser()
+    ns = parser.parse_args(expand_config(argv, parser))  # --config FILE: its flags, then argv's
     cfg = ExperimentConfig(
-        dataset=parse_choice("--dataset", ns.dataset, tuple(DATASETS)),
+        dataset=dataset_arg(ns.dataset),
+        target=ns.target.strip(),
         widths=parse_widths(ns.widths),
         depth=parse_int("--depth", ns.depth, 1, MAX_DEPTH),
         epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),
@@ -231,8 +246,9 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
             raise ConfigError("--workers", "needs --backend process")
         workers = parse_int("--workers", ns.workers, 1, MAX_PROCESS_WORKERS)
     face = _face(ns, export, history)
+    tensorboard = tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
     return Invocation(cfg, ns.headless, export, history, ns.force, face, backend, address,
-                      workers)
+                      workers, tensorboard)
 
 
 def _parse_backend(backend: str, address: str | None) -> tuple[str, str]:
@@ -282,12 +298,14 @@ def _check_export_target(flag: str, path: Path) -> None:
 def _parse_replay(argv: list[str]) -> ReplayInvocation:
     ns = build_replay_parser().parse_args(argv)
     path = Path(ns.file).expanduser()
-    if path.suffix.lower() not in HISTORY_SUFFIXES:
+    if is_logdir(path):  # a TensorBoard log directory
+        check_logdir_arg(path)
+    elif path.suffix.lower() not in HISTORY_SUFFIXES:
         raise ConfigError("FILE", f"{ns.file}: not a history file (use .csv or .jsonl)")
     if "\0" in ns.file:  # no file name holds one; os calls would raise ValueError
         raise ConfigError("FILE", f"{ns.file!r}: no such file")
     try:
-        if not path.is_file():
+        if not (path.is_file() or path.is_dir()):
             raise ConfigError("FILE", f"{ns.file}: no such file")
         if not os.access(path, os.R_OK):
             raise ConfigError("FILE", f"{ns.file}: not readable")
@@ -318,39 +336,6 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _start(inv: Invocation | ReplayInvocation):
-    """The session and its runner; raises the errors `main` turns into one line."""
-    from mlp_tui.runner import Outputs, Runner
-
-    if isinstance(inv, ReplayInvocation):
-        from mlp_tui.session.replay import ReplaySession
-
-        session = ReplaySession(inv.file, follow=inv.follow)
-        return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
-    if inv.backend == "process":
-        from mlp_tui.session.process import ProcessSession
-
-        session = ProcessSession(inv.config, inv.workers)
-        try:
-            return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
-        except BaseException:  # a refused --history: leave no worker process behind
-            session.stop()
-            raise
-    if inv.backend == "ray":
-        from mlp_tui.session.ray_session import RaySession
-
-        session = RaySession(inv.config, inv.ray_address)
-        try:
-            return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
-        except BaseException:  # a refused --history: leave no actor and no local Ray behind
-            session.stop()
-            raise
-    from mlp_tui.session.live import LiveSession
-
-    session = LiveSession(inv.config)
-    return Runner(session, Outputs(inv.export, inv.history, inv.force, inv.face.capacity))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "serve":
@@ -363,16 +348,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_device(inv.config)
     except (UsageError, ConfigError) as exc:
         return _fail(str(exc))
+    from mlp_tui.cli_start import start_runner
     from mlp_tui.persist.codec import HistoryFormatError
     from mlp_tui.persist.files import FileRefused
-
     try:
-        runner = _start(inv)
+        runner = start_runner(inv)
     except KeyboardInterrupt:
         return 130
     except ConfigError as exc:
         return _fail(str(exc))
-    except HistoryFormatError as exc:  # only a replayed file raises it
+    except HistoryFormatError as exc:  # only a replayed file or log directory raises it
         return _fail(f"FILE: {exc}")
     except FileRefused as exc:
         return _fail(f"--history: {exc}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlp_tui.schema import RUN_FIELDS
+from mlp_tui.userdata import DataError, UserData, check_split, is_data_path, read_data
 
 # Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
 # validation (and the memory estimate) need no scikit-learn import.
@@ -66,18 +67,42 @@ class ExperimentConfig:
     speed: float = 20.0
     repeats: int = 1
     threads: int = 1  # torch intra-op threads; 0 = torch's default
+    target: str = ""  # --dataset FILE.csv: the label column ("" = the last one)
+
+    @property
+    def user_data(self) -> UserData | None:
+        """The user's data file, read once (None for a bundled dataset)."""
+        if self.dataset in DATASETS:
+            return None
+        try:
+            return read_data(self.dataset, self.target)
+        except DataError as exc:
+            raise ConfigError("--target" if "target column" in str(exc) else "--dataset",
+                              str(exc)) from None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(samples, features, classes): from a table for the bundled datasets (instant)."""
+        data = self.user_data
+        return DATASETS[self.dataset] if data is None else data.shape
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names of a data file, in class-index order (empty when bundled)."""
+        data = self.user_data
+        return () if data is None else data.classes
 
     @property
     def n_samples(self) -> int:
-        return DATASETS[self.dataset][0]
+        return self.shape[0]
 
     @property
     def n_features(self) -> int:
-        return DATASETS[self.dataset][1]
+        return self.shape[1]
 
     @property
     def n_classes(self) -> int:
-        return DATASETS[self.dataset][2]
+        return self.shape[2]
 
     def with_changes(self, **changes: object) -> ExperimentConfig:
         return validate(replace(self, **changes))
@@ -194,10 +219,15 @@ def available_memory() -> int:
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     """Check every field; raise ConfigError naming the first bad flag."""
-    if cfg.dataset not in DATASETS:
+    if cfg.dataset not in DATASETS and not is_data_path(cfg.dataset):
         raise ConfigError(
-            "--dataset", f"unknown dataset {cfg.dataset!r} (choose from {', '.join(DATASETS)})"
+            "--dataset",
+            f"unknown dataset {cfg.dataset!r} (choose from {', '.join(DATASETS)}, "
+            "or give a .csv or .npz file)",
         )
+    if cfg.target and cfg.dataset in DATASETS:
+        raise ConfigError("--target", "names a column of a --dataset .csv file")
+    data = cfg.user_data  # reads and checks a data file (ConfigError)
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(
             "--optimizer", f"unknown optimizer {cfg.optimizer!r} (choose from sgd, adam)"
@@ -230,7 +260,12 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         )
     if not (math.isfinite(cfg.val_split) and 0 <= cfg.val_split < 1):
         raise ConfigError("--val-split", f"must be in [0, 1), got {cfg.val_split}")
-    if cfg.val_split > 0:
+    if data is not None:
+        try:
+            check_split(data, cfg.val_split, cfg.dataset)
+        except DataError as exc:
+            raise ConfigError("--val-split", str(exc)) from None
+    elif cfg.val_split > 0:
         n_val = round(cfg.n_samples * cfg.val_split)
         if n_val < cfg.n_classes or cfg.n_samples - n_val < cfg.n_classes:
             raise ConfigError(

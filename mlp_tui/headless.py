@@ -50,6 +50,18 @@ def text_table(rows: Sequence[RunSummary]) -> str:
     return text
 
 
+def tag_table(runs, metrics: Sequence[str]) -> str:
+    """A log's runs: the last step and each tag's last value (blank where a run lacks it)."""
+    head = ["run", "points", "last step", *(printable(m) for m in metrics)]
+    body = []
+    for r in runs:
+        last = [r.history.tail(m, 1) for m in metrics]
+        step = r.history.last_step()
+        body.append([printable(r.label), str(len(r.history)), "-" if step is None else str(step),
+                     *(fmt_num(v[0]) if v else "" for v in last)])
+    return _aligned(head, body)
+
+
 def _aligned(head: list[str], body: list[list[str]]) -> str:
     widths = [max([len(h), *(len(b[i]) for b in body)]) for i, h in enumerate(head)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
@@ -123,8 +135,12 @@ def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | 
         progress.draw()
     for message in runner.errors:
         stderr.write(f"mlp-tui: error: {printable(message)}\n")
+    metrics = getattr(runner.session, "metrics", None)  # a session's own (TensorBoard tags)
     try:
-        stdout.write(text_table(runner.summaries()))
+        if metrics is not None:
+            stdout.write(tag_table(runner.session.runs, metrics))
+        else:
+            stdout.write(text_table(runner.summaries()))
         stdout.flush()
     except BrokenPipeError:
         pass

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlp_tui.capacity import AT_CHOICES, capacity_points, capacity_rows
+from mlp_tui.config_file import effective_toml, sidecar
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
 from mlp_tui.persist.table import write_capacity, write_table
@@ -41,6 +42,7 @@ class Outputs:
     history: Path | None = None
     force: bool = False  # overwrite an existing history file
     capacity: Path | None = None  # --capacity-export: loss against width, at each basis
+    tensorboard: Path | None = None  # --tensorboard DIR: event files, one folder per life
 
     @property
     def exports(self) -> bool:
@@ -54,6 +56,7 @@ class Runner:
         self.session = session
         self.outputs = outputs or Outputs()
         self.recorder: HistoryRecorder | None = None
+        self.tensorboard = None  # persist.tensorboard.TensorBoardRecorder, imported when asked
         self.signal: int | None = None
         self.errors: list[str] = []
         self._export_due = True  # runs changed since --export was last written
@@ -61,11 +64,16 @@ class Runner:
         self._exit_code: int | None = None
         if self.outputs.history is not None:  # refused files fail here, before any training
             self.recorder = HistoryRecorder(session, self.outputs.history, self.outputs.force)
+        if self.outputs.tensorboard is not None:
+            from mlp_tui.persist.tensorboard import TensorBoardRecorder
+
+            self.tensorboard = TensorBoardRecorder(session, self.outputs.tensorboard)
 
     def start(self) -> None:
         self.session.start()
-        if self.recorder is not None:
-            self.recorder.start()
+        for writer in (self.recorder, self.tensorboard):
+            if writer is not None:
+                writer.start()
 
     # --- signals -------------------------------------------------------------------------------
 
@@ -131,13 +139,21 @@ class Runner:
         return "; ".join(said)
 
     def _write_table(self, path: Path) -> Path:
-        return write_table(path, self.summaries())
+        return self._with_config(write_table(path, self.summaries()))
 
     def write_capacity(self, path: Path) -> Path:
         """Loss against width at each run's latest epoch and at its best validation epoch."""
         runs = self.session.runs
         rows = [row for at in AT_CHOICES for row in capacity_rows(capacity_points(runs, at), at)]
-        return write_capacity(path, rows)
+        return self._with_config(write_capacity(path, rows))
+
+    def _with_config(self, export: Path) -> Path:
+        """Every export gets the effective configuration beside it (`r.csv` -> `r.config.toml`),
+        a --config file; a recorded session has none to write."""
+        cfg = self.session.config
+        if cfg is not None:
+            write_atomic(sidecar(export), effective_toml(cfg))
+        return export
 
     def summaries(self) -> list[RunSummary]:
         return [summarize(r) for r in self.session.runs]
@@ -149,6 +165,7 @@ class Runner:
             path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
         else:
             path = _fill(unique_path(Path("."), "mlp-tui-results", ".csv"), write_table, rows)
+        self._with_config(path)
         also = ""
         if self.outputs.capacity is not None:
             also = f" (and the capacity table to {self.write_capacity(self.outputs.capacity)})"
@@ -169,6 +186,8 @@ class Runner:
         """A fault to show while it lasts (history not saving, a followed file gone bad)."""
         if self.recorder is not None and self.recorder.error:
             return self.recorder.error
+        if self.tensorboard is not None and self.tensorboard.error:
+            return self.tensorboard.error
         return self.session.problem
 
     # --- the end -------------------------------------------------------------------------------
@@ -181,6 +200,10 @@ class Runner:
             self.errors.append("a worker did not stop in time")
         if self.recorder is not None:
             error = self.recorder.close()
+            if error:
+                self.errors.append(error)
+        if self.tensorboard is not None:
+            error = self.tensorboard.close()
             if error:
                 self.errors.append(error)
         if self._export_due and self.outputs.exports:

@@ -85,11 +85,15 @@ class SeriesTrack:
             if not n:
                 return total
             values[~np.isfinite(values)] = np.nan
-            elapsed = self.history.column("elapsed_s", start, start + n)
+            axis = getattr(self.history, "axis", None)  # a tag's own steps (TensorBoard)
+            if axis is not None:
+                epochs, elapsed = axis(self.metric, start, start + n)
+            else:
+                epochs = range(start + 1, start + n + 1)
+                elapsed = self.history.column("elapsed_s", start, start + n).tolist()
             if self.smoothing > 0:
                 values, self._ema_state = ema_debiased(values, self.smoothing, self._ema_state)
-            epochs = range(start + 1, start + n + 1)
-            for e, t, v in zip(epochs, elapsed.tolist(), values.tolist()):
+            for e, t, v in zip(epochs, elapsed, values.tolist()):
                 self._add(e, t, v)
             self.cursor += n
             total += n

@@ -1,10 +1,10 @@
 """The browser face: `mlp-tui serve` hands the same app to textual-serve.
 
 textual-serve starts one process per browser tab; each runs `mlp-tui [training flags]` with
-Textual's web driver, so every tab goes through the CLI's `_start` and the runner like the TUI.
-This module only owns the web server and the processes it starts: on the server's exit, every
-app process still alive is asked to quit (TERM: the app saves and stops its runs), and killed if
-it has not ended within APP_QUIT_S.
+Textual's web driver, so every tab goes through the CLI's `start_runner` and the runner, as the
+TUI does. This module only owns the web server and the processes it starts: on the server's
+exit, every app process still alive is asked to quit (TERM: the app saves and stops its runs),
+and killed if it has not ended within APP_QUIT_S.
 """
 
 from __future__ import annotations

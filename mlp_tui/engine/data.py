@@ -1,4 +1,5 @@
-"""Bundled scikit-learn datasets as tensors, with an optional stratified hold-out."""
+"""Bundled scikit-learn datasets (or the user's data file) as tensors, with an optional
+stratified hold-out."""
 
 from __future__ import annotations
 
@@ -35,8 +36,14 @@ class Dataset:
         return self.x_val is not None
 
 
-def load_arrays(name: str):
-    """Features and labels as numpy arrays, straight from scikit-learn's bundled files."""
+def load_arrays(name: str, target: str = ""):
+    """Features and labels as numpy arrays, straight from scikit-learn's bundled files or from
+    the user's data file (already checked by config.validate)."""
+    if name not in _LOADERS:
+        from mlp_tui.userdata import read_data
+
+        data = read_data(name, target)
+        return data.x, data.y
     import sklearn.datasets
 
     bunch = getattr(sklearn.datasets, _LOADERS[name])()
@@ -48,7 +55,7 @@ def load_dataset(cfg: ExperimentConfig, device: str = "cpu") -> Dataset:
     import numpy as np
     import torch
 
-    x, y = load_arrays(cfg.dataset)
+    x, y = load_arrays(cfg.dataset, cfg.target)
     x_val = y_val = None
     if cfg.val_split > 0:
         from sklearn.model_selection import train_test_split

@@ -85,6 +85,9 @@ class Monitor:
         return [(i, w) for i, w in self.plotted() if w not in self.settings.hidden]
 
     def metrics(self) -> tuple[str, ...]:
+        offered = getattr(self.session, "metrics", None)  # a session's own (TensorBoard tags)
+        if offered and self.settings.metric not in offered:
+            self.settings.metric = offered[0]
         return series_metrics(self.settings.metric, self.has_val)
 
     def _wanted(self) -> list[tuple[RunView, str, float]]:
@@ -162,7 +165,7 @@ class Monitor:
             color = run_color(i)
             for k, metric in enumerate(metrics):
                 style = "val" if k else "line"
-                name = f"w={width}" + (" val" if k else "")
+                name = (getattr(runs[0], "name", "") or f"w={width}") + (" val" if k else "")
                 buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
                 if len(runs) == 1:
                     if s.smoothing:
@@ -186,7 +189,7 @@ class Monitor:
             x_range=x_span,
             series=series,
             title=title,
-            x_label="epoch" if s.x_mode == "epoch" else "seconds",
+            x_label=getattr(self.session, "x_name", "epoch") if s.x_mode == "epoch" else "seconds",
             y_label=base if len(metrics) == 1 else axis_title(s.metric),
             grid=s.grid,
             marks=marks,

@@ -48,6 +48,7 @@ class RowState:
     hidden: bool = False
     val_loss_std: float | None = None
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
+    name: str = ""  # shown instead of the width: a TensorBoard run's folder
 
 
 def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -123,6 +124,7 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
         hidden=hidden,
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
+        name=getattr(runs[0], "name", ""),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from mlp_tui.schema import METRIC_NAMES, METRIC_TITLES, METRICS
+from mlp_tui.text import printable
 
 # Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
 PAIRS: dict[str, tuple[str, str]] = {
@@ -27,8 +28,11 @@ CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, o
 X_MODES = ("epoch", "seconds")
 
 
-def metric_views(has_val: bool) -> tuple[str, ...]:
-    """What `m` cycles through: the pairs first, then single metrics (with a validation set)."""
+def metric_views(has_val: bool, offered: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """What `m` cycles through: the pairs first, then single metrics (with a validation set);
+    or the metrics a session offers of its own (a TensorBoard log's scalar tags)."""
+    if offered:
+        return tuple(offered)
     singles = METRIC_NAMES if has_val else ()
     return (*PAIRS, *singles)
 
@@ -44,7 +48,7 @@ def axis_title(view: str) -> str:
     """The y-axis of a metric view: "loss" for the loss pair, else the metric's title."""
     if view in PAIRS:
         return METRIC_TITLES[PAIRS[view][0]].removeprefix("train ")
-    return METRIC_TITLES[view]
+    return title(view)
 
 
 def view_title(view: str, has_val: bool) -> str:
@@ -53,7 +57,12 @@ def view_title(view: str, has_val: bool) -> str:
         if not has_val:
             return METRIC_TITLES[train]
         return METRIC_TITLES[train].removeprefix("train ") + ": train and validation"
-    return METRIC_TITLES[view]
+    return title(view)
+
+
+def title(metric: str) -> str:
+    """A schema metric's title, or a session's own metric name (from a file: escaped)."""
+    return METRIC_TITLES.get(metric) or printable(metric)
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,9 @@ def test_two_exports_in_one_second_get_two_names(runs, tmp_path, monkeypatch):
     assert a != b and a.exists() and b.exists()
     monkeypatch.chdir(tmp_path)
     first, second = good.export_table(), good.export_table()  # the `e` key, twice
-    written = sorted(set(tmp_path.iterdir()) - {a, b})
+    written = sorted(set(tmp_path.glob("*.csv")) - {a, b})
     assert len(written) == 2, (first, second)
+    assert all(p.with_name(p.stem + ".config.toml").exists() for p in written)  # each its config
     assert {p.name for p in written} == {Path(m.split()[-1]).name for m in (first, second)}
     for path in written:
         assert read_table(path) == read_table(write_table(tmp_path / "ref.csv", good.summaries()))

@@ -140,8 +140,9 @@ BAD: list[tuple[list[str], str, str]] = [
     (["replay"], "file", "the following arguments are required"),
     (["replay", "{tmp}/missing.csv"], "FILE", "no such file"),
     (["replay", "{tmp}/file.txt"], "FILE", "not a history file"),
-    (["replay", "{tmp}"], "FILE", "not a history file"),
-    (["replay", "{tmp}/dir.csv"], "FILE", "no such file"),
+    # A directory is read as a TensorBoard log directory: without scalars, one line.
+    (["replay", "{tmp}"], "FILE", "no TensorBoard scalars found"),
+    (["replay", "{tmp}/dir.csv"], "FILE", "no TensorBoard scalars found"),
     (["replay", "{tmp}/" + "a" * 300 + ".csv"], "FILE", "File name too long"),
     (["replay", "{tmp}/garbage.csv"], "FILE", "line 1: not a history header"),
     (["replay", "{tmp}/binary.csv"], "FILE", "line 1: not UTF-8 text"),

@@ -1,0 +1,147 @@
+"""A TensorBoard log directory, written by any program, as a session: replayed, or followed while
+that program writes it. Each run folder is a run, its scalar tags are the metrics `m` cycles
+through (`metrics`), and the step is the x-axis. Like a replayed history it offers no controls.
+
+A log says nothing of widths or seeds: each run stands in its own row, named by its folder
+(`name`), and its settings (`meta`) are left empty rather than guessed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
+from mlp_tui.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
+from mlp_tui.session.base import Life, Unsupported
+from mlp_tui.session.tag_history import TagHistory
+from mlp_tui.text import printable
+
+_SERIAL = itertools.count(1)
+
+
+class TagRun:
+    """One run folder of the log directory."""
+
+    error = None
+    repeat = 0
+    seed = 0
+    epochs_per_s = None
+    health = Health.OK
+
+    def __init__(self, index: int, name: str, session: TensorBoardSession) -> None:
+        self.index = index
+        self.width = index + 1  # a stand-in key for the table's row; `name` is shown instead
+        self.name = printable(name)
+        self.history = TagHistory()
+        self.key = next(_SERIAL)
+        self._session = session
+        self.meta: dict[str, object] = {f.name: None for f in RUN_FIELDS}
+        self.meta["run"] = index
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    @property
+    def total(self) -> int:
+        return len(self.history)
+
+    @property
+    def status(self) -> Status:
+        """A log does not say how its runs ended: what was read is all there is (finished),
+        unless the directory is followed (running until the session stops)."""
+        return Status.RUNNING if self._session.live else Status.FINISHED
+
+
+class TensorBoardSession:
+    """Reads a log directory (and, when following, what is written to it later)."""
+
+    controls = frozenset()
+    config = None
+    speed = None
+    has_val = False
+    x_name = "step"  # the plot's x-axis: TensorBoard's step, not an epoch
+
+    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.5) -> None:
+        self.path = Path(path)
+        self.following = follow
+        self.live = follow
+        self.kind = "tensorboard follow" if follow else "tensorboard"
+        self.poll_s = poll_s
+        self.reader = LogdirReader(self.path)  # LogdirError: the CLI says it in one line
+        self._runs: list[TagRun] = []
+        self._by_name: dict[str, TagRun] = {}
+        self.metrics: tuple[str, ...] = ()
+        self._error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.read_all()
+        if not self._runs and not follow:
+            raise LogdirError(f"{self.path}: no TensorBoard scalars found (event files under it "
+                              "hold none, or are damaged)")
+
+    def read_all(self) -> None:
+        news = self.reader.read_new()
+        for name, tags in news.items():
+            run = self._by_name.get(name)
+            if run is None:
+                run = self._by_name[name] = TagRun(len(self._runs), name, self)
+                self._runs = [*self._runs, run]  # swapped whole: readers iterate the old one
+            for tag, points in tags.items():
+                run.history.add(tag, points.steps, points.values, points.wall)
+        if news:
+            tags = {t for r in self._runs for t in r.history.tags}
+            known = [m for m in METRIC_NAMES if m in tags]  # an mlp-tui log's own order
+            self.metrics = (*known, *sorted(tags - set(known)))
+
+    @property
+    def runs(self) -> Sequence[TagRun]:
+        return self._runs
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(r.width for r in self._runs)
+
+    def describe(self) -> list[str]:
+        parts = [self.kind, printable(self.path.name or str(self.path))]
+        parts.append(f"{len(self._runs)} runs, {len(self.metrics)} scalar tags")
+        return parts
+
+    @property
+    def ended(self) -> bool:
+        return not self.live
+
+    @property
+    def problem(self) -> str | None:
+        return self._error
+
+    def start(self) -> None:
+        if self.following and self._thread is None:
+            self._thread = threading.Thread(target=self._follow, name="tb-follow", daemon=True)
+            self._thread.start()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.read_all()
+            except (LogdirError, OSError) as exc:
+                self._error = str(exc)
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        self._stop.set()
+        self.live = False
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def toggle(self, width: int | None = None) -> None:
+        raise Unsupported("replay: the runs are recorded, not live")
+
+    restart = set_speed = reconfigure = toggle
+
+    def lives(self) -> list[Life]:
+        return [Life(r.key, dict(r.meta), r.history, r.status if r.status.ended else None)
+                for r in self._runs]

@@ -1,0 +1,79 @@
+"""A TensorBoard log directory written by a plain SummaryWriter script (not by mlp-tui), replayed
+in the TUI: one row per run folder named by it, the scalar tags as the metrics `m` cycles
+through, each tag drawn at its own steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ui_helpers import screen_text
+
+from mlp_tui.app import MlpTuiApp
+from mlp_tui.runner import Outputs, Runner
+from mlp_tui.session.tensorboard import TensorBoardSession
+
+pytest.importorskip("tensorboard")
+
+
+def write_logdir(root):
+    """Two runs; 'Loss/train' every 2 steps from 0, 'eval/acc' every 10 steps from 0."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    for name, k in (("baseline", 1.0), ("big_lr/seed1", 2.0)):
+        w = SummaryWriter(str(root / name))
+        for step in range(0, 100, 2):
+            w.add_scalar("Loss/train", k / (step + 1), step)
+            if step % 10 == 0:
+                w.add_scalar("eval/acc", step / 100, step)
+        w.close()
+    return root
+
+
+async def test_tags_are_the_metrics_and_steps_the_x_axis(tmp_path):
+    runner = Runner(TensorBoardSession(write_logdir(tmp_path / "logs")), Outputs())
+    app = MlpTuiApp(runner)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause(0.3)
+            assert app.session.metrics == ("Loss/train", "eval/acc")
+            spec = app.plot.spec
+            assert [s.label for s in spec.series] == ["baseline", "big_lr/seed1"]
+            assert spec.x_label == "step" and spec.title.startswith("Loss/train")
+            first = spec.series[0]
+            assert np.array_equal(first.x, np.arange(0, 100, 2))
+            y = 10**first.y if spec.log else first.y  # a log plot holds log10 values
+            assert np.allclose(y, 1.0 / (np.arange(0, 100, 2) + 1))
+            await pilot.press("m")
+            await pilot.pause(0.3)
+            spec = app.plot.spec
+            assert spec.title.startswith("eval/acc")
+            assert np.array_equal(spec.series[1].x, np.arange(0, 100, 10))
+            assert not spec.log
+            assert np.allclose(spec.series[1].y, np.arange(0, 100, 10) / 100)
+            await pilot.press("m")
+            await pilot.pause(0.3)
+            assert app.plot.spec.title.startswith("Loss/train")  # m cycles through the tags only
+            text = screen_text(app)
+            assert "baseline" in text and "big_lr/seed1" in text
+            assert "w=1" not in text  # no made-up width
+            assert app.is_running
+    finally:
+        runner.finish()
+
+
+async def test_every_view_key_on_a_log_keeps_the_app_up(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `e` and `E` write files here
+    runner = Runner(TensorBoardSession(write_logdir(tmp_path / "logs")), Outputs())
+    app = MlpTuiApp(runner)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for key in ("left", "left", "right", "end", "escape", "x", "x", "w", "a", "w", "z",
+                        "z", "z", "s", "S", "l", "o", "g", "g", "b", "v", "v", "p", "r", "e",
+                        "E", "question_mark", "escape", "0"):
+                await pilot.press(key)
+            await pilot.pause(0.3)
+            assert app.is_running and app.return_code is None
+            assert app.plot.spec.title.startswith("Loss/train")
+    finally:
+        runner.finish()
+    assert [p.name for p in tmp_path.glob("mlp-tui-*.csv")]  # the exports were written
