@@ -97,7 +97,7 @@ class Progress:
         for run in self.runner.session.runs:
             last = run.history.last()
             loss = fmt_num(None if last is None else last["train_loss"])
-            total = run.total
+            total = "?" if run.total is None else run.total  # a log: no planned count
             lines.append(
                 f"{printable(run.label):>12}  {len(run.history):>{len(str(total))}}/{total}  "
                 f"loss {loss:>8}  {run.status.value:<8}  {run.health.value:<9}  "

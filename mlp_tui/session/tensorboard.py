@@ -27,7 +27,7 @@ class TagRun:
 
     error = None
     repeat = 0
-    seed = 0
+    seed = None  # a log has no seed: the table shows "-"
     epochs_per_s = None
     health = Health.OK
 
@@ -46,8 +46,9 @@ class TagRun:
         return self.name
 
     @property
-    def total(self) -> int:
-        return len(self.history)
+    def total(self) -> None:
+        """Unknown: a log does not say how many steps were planned."""
+        return None
 
     @property
     def status(self) -> Status:

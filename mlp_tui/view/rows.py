@@ -34,7 +34,7 @@ class RowState:
     status: Status
     health: Health
     epoch: int
-    total: int
+    total: int | None  # planned epochs; None when unknown (a TensorBoard log)
     loss: float | None
     loss_std: float | None
     best: float | None  # best validation loss with a validation set, else best train loss
@@ -101,7 +101,7 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
     best = min(bests) if bests else (None, None)
     trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
     rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
-    seeds = [r.seed for r in runs]
+    seeds = [r.seed for r in runs if r.seed is not None]
     return RowState(
         key=str(width),
         color=run_color(i),
@@ -110,14 +110,14 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
         status=group_status([r.status for r in runs]),
         health=group_health([r.health for r in runs]),
         epoch=min(len(r.history) for r in runs),
-        total=max(r.total for r in runs),
+        total=None if any(r.total is None for r in runs) else max(r.total for r in runs),
         loss=loss,
         loss_std=std,
         best=best[0],
         best_epoch=best[1],
         trend=trend,
         eps=sum(rates) / len(rates) if rates else None,
-        seed=str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}",
+        seed=_seeds(seeds),
         acc=acc,
         val_loss=vloss,
         val_acc=vacc,
@@ -126,6 +126,12 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
         overfit=overfit_note(runs) if has_val else "",
         name=getattr(runs[0], "name", ""),
     )
+
+
+def _seeds(seeds: list[int]) -> str:
+    if not seeds:
+        return "-"  # no seed known (a TensorBoard log)
+    return str(seeds[0]) if len(seeds) == 1 else f"{min(seeds)}..{max(seeds)}"
 
 
 # The most telling status (health) of a group of repeats comes first.

@@ -103,7 +103,7 @@ def build_figure(
         lambda a, b: 1.5,
     )
     cols = width - 2 - max(len(label) for _, label in y_ticks)
-    x_make = epoch_ticks if spec.x_label == "epoch" else duration_ticks
+    x_make = duration_ticks if spec.x_label == "seconds" else epoch_ticks  # epochs, steps
     if spec.x_ticks is not None:
         fixed = spec.x_ticks
         x_make = lambda lo, hi, n: _thinned(fixed, n)  # noqa: E731

@@ -158,7 +158,10 @@ class RunsTable(DataTable):
                 (f"{r.status.value}\n", STATUS_STYLE[r.status]),
                 (r.health.value, HEALTH_STYLE[r.health]),
             ),
-            "epoch": Text.assemble((f"{r.epoch}/{r.total}\n", base), (fmt_rate(r.eps), "dim")),
+            "epoch": Text.assemble(
+                (f"{r.epoch}/{r.total}\n" if r.total is not None else f"{r.epoch} pts\n", base),
+                (fmt_rate(r.eps), "dim"),
+            ),
         }
         if self.has_val:
             val_loss = fmt_num(r.val_loss)
