@@ -5,6 +5,7 @@ Nothing here imports torch or scikit-learn, so `--help` and validation stay inst
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -37,6 +38,13 @@ MAX_SPEED = 1e6
 KEY_SPEED_MIN, KEY_SPEED_MAX = 1.0, 5120.0  # the range `+` and `-` step through
 MAX_THREADS = os.cpu_count() or 1  # torch intra-op threads per run
 MAX_WORKERS = 32  # runs training at once (one thread each); the rest wait, queued
+MAX_RUNS = MAX_WIDTHS * MAX_REPEATS  # runs of one grid (widths x depths x lrs x ... x seeds)
+MAX_VALUES = 16  # entries in one grid list (--depth, --lr, --optimizer, --batch-size)
+# Settings that take a comma list: the runs are the product of these, the widths and the seeds.
+# The field holds a single value, or a tuple of two or more (a grid axis).
+GRID_FIELDS = ("depth", "lr", "optimizer", "batch_size")
+GRID_FLAGS = {"depth": "--depth", "lr": "--lr", "optimizer": "--optimizer",
+              "batch_size": "--batch-size"}
 
 
 class ConfigError(ValueError):
@@ -54,11 +62,11 @@ class ExperimentConfig:
 
     dataset: str = "iris"
     widths: tuple[int, ...] = (5, 100, 1000)
-    depth: int = 1
+    depth: int | tuple[int, ...] = 1  # a tuple: a grid axis (see GRID_FIELDS)
     epochs: int = 100
-    lr: float = 0.1
-    optimizer: str = "sgd"
-    batch_size: int = 0
+    lr: float | tuple[float, ...] = 0.1
+    optimizer: str | tuple[str, ...] = "sgd"
+    batch_size: int | tuple[int, ...] = 0
     seed: int = 0
     val_split: float = 0.0
     standardize: bool = False
@@ -81,6 +89,25 @@ class ExperimentConfig:
 
     def with_changes(self, **changes: object) -> ExperimentConfig:
         return validate(replace(self, **changes))
+
+    def values(self, name: str) -> tuple:
+        """The values of one grid setting, as a tuple (one entry when it is not a grid)."""
+        value = getattr(self, name)
+        return value if isinstance(value, tuple) else (value,)
+
+    def grid_axes(self) -> tuple[str, ...]:
+        """The grid settings listing more than one value, in GRID_FIELDS order."""
+        return tuple(f for f in GRID_FIELDS if len(self.values(f)) > 1)
+
+    def points(self) -> list[ExperimentConfig]:
+        """One config with single values per combination of the grid settings (the widths
+        and seeds stay): what each run trains with."""
+        combos = itertools.product(*(self.values(f) for f in GRID_FIELDS))
+        return [replace(self, **dict(zip(GRID_FIELDS, c, strict=True))) for c in combos]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.widths) * len(self.points()) * self.repeats
 
 
 def run_meta(
@@ -198,10 +225,12 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError(
             "--dataset", f"unknown dataset {cfg.dataset!r} (choose from {', '.join(DATASETS)})"
         )
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            "--optimizer", f"unknown optimizer {cfg.optimizer!r} (choose from sgd, adam)"
-        )
+    cfg = _normalize_grid(cfg)
+    for optimizer in cfg.values("optimizer"):
+        if optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                "--optimizer", f"unknown optimizer {optimizer!r} (choose from sgd, adam)"
+            )
     if cfg.device not in DEVICES:
         raise ConfigError(
             "--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)"
@@ -214,14 +243,22 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("--widths", f"at most {MAX_WIDTHS} widths, got {len(cfg.widths)}")
     if any(w < 1 for w in cfg.widths):
         raise ConfigError("--widths", "widths must be positive")
-    _check_range("--depth", cfg.depth, 1, MAX_DEPTH)
+    for depth in cfg.values("depth"):
+        _check_range("--depth", depth, 1, MAX_DEPTH)
     _check_range("--epochs", cfg.epochs, 1, MAX_EPOCHS)
     _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
     _check_range("--seed", cfg.seed, 0, MAX_SEED)
-    _check_range("--batch-size", cfg.batch_size, 0, 10**9)
+    for batch in cfg.values("batch_size"):
+        _check_range("--batch-size", batch, 0, 10**9)
     _check_range("--threads", cfg.threads, 0, MAX_THREADS)
-    if not (math.isfinite(cfg.lr) and 0 < cfg.lr <= MAX_LR):
-        raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {cfg.lr:g}")
+    for lr in cfg.values("lr"):
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= MAX_LR):
+            raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {lr!r}")
+    if cfg.n_runs > MAX_RUNS:
+        raise ConfigError(
+            "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
+            f"at most {MAX_RUNS} runs, but {_grid_product(cfg)} make {cfg.n_runs}",
+        )
     if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
             "--speed",
@@ -239,7 +276,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
                 f"{cfg.n_samples} samples in {cfg.n_classes} classes",
             )
     budget = available_memory() // 2
-    total = sum(estimate_bytes(cfg, w) for w in cfg.widths) * cfg.repeats
+    points = cfg.points()
+    total = sum(estimate_bytes(p, w) for p in points for w in cfg.widths) * cfg.repeats
     if total > budget:
         widest = max(cfg.widths)
         raise ConfigError(
@@ -248,6 +286,36 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             f"{_human(budget)} this machine can spare",
         )
     return cfg
+
+
+def _normalize_grid(cfg: ExperimentConfig) -> ExperimentConfig:
+    """A one-entry tuple becomes its value; a list with a value twice is refused."""
+    changes: dict[str, object] = {}
+    for name in GRID_FIELDS:
+        value = getattr(cfg, name)
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            if not value:
+                raise ConfigError(GRID_FLAGS[name], "at least one value is needed")
+            if len(set(value)) != len(value):
+                raise ConfigError(GRID_FLAGS[name], "a value is listed twice")
+            if len(value) > MAX_VALUES:
+                raise ConfigError(
+                    GRID_FLAGS[name], f"at most {MAX_VALUES} values, got {len(value)}"
+                )
+            changes[name] = value[0] if len(value) == 1 else value
+    return replace(cfg, **changes) if changes else cfg
+
+
+def _grid_product(cfg: ExperimentConfig) -> str:
+    """`3 widths x 2 depths x 4 seeds`: the factors of the run count, for the error line."""
+    names = {"depth": "depths", "lr": "lrs", "optimizer": "optimizers",
+             "batch_size": "batch sizes"}
+    parts = [f"{len(cfg.widths)} widths"]
+    parts += [f"{len(cfg.values(f))} {names[f]}" for f in cfg.grid_axes()]
+    parts.append(f"{cfg.repeats} seeds")
+    return " x ".join(parts)
 
 
 def _check_range(flag: str, value: object, low: int, high: int) -> None:
