@@ -150,7 +150,7 @@ class RunsTable(DataTable):
             "width": Text.assemble(
                 (swatch(marker_for(r.index, no_color())) + " ", f"bold color({r.color})"
                  + (" dim" if r.hidden else "")),
-                (f"{r.width}\n", base),
+                (f"{r.name or r.width}\n", base),
                 (f"seed {r.seed}", "dim"),
             ),
             "status": Text.assemble(
