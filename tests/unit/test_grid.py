@@ -90,6 +90,19 @@ def test_experiment_trains_each_point(make_experiment):
     assert exp.wait(60)
     losses = [r.history.read(2, 3)["train_loss"][0] for r in exp.runs]
     assert len(set(losses)) == 8  # each point trained with its own depth and lr
+    # the capacity view draws one line per depth x lr, each over both widths
+    from mlp_tui.capacity import capacity_points, line_label, varying
+
+    points = capacity_points(exp.runs)
+    keys = varying(points)
+    assert keys == ("depth", "lr")
+    lines = {line_label(p.line, keys): [] for p in points}
+    for p in points:
+        lines[line_label(p.line, keys)].append(p.width)
+    assert sorted(lines) == [
+        "depth=1 lr=0.01", "depth=1 lr=0.1", "depth=2 lr=0.01", "depth=2 lr=0.1"
+    ]
+    assert all(widths == [5, 10] for widths in lines.values())
     # the same point alone gives the same numbers
     alone = make_experiment(widths=(5,), depth=2, lr=0.01, epochs=3, speed=0)
     alone.start()
