@@ -144,7 +144,7 @@ class ViewSettings:
             "smoothing": lambda v: v in SMOOTHING_STEPS and not isinstance(v, bool),
             "x_mode": lambda v: v in X_MODES,
             "grid": lambda v: isinstance(v, bool),
-            "hidden": lambda v: isinstance(v, list) and all(type(w) in (int, str) for w in v),
+            "hidden": lambda v: isinstance(v, list) and all(_group_key(w) for w in v),
             "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),
             "band": lambda v: v in BANDS,
             "capacity": lambda v: isinstance(v, bool),
@@ -182,3 +182,8 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
                 span = v.max() - v.min()
                 robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
     return Scale(log, robust)
+
+
+def _group_key(value: object) -> bool:
+    """A width, or a grid configuration's name (`w=5 d=2`): what `hidden` holds."""
+    return type(value) is int or (isinstance(value, str) and value.startswith("w="))
