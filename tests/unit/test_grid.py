@@ -117,3 +117,15 @@ def test_controls_apply_to_one_group(make_experiment):
     assert [r.paused for r in exp.runs] == [False, False, True, True]
     exp.restart("w=5 d=1")
     assert [r.seed for r in exp.runs] == [2, 3, 0, 1]
+
+
+def test_headless_table_names_each_runs_configuration(capsys):
+    from mlp_tui.cli import main
+
+    assert main(["--widths", "5", "--depth", "1,2", "--lr", "0.1,0.01", "--epochs", "3",
+                 "--speed", "0", "--headless"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["width", "depth", "lr"]
+    assert [line.split()[:3] for line in lines[1:5]] == [
+        ["5", "1", "0.1"], ["5", "1", "0.01"], ["5", "2", "0.1"], ["5", "2", "0.01"]
+    ]
