@@ -25,11 +25,13 @@ from textual.widgets import Static
 from mlp_tui.config import ExperimentConfig, faster, slower
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
+from mlp_tui.schema import Status
 from mlp_tui.session.base import Unsupported
 from mlp_tui.text import printable
 from mlp_tui.view import Monitor, ViewSettings, fmt_speed, overall_state
 from mlp_tui.view.alerts import Alerts
 from mlp_tui.view.readout import readout_text
+from mlp_tui.view.rows import run_counts
 from mlp_tui.view.settings import metric_views
 from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.widgets.loss_plot import LossPlot
@@ -201,8 +203,11 @@ class MlpTuiApp(ViewActions, App[int]):
     def _update_header(self) -> None:
         """The state first (it must never be cut off), then what is running, then a fault."""
         s = self.session
-        header = Text(overall_state([r.status for r in s.runs]).upper(), style="bold")
+        statuses = [r.status for r in s.runs]
+        header = Text(overall_state(statuses).upper(), style="bold")
         parts = s.describe()
+        if any(isinstance(k, str) for k in self.monitor.groups()) or Status.QUEUED in statuses:
+            parts.append(run_counts(statuses))  # a grid, or runs waiting for a worker
         if s.speed is not None:
             parts.append(fmt_speed(s.speed))
         header.append("  " + printable(" · ".join(parts)))
@@ -226,9 +231,12 @@ class MlpTuiApp(ViewActions, App[int]):
 
     # --- keys --------------------------------------------------------------------------------
 
-    def _selected_width(self) -> int | None:
+    def _selected_width(self) -> int | str | None:
+        """The group under the cursor: a width, or in a grid the configuration's name."""
         key = self.table.selected_key
-        return int(key) if key is not None else None
+        if key is None:
+            return None
+        return int(key) if key.isdigit() else key
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys for controls the session lacks are hidden and do nothing."""

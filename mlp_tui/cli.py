@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlp_tui import __version__
+from mlp_tui.cli_paths import check_output_path
 from mlp_tui.cli_sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
 from mlp_tui.config import (
     DATASETS,
@@ -26,10 +27,8 @@ from mlp_tui.config import (
     MAX_REPEATS,
     MAX_SEED,
     MAX_THREADS,
-    OPTIMIZERS,
     ConfigError,
     ExperimentConfig,
-    check_output_path,
     parse_choice,
     parse_float,
     parse_int,
@@ -37,6 +36,7 @@ from mlp_tui.config import (
     validate,
 )
 from mlp_tui.config_file import expand as expand_config
+from mlp_tui.grid import parse_grid
 
 PROG = "mlp-tui"
 BACKENDS = ("thread", "process", "ray")
@@ -123,11 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--target", default="", metavar="COLUMN",
       help="--dataset FILE.csv: the label column (default: the last one)")
     a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
-    a("--depth", default=str(d.depth), help=f"hidden layers, 1..{MAX_DEPTH} (default: 1)")
+    a("--depth", default=str(d.depth),
+      help=f"hidden layers, 1..{MAX_DEPTH}; a comma list makes a grid (default: 1)")
     a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
-    a("--lr", default=str(d.lr), help="learning rate (default: 0.1)")
-    a("--optimizer", default=d.optimizer, help="sgd or adam (default: sgd)")
-    a("--batch-size", default="0", help="mini-batch size; 0 = full batch (default: 0)")
+    a("--lr", default=str(d.lr), help="learning rate; a comma list makes a grid (default: 0.1)")
+    a("--optimizer", default=d.optimizer, help="sgd or adam, or both: sgd,adam (default: sgd)")
+    a("--batch-size", default="0",
+      help="mini-batch size; 0 = full batch; a comma list makes a grid (default: 0)")
     a("--seed", default=str(d.seed), help="first seed; a restart takes the next (default: 0)")
     a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
     a("--standardize", action="store_true", help="standardize features (default: raw)")
@@ -214,11 +216,11 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         dataset=dataset_arg(ns.dataset),
         target=ns.target.strip(),
         widths=parse_widths(ns.widths),
-        depth=parse_int("--depth", ns.depth, 1, MAX_DEPTH),
+        depth=parse_grid("depth", ns.depth),
         epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),
-        lr=parse_float("--lr", ns.lr),
-        optimizer=parse_choice("--optimizer", ns.optimizer, OPTIMIZERS),
-        batch_size=parse_int("--batch-size", ns.batch_size, 0, 10**9),
+        lr=parse_grid("lr", ns.lr),
+        optimizer=parse_grid("optimizer", ns.optimizer),
+        batch_size=parse_grid("batch_size", ns.batch_size),
         seed=parse_int("--seed", ns.seed, 0, MAX_SEED),
         val_split=parse_float("--val-split", ns.val_split),
         standardize=ns.standardize,

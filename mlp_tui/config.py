@@ -5,11 +5,10 @@ Nothing here imports torch or scikit-learn, so `--help` and validation stay inst
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-import tempfile
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from mlp_tui.schema import RUN_FIELDS
 from mlp_tui.userdata import DataError, UserData, check_split, is_data_path, read_data
@@ -38,6 +37,13 @@ MAX_SPEED = 1e6
 KEY_SPEED_MIN, KEY_SPEED_MAX = 1.0, 5120.0  # the range `+` and `-` step through
 MAX_THREADS = os.cpu_count() or 1  # torch intra-op threads per run
 MAX_WORKERS = 32  # runs training at once (one thread each); the rest wait, queued
+MAX_RUNS = MAX_WIDTHS * MAX_REPEATS  # runs of one grid (widths x depths x lrs x ... x seeds)
+MAX_VALUES = 16  # entries in one grid list (--depth, --lr, --optimizer, --batch-size)
+# Settings that take a comma list: the runs are the product of these, the widths and the seeds.
+# The field holds a single value, or a tuple of two or more (a grid axis).
+GRID_FIELDS = ("depth", "lr", "optimizer", "batch_size")
+GRID_FLAGS = {"depth": "--depth", "lr": "--lr", "optimizer": "--optimizer",
+              "batch_size": "--batch-size"}
 
 
 class ConfigError(ValueError):
@@ -55,11 +61,11 @@ class ExperimentConfig:
 
     dataset: str = "iris"
     widths: tuple[int, ...] = (5, 100, 1000)
-    depth: int = 1
+    depth: int | tuple[int, ...] = 1  # a tuple: a grid axis (see GRID_FIELDS)
     epochs: int = 100
-    lr: float = 0.1
-    optimizer: str = "sgd"
-    batch_size: int = 0
+    lr: float | tuple[float, ...] = 0.1
+    optimizer: str | tuple[str, ...] = "sgd"
+    batch_size: int | tuple[int, ...] = 0
     seed: int = 0
     val_split: float = 0.0
     standardize: bool = False
@@ -106,6 +112,25 @@ class ExperimentConfig:
 
     def with_changes(self, **changes: object) -> ExperimentConfig:
         return validate(replace(self, **changes))
+
+    def values(self, name: str) -> tuple:
+        """The values of one grid setting, as a tuple (one entry when it is not a grid)."""
+        value = getattr(self, name)
+        return value if isinstance(value, tuple) else (value,)
+
+    def grid_axes(self) -> tuple[str, ...]:
+        """The grid settings listing more than one value, in GRID_FIELDS order."""
+        return tuple(f for f in GRID_FIELDS if len(self.values(f)) > 1)
+
+    def points(self) -> list[ExperimentConfig]:
+        """One config with single values per combination of the grid settings (the widths
+        and seeds stay): what each run trains with."""
+        combos = itertools.product(*(self.values(f) for f in GRID_FIELDS))
+        return [replace(self, **dict(zip(GRID_FIELDS, c, strict=True))) for c in combos]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.widths) * len(self.points()) * self.repeats
 
 
 def run_meta(
@@ -228,10 +253,12 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if cfg.target and cfg.dataset in DATASETS:
         raise ConfigError("--target", "names a column of a --dataset .csv file")
     data = cfg.user_data  # reads and checks a data file (ConfigError)
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            "--optimizer", f"unknown optimizer {cfg.optimizer!r} (choose from sgd, adam)"
-        )
+    cfg = _normalize_grid(cfg)
+    for optimizer in cfg.values("optimizer"):
+        if optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                "--optimizer", f"unknown optimizer {optimizer!r} (choose from sgd, adam)"
+            )
     if cfg.device not in DEVICES:
         raise ConfigError(
             "--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)"
@@ -244,14 +271,22 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         raise ConfigError("--widths", f"at most {MAX_WIDTHS} widths, got {len(cfg.widths)}")
     if any(w < 1 for w in cfg.widths):
         raise ConfigError("--widths", "widths must be positive")
-    _check_range("--depth", cfg.depth, 1, MAX_DEPTH)
+    for depth in cfg.values("depth"):
+        _check_range("--depth", depth, 1, MAX_DEPTH)
     _check_range("--epochs", cfg.epochs, 1, MAX_EPOCHS)
     _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
     _check_range("--seed", cfg.seed, 0, MAX_SEED)
-    _check_range("--batch-size", cfg.batch_size, 0, 10**9)
+    for batch in cfg.values("batch_size"):
+        _check_range("--batch-size", batch, 0, 10**9)
     _check_range("--threads", cfg.threads, 0, MAX_THREADS)
-    if not (math.isfinite(cfg.lr) and 0 < cfg.lr <= MAX_LR):
-        raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {cfg.lr:g}")
+    for lr in cfg.values("lr"):
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= MAX_LR):
+            raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {lr!r}")
+    if cfg.n_runs > MAX_RUNS:
+        raise ConfigError(
+            "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
+            f"at most {MAX_RUNS} runs, but {_grid_product(cfg)} make {cfg.n_runs}",
+        )
     if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
             "--speed",
@@ -274,7 +309,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
                 f"{cfg.n_samples} samples in {cfg.n_classes} classes",
             )
     budget = available_memory() // 2
-    total = sum(estimate_bytes(cfg, w) for w in cfg.widths) * cfg.repeats
+    points = cfg.points()
+    total = sum(estimate_bytes(p, w) for p in points for w in cfg.widths) * cfg.repeats
     if total > budget:
         widest = max(cfg.widths)
         raise ConfigError(
@@ -283,6 +319,36 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             f"{_human(budget)} this machine can spare",
         )
     return cfg
+
+
+def _normalize_grid(cfg: ExperimentConfig) -> ExperimentConfig:
+    """A one-entry tuple becomes its value; a list with a value twice is refused."""
+    changes: dict[str, object] = {}
+    for name in GRID_FIELDS:
+        value = getattr(cfg, name)
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            if not value:
+                raise ConfigError(GRID_FLAGS[name], "at least one value is needed")
+            if len(set(value)) != len(value):
+                raise ConfigError(GRID_FLAGS[name], "a value is listed twice")
+            if len(value) > MAX_VALUES:
+                raise ConfigError(
+                    GRID_FLAGS[name], f"at most {MAX_VALUES} values, got {len(value)}"
+                )
+            changes[name] = value[0] if len(value) == 1 else value
+    return replace(cfg, **changes) if changes else cfg
+
+
+def _grid_product(cfg: ExperimentConfig) -> str:
+    """`3 widths x 2 depths x 4 seeds`: the factors of the run count, for the error line."""
+    names = {"depth": "depths", "lr": "lrs", "optimizer": "optimizers",
+             "batch_size": "batch sizes"}
+    parts = [f"{len(cfg.widths)} widths"]
+    parts += [f"{len(cfg.values(f))} {names[f]}" for f in cfg.grid_axes()]
+    parts.append(f"{cfg.repeats} seeds")
+    return " x ".join(parts)
 
 
 def _check_range(flag: str, value: object, low: int, high: int) -> None:
@@ -298,53 +364,3 @@ def _human(n: float) -> str:
             return f"{n:.0f} {unit}"
         n /= 1024
     return f"{n:.0f} EB" if n < 1024 else f"{n:.1e} EB"
-
-
-# --- output paths -----------------------------------------------------------------------------
-
-
-def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:
-    """An export or history path must have a known suffix and a writable, existing folder."""
-    if not str(path).strip():
-        raise ConfigError(flag, "the path is empty")
-    if "\0" in str(path):  # no file name holds one; os calls would raise ValueError
-        raise ConfigError(flag, "the path contains a NUL character")
-    p = Path(path).expanduser()
-    if p.suffix.lower() not in suffixes:
-        raise ConfigError(
-            flag, f"unsupported format {p.suffix or '(no suffix)'!r} (use {', '.join(suffixes)})"
-        )
-    try:
-        return _check_writable(flag, path, p)
-    except OSError as exc:  # is_dir() raises for a folder we may not even look into
-        raise ConfigError(flag, f"{path}: {exc.strerror or exc}") from None
-
-
-def _check_writable(flag: str, path: str, p: Path) -> Path:
-    if p.is_dir():
-        raise ConfigError(flag, f"{path} is a directory")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        if parent.exists():
-            raise ConfigError(flag, f"{str(parent)!r} is a file, not a folder")
-        raise ConfigError(flag, f"folder {str(parent)!r} does not exist")
-    if not (os.access(parent, os.W_OK | os.X_OK) and _can_create_in(parent)):
-        raise ConfigError(flag, f"folder {str(parent)!r} is not writable")
-    if p.exists() and not os.access(p, os.W_OK):
-        raise ConfigError(flag, f"{path} is not writable")
-    return p
-
-
-def _can_create_in(folder: Path) -> bool:
-    """Try it: `os.access` says yes to root everywhere, even in /proc, and knows nothing of
-    immutable folders; a failure found only when the run ends would lose the export."""
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".mlp-tui-probe-", dir=folder)
-    except OSError:
-        return False
-    os.close(fd)
-    try:
-        os.unlink(probe)
-    except OSError:
-        pass
-    return True

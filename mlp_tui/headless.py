@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
+from mlp_tui.config import GRID_FIELDS
 from mlp_tui.persist.table import pooled_rows
 from mlp_tui.runner import Runner
 from mlp_tui.summary import RunSummary
@@ -20,7 +21,8 @@ POLL_S = 0.2
 def text_table(rows: Sequence[RunSummary]) -> str:
     """An aligned plain-text table for people reading stdout, one line per run."""
     has_val = any(r["final_val_loss"] is not None for r in rows)
-    head = ["width", "seed", "epochs", "final loss", "best loss", "best ep", "acc"]
+    axes = _varying(rows)
+    head = ["width", *axes, "seed", "epochs", "final loss", "best loss", "best ep", "acc"]
     if has_val:
         head += ["val loss", "val acc", "best val", "val ep"]
     head += ["status", "health", "seconds"]
@@ -28,6 +30,7 @@ def text_table(rows: Sequence[RunSummary]) -> str:
     for r in rows:
         cells = [
             str(r["width"]) if not r["repeat"] else f"{r['width']}#{r['repeat']}",
+            *(f"{r[a]:g}" if isinstance(r[a], float) else str(r[a]) for a in axes),
             str(r["seed"]),
             f"{r['epochs_done']}/{r['epochs']}",
             fmt_num(r["final_train_loss"]),
@@ -62,6 +65,11 @@ def tag_table(runs, metrics: Sequence[str]) -> str:
     return _aligned(head, body)
 
 
+def _varying(rows: Sequence[RunSummary]) -> tuple[str, ...]:
+    """The grid settings that differ between the runs (the columns a grid adds)."""
+    return tuple(f for f in GRID_FIELDS if len({repr(r[f]) for r in rows}) > 1)
+
+
 def _aligned(head: list[str], body: list[list[str]]) -> str:
     widths = [max([len(h), *(len(b[i]) for b in body)]) for i, h in enumerate(head)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
@@ -75,9 +83,10 @@ def _pooled_table(rows: Sequence[RunSummary], has_val: bool) -> str:
     if has_val:
         columns |= {"final_val_loss": "val loss", "final_val_acc": "val acc",
                     "best_val_loss": "best val"}
-    head = ["width", "depth", "runs", *columns.values()]
+    keys = ("width", *dict.fromkeys(("depth", *_varying(rows))), "runs")
+    head = [*keys, *columns.values()]
     body = [
-        [printable(str(p[k])) for k in ("width", "depth", "runs")]
+        [printable(str(p[k])) for k in keys]
         + [printable(str(p[c] or "-")) for c in columns]
         for p in pooled_rows(rows)
     ]

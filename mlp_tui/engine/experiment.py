@@ -1,4 +1,5 @@
-"""All runs of one configuration: widths x repeats, sharing one dataset and one baton."""
+"""All runs of one configuration: widths x grid points x repeats, sharing one dataset and one
+baton."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ class Experiment:
         configure_threads(cfg.threads)
         self.data = load_dataset(cfg, self.device)
         self.baton = Baton()
+        # Each run trains a point of the grid: the config with single values (config.points).
+        combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self.runs = [
-            Run(i * cfg.repeats + r, w, r, cfg, self.data, self.baton, self.device)
-            for i, w in enumerate(cfg.widths)
-            for r in range(cfg.repeats)
+            Run(i, w, r, p, self.data, self.baton, self.device, cfg.grid_axes())
+            for i, (w, p, r) in enumerate(combos)
         ]
         self.speed = cfg.speed
         # At most MAX_WORKERS worker threads: the rest of the runs wait, queued, in order.
@@ -61,13 +63,17 @@ class Experiment:
             self._slots += 1
         self._dispatch()
 
-    def select(self, width: int | None = None) -> list[Run]:
-        """Every run of one width, or all runs."""
-        return [r for r in self.runs if width is None or r.width == width]
+    def select(self, group: int | str | None = None) -> list[Run]:
+        """Every run of one group (a width, or a `Run.group` name), or all runs."""
+        if group is None:
+            return list(self.runs)
+        if isinstance(group, int):
+            return [r for r in self.runs if r.width == group]
+        return [r for r in self.runs if r.group == group]
 
-    def toggle(self, width: int | None = None) -> None:
-        """Pause all if any is running, else resume all (of one width, or every run)."""
-        runs = self.select(width)
+    def toggle(self, group: int | str | None = None) -> None:
+        """Pause all if any is running, else resume all (of one group, or every run)."""
+        runs = self.select(group)
         if any(r.active and not r.paused for r in runs):
             for r in runs:
                 r.pause()
@@ -75,8 +81,8 @@ class Experiment:
             for r in runs:
                 r.resume()
 
-    def restart(self, width: int | None = None) -> None:
-        for run in self.select(width):
+    def restart(self, group: int | str | None = None) -> None:
+        for run in self.select(group):
             run.restart()
 
     def set_speed(self, speed: float) -> None:

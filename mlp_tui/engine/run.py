@@ -21,6 +21,7 @@ from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.history import RunHistory
 from mlp_tui.engine.pacer import Pacer, RateMeter
 from mlp_tui.engine.step import Trainer, configure_threads
+from mlp_tui.grid import group_name
 from mlp_tui.schema import STATUS_CODE, Health, Status
 
 if TYPE_CHECKING:
@@ -65,8 +66,10 @@ class Run:
         data: Dataset,
         baton: Baton | None = None,
         device: str = "cpu",
+        grid_axes: tuple[str, ...] = (),
     ) -> None:
         self.index, self.width, self.repeat = index, width, repeat
+        self.grid_axes = grid_axes  # the grid settings that vary between the experiment's runs
         self.cfg, self.data, self.device = cfg, data, device
         self.baton = baton or Baton()
         self.total = cfg.epochs
@@ -134,8 +137,14 @@ class Run:
             return list(self.retired), self.life, self.status
 
     @property
+    def group(self) -> str:
+        """The configuration this run trains, seeds aside: `w=5`, or `w=5 d=2 lr=0.01` in a grid
+        (only the grid settings that vary are named)."""
+        return group_name(self.width, {a: getattr(self.cfg, a) for a in self.grid_axes})
+
+    @property
     def label(self) -> str:
-        return f"w={self.width}" if self.cfg.repeats == 1 else f"w={self.width}#{self.repeat}"
+        return self.group if self.cfg.repeats == 1 else f"{self.group}#{self.repeat}"
 
     def _new_life(self, seed: int) -> Life:
         data = self.data

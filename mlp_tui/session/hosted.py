@@ -42,11 +42,13 @@ class HostedSession:
         self._build(cfg)
 
     def _build(self, cfg: ExperimentConfig) -> None:
+        """One run per width x grid point x seed, in the thread backend's order (each hosted
+        with the point's config of single values, as engine.experiment builds them)."""
         self.cfg, self.speed = cfg, cfg.speed
+        combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self._runs = [
-            RemoteRun(i * cfg.repeats + r, w, r, cfg, self._shape)
-            for i, w in enumerate(cfg.widths)
-            for r in range(cfg.repeats)
+            RemoteRun(i, w, r, p, self._shape, cfg.grid_axes())
+            for i, (w, p, r) in enumerate(combos)
         ]
 
     # --- what faces read -------------------------------------------------------------------------
@@ -109,10 +111,15 @@ class HostedSession:
 
     # --- controls --------------------------------------------------------------------------------
 
-    def _select(self, width: int | None) -> list[RemoteRun]:
-        return [r for r in self._runs if width is None or r.width == width]
+    def _select(self, group: int | str | None) -> list[RemoteRun]:
+        """Every run of one group (a width, or a grid configuration's name), or all runs."""
+        if group is None:
+            return list(self._runs)
+        if isinstance(group, int):
+            return [r for r in self._runs if r.width == group]
+        return [r for r in self._runs if r.group == group]
 
-    def toggle(self, width: int | None = None) -> None:
+    def toggle(self, width: int | str | None = None) -> None:
         """Pause all if any is running, else resume all; a queued run starts paused."""
         runs = self._select(width)
         pause = any(r.active and not r.paused for r in runs)
@@ -123,7 +130,7 @@ class HostedSession:
                 run.want_pause = pause
                 self._send(run, "pause" if pause else "resume")
 
-    def restart(self, width: int | None = None) -> None:
+    def restart(self, width: int | str | None = None) -> None:
         """A fresh life with the next seed: on its host, or queued for one."""
         with self._lock:
             for run in self._select(width):

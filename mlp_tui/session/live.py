@@ -12,14 +12,18 @@ from mlp_tui.session.base import Control, Life
 
 def describe_config(cfg: ExperimentConfig) -> list[str]:
     """The header's facts about a configuration."""
-    parts = [cfg.dataset, f"depth {cfg.depth}", f"{cfg.optimizer} lr {cfg.lr:g}"]
-    if cfg.batch_size:
-        parts.append(f"batch {cfg.batch_size}")
+    depth = ",".join(str(d) for d in cfg.values("depth"))
+    lr = ",".join(f"{v:g}" for v in cfg.values("lr"))
+    parts = [cfg.dataset, f"depth {depth}", f"{'/'.join(cfg.values('optimizer'))} lr {lr}"]
+    if cfg.values("batch_size") != (0,):
+        parts.append("batch " + ",".join(str(b) or "full" for b in cfg.values("batch_size")))
     parts.append(f"{cfg.epochs} epochs")
     if cfg.val_split > 0:
         parts.append(f"val split {cfg.val_split:g}")
     if cfg.repeats > 1:
         parts.append(f"{cfg.repeats} seeds/width")
+    if cfg.grid_axes():
+        parts.append(f"{cfg.n_runs} runs")
     return parts
 
 
@@ -67,11 +71,11 @@ class LiveSession:
     def stop(self, timeout: float = 1.0) -> bool:
         return self.experiment.stop(timeout)
 
-    def toggle(self, width: int | None = None) -> None:
-        self.experiment.toggle(width)
+    def toggle(self, group: int | str | None = None) -> None:
+        self.experiment.toggle(group)
 
-    def restart(self, width: int | None = None) -> None:
-        self.experiment.restart(width)
+    def restart(self, group: int | str | None = None) -> None:
+        self.experiment.restart(group)
 
     def set_speed(self, speed: float) -> None:
         self.experiment.set_speed(speed)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from mlp_tui.config import ExperimentConfig, run_meta
 from mlp_tui.engine.history import RunHistory
 from mlp_tui.engine.host import Batch
+from mlp_tui.grid import group_name
 from mlp_tui.schema import Health, Status
 from mlp_tui.session.base import Life
 
@@ -34,9 +35,16 @@ class RemoteRun:
     thread reads and sends controls."""
 
     def __init__(
-        self, index: int, width: int, repeat: int, cfg: ExperimentConfig, shape: tuple[int, int]
+        self,
+        index: int,
+        width: int,
+        repeat: int,
+        cfg: ExperimentConfig,
+        shape: tuple[int, int],
+        grid_axes: tuple[str, ...] = (),
     ) -> None:
         self.index, self.width, self.repeat, self.cfg = index, width, repeat, cfg
+        self.grid_axes = grid_axes  # the grid settings that vary (engine.run.Run's meaning)
         self.total = cfg.epochs
         self._shape = shape  # (train rows, validation rows)
         self.life = self._new_life(cfg.seed + repeat)
@@ -66,8 +74,12 @@ class RemoteRun:
         return self.life.history
 
     @property
+    def group(self) -> str:
+        return group_name(self.width, {a: getattr(self.cfg, a) for a in self.grid_axes})
+
+    @property
     def label(self) -> str:
-        return f"w={self.width}" if self.cfg.repeats == 1 else f"w={self.width}#{self.repeat}"
+        return self.group if self.cfg.repeats == 1 else f"{self.group}#{self.repeat}"
 
     @property
     def meta(self) -> dict[str, object]:

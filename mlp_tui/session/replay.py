@@ -207,7 +207,7 @@ class ReplaySession:
         self.reader.close()
         return self._thread is None or not self._thread.is_alive()
 
-    def toggle(self, width: int | None = None) -> None:
+    def toggle(self, group: int | str | None = None) -> None:
         raise Unsupported("replay: the runs are recorded, not live")
 
     restart = set_speed = reconfigure = toggle

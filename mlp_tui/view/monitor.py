@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlp_tui.capacity import capacity_points
+from mlp_tui.config import GRID_FIELDS
+from mlp_tui.grid import group_name
 from mlp_tui.series import SeriesTrack, band, last_points, points
 from mlp_tui.session.base import RunView
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
@@ -23,7 +25,8 @@ from mlp_tui.view.settings import (
     view_title,
 )
 
-MAX_PLOTTED = 16  # widths drawn at once: those around the table's cursor
+MAX_PLOTTED = 16  # groups drawn at once: those around the table's cursor
+Group = int | str  # a width, or in a grid the configuration's name (`w=5 d=2 lr=0.01`)
 BEST_MARK = "◆"
 
 
@@ -40,8 +43,9 @@ class Monitor:
         self.scale = Scale()  # the scale of the last plot built
         self.focus = 0  # the table row under the cursor
         self.x_span: tuple[float, float] | None = None  # the x-range of the last plot built
-        self._groups: tuple[object, int, dict[int, list[RunView]]] = (None, -1, {})
-        self._rows: dict[int, tuple[tuple, RowState]] = {}
+        self._groups: tuple[object, int, dict[Group, list[RunView]]] = (None, -1, {})
+        self._colors: dict[Group, int] = {}  # a group's colour: the place of its width
+        self._rows: dict[Group, tuple[tuple, RowState]] = {}
         self._progress: tuple = ()
 
     @property
@@ -60,28 +64,43 @@ class Monitor:
     def repeats(self) -> bool:
         return any(len(g) > 1 for g in self.groups().values())
 
-    def groups(self) -> dict[int, list[RunView]]:
-        """Runs by width, in the session's order (rebuilt only when runs come or go)."""
+    def groups(self) -> dict[Group, list[RunView]]:
+        """Runs by configuration (seeds pooled), in the session's order, rebuilt only when runs
+        come or go: by width, or in a grid by the name of the settings that vary."""
         runs = self.runs
         if self._groups[0] is not runs or self._groups[1] != len(runs):
-            groups: dict[int, list[RunView]] = {}
-            for r in list(runs):
-                groups.setdefault(r.width, []).append(r)
+            listed = list(runs)
+            metas = [r.meta for r in listed]
+            axes = [f for f in GRID_FIELDS if len({repr(m.get(f)) for m in metas}) > 1]
+            groups: dict[Group, list[RunView]] = {}
+            widths: dict[int, int] = {}
+            self._colors = {}
+            for r, m in zip(listed, metas):
+                key = group_name(r.width, {a: m[a] for a in axes}) if axes else r.width
+                groups.setdefault(key, []).append(r)
+                self._colors.setdefault(key, widths.setdefault(r.width, len(widths)))
             self._groups = (runs, len(runs), groups)
         return self._groups[2]
 
-    def group(self, width: int) -> list[RunView]:
-        return self.groups().get(width, [])
+    def group(self, key: Group) -> list[RunView]:
+        return self.groups().get(key, [])
 
-    def plotted(self) -> list[tuple[int, int]]:
-        """(place, width) of the widths in the plot: all, or MAX_PLOTTED around the cursor."""
+    def color_of(self, key: Group, place: int) -> int:
+        """A group's colour place: its width's, so a grid keeps one colour per width."""
+        return self._colors.get(key, place)
+
+    def name_of(self, key: Group) -> str:
+        return key if isinstance(key, str) else f"w={key}"
+
+    def plotted(self) -> list[tuple[int, Group]]:
+        """(place, group) of the groups in the plot: all, or MAX_PLOTTED around the cursor."""
         widths = list(self.groups())
         start = 0
         if len(widths) > MAX_PLOTTED:
             start = min(max(0, self.focus - MAX_PLOTTED // 2), len(widths) - MAX_PLOTTED)
         return list(enumerate(widths))[start : start + MAX_PLOTTED]
 
-    def visible(self) -> list[tuple[int, int]]:
+    def visible(self) -> list[tuple[int, Group]]:
         return [(i, w) for i, w in self.plotted() if w not in self.settings.hidden]
 
     def metrics(self) -> tuple[str, ...]:
@@ -160,12 +179,13 @@ class Monitor:
         metrics = self.metrics()
         series: list[PlotSeries] = []
         marks: list[Mark] = []
-        for i, width in self.visible():
-            runs = self.group(width)
+        for place, key in self.visible():
+            runs = self.group(key)
+            i = self.color_of(key, place)
             color = run_color(i)
             for k, metric in enumerate(metrics):
                 style = "val" if k else "line"
-                name = (getattr(runs[0], "name", "") or f"w={width}") + (" val" if k else "")
+                name = (getattr(runs[0], "name", "") or self.name_of(key)) + (" val" if k else "")
                 buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
                 if len(runs) == 1:
                     if s.smoothing:
@@ -214,9 +234,9 @@ class Monitor:
             lo, hi = bd.lo, bd.hi
         return [PlotSeries(name, color, bd.x, hi, i, "band", lo=lo), mean]
 
-    def readout(self, epoch: int) -> list[tuple[int, int, dict[str, float | None]]]:
-        """(width, runs that reached `epoch`, mean of each metric there) for every visible
-        width: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
+    def readout(self, epoch: int) -> list[tuple[str, int, dict[str, float | None]]]:
+        """(group name, runs that reached `epoch`, mean of each metric there) for every visible
+        group: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
         from mlp_tui.schema import METRIC_NAMES
 
         out = []
@@ -227,7 +247,7 @@ class Monitor:
             for m in METRIC_NAMES:
                 vals = [rec[m] for rec in recs if rec[m] is not None]
                 values[m] = float(np.mean(vals)) if vals else None
-            out.append((width, len(recs), values))
+            out.append((self.name_of(width), len(recs), values))
         return out
 
     def last_epoch(self) -> int:
@@ -242,12 +262,15 @@ class Monitor:
         """One row per width; a row is recomputed only when one of its runs changed."""
         out = []
         has_val = self.has_val
-        for i, (width, runs) in enumerate(self.groups().items()):
-            key = (width in self.settings.hidden, *(run_key(r) for r in runs))
-            cached = self._rows.get(width)
+        for i, (group, runs) in enumerate(self.groups().items()):
+            key = (group in self.settings.hidden, *(run_key(r) for r in runs))
+            cached = self._rows.get(group)
             if cached is None or cached[0] != key:
-                cached = (key, make_row(i, width, runs, key[0], has_val))
-                self._rows[width] = cached
+                name = group if isinstance(group, str) else getattr(runs[0], "name", "")
+                color = self.color_of(group, i)
+                row = make_row(i, runs[0].width, runs, key[0], has_val, name, color)
+                cached = (key, row)
+                self._rows[group] = cached
             out.append(cached[1])
         return out
 

@@ -13,13 +13,13 @@ def readout_text(monitor, epoch: int) -> str:
     if monitor.repeats:
         head += ", means over seeds"
     parts = [head]
-    for width, n, v in monitor.readout(epoch):
+    for name, n, v in monitor.readout(epoch):
         if not n:
-            parts.append(f"w={width} not reached")
+            parts.append(f"{name} not reached")
             continue
         loss, acc = fmt_num(v["train_loss"]), fmt_num(v["train_acc"], ".3f")
         if has_val:
             loss += "/" + fmt_num(v["val_loss"])
             acc += "/" + fmt_num(v["val_acc"], ".3f")
-        parts.append(f"w={width} {loss} {acc}")
+        parts.append(f"{name} {loss} {acc}")
     return " │ ".join(parts)

@@ -48,7 +48,7 @@ class RowState:
     hidden: bool = False
     val_loss_std: float | None = None
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
-    name: str = ""  # shown instead of the width: a TensorBoard run's folder
+    name: str = ""  # shown for the width: a grid's configuration (`w=5 d=2`), a log's folder
 
 
 def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -89,7 +89,12 @@ def run_key(r: RunView) -> tuple:
     return (id(r.history), len(r.history), r.status, r.health, r.epochs_per_s, r.seed)
 
 
-def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: bool) -> RowState:
+def make_row(
+    i: int, width: int, runs: list[RunView], hidden: bool, has_val: bool, name: str = "",
+    color: int | None = None,
+) -> RowState:
+    """One group's row; `name` (a grid's configuration) also keys it, and `color` is the place
+    of its width when several groups share a width."""
     lasts = [r.history.last() for r in runs]
     loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
     acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
@@ -103,9 +108,9 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
     rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
     seeds = [r.seed for r in runs if r.seed is not None]
     return RowState(
-        key=str(width),
-        color=run_color(i),
-        index=i,
+        key=name or str(width),
+        color=run_color(i if color is None else color),
+        index=i if color is None else color,
         width=width,
         status=group_status([r.status for r in runs]),
         health=group_health([r.health for r in runs]),
@@ -124,7 +129,7 @@ def make_row(i: int, width: int, runs: list[RunView], hidden: bool, has_val: boo
         hidden=hidden,
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
-        name=getattr(runs[0], "name", ""),
+        name=name,
     )
 
 
@@ -156,6 +161,16 @@ def group_health(healths: list[Health]) -> Health:
 
 
 ALL_ENDED = "all runs ended"
+
+
+def run_counts(statuses: list[Status]) -> str:
+    """`8 running · 2 paused · 6 queued · 4 ended`: how many runs are in each state (states
+    with none left out)."""
+    ended = sum(s.ended for s in statuses)
+    parts = [(sum(s is st for s in statuses), st.value)
+             for st in (Status.RUNNING, Status.PAUSED, Status.QUEUED)]
+    parts.append((ended, "ended"))
+    return " · ".join(f"{n} {word}" for n, word in parts if n)
 
 
 def overall_state(statuses: list[Status]) -> str:

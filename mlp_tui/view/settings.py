@@ -88,7 +88,7 @@ class ViewSettings:
     robust: bool | None = None  # None: chosen from the data and the plot's height
     x_mode: str = "epoch"  # or "seconds"
     grid: bool = False
-    hidden: set[int] = field(default_factory=set)  # widths hidden from the plot
+    hidden: set[int | str] = field(default_factory=set)  # groups hidden from the plot
     zoom: int = 0  # index into ZOOMS
     band: str = BANDS[0]
     capacity: bool = False  # the plot shows loss against width
@@ -132,12 +132,12 @@ class ViewSettings:
         if self.cursor is not None:
             parts.append(f"←→:epoch {self.cursor} (end: live)")
         if self.hidden:
-            parts.append("v:hidden " + ",".join(str(w) for w in sorted(self.hidden)))
+            parts.append("v:hidden " + ",".join(sorted(str(w) for w in self.hidden)))
         return "  ".join(parts)
 
     def to_dict(self) -> dict[str, object]:
         out = {name: getattr(self, name) for name in REMEMBERED}
-        out["hidden"] = sorted(self.hidden)
+        out["hidden"] = sorted(self.hidden, key=str)
         return out
 
     @classmethod
@@ -153,7 +153,7 @@ class ViewSettings:
             "smoothing": lambda v: v in SMOOTHING_STEPS and not isinstance(v, bool),
             "x_mode": lambda v: v in X_MODES,
             "grid": lambda v: isinstance(v, bool),
-            "hidden": lambda v: isinstance(v, list) and all(type(w) is int for w in v),
+            "hidden": lambda v: isinstance(v, list) and all(_group_key(w) for w in v),
             "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),
             "band": lambda v: v in BANDS,
             "capacity": lambda v: isinstance(v, bool),
@@ -191,3 +191,8 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
                 span = v.max() - v.min()
                 robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
     return Scale(log, robust)
+
+
+def _group_key(value: object) -> bool:
+    """A width, or a grid configuration's name (`w=5 d=2`): what `hidden` holds."""
+    return type(value) is int or (isinstance(value, str) and value.startswith("w="))

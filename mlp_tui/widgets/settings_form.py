@@ -11,16 +11,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from mlp_tui.config import (
-    MAX_DEPTH,
     MAX_EPOCHS,
     OPTIMIZERS,
     ConfigError,
     ExperimentConfig,
-    parse_choice,
     parse_float,
     parse_int,
     parse_widths,
 )
+from mlp_tui.grid import parse_grid
 
 FIELDS = (
     ("widths", "--widths", "widths"),
@@ -39,10 +38,10 @@ def parse_form(values: dict[str, str], base: ExperimentConfig) -> ExperimentConf
     """The form's text values -> a validated config; raises ConfigError naming the field."""
     cfg = base.with_changes(
         widths=parse_widths(values["widths"]),
-        depth=parse_int("--depth", values["depth"], 1, MAX_DEPTH),
+        depth=parse_grid("depth", values["depth"]),
         epochs=parse_int("--epochs", values["epochs"], 1, MAX_EPOCHS),
-        lr=parse_float("--lr", values["lr"]),
-        optimizer=parse_choice("--optimizer", values["optimizer"], OPTIMIZERS),
+        lr=parse_grid("lr", values["lr"]),
+        optimizer=parse_grid("optimizer", values["optimizer"]),
         val_split=parse_float("--val-split", values["val_split"]),
         speed=parse_float("--speed", values["speed"]),
     )
@@ -52,10 +51,10 @@ def parse_form(values: dict[str, str], base: ExperimentConfig) -> ExperimentConf
 def form_values(cfg: ExperimentConfig) -> dict[str, str]:
     return {
         "widths": ",".join(str(w) for w in cfg.widths),
-        "depth": str(cfg.depth),
+        "depth": ",".join(str(d) for d in cfg.values("depth")),
         "epochs": str(cfg.epochs),
-        "lr": f"{cfg.lr:g}",
-        "optimizer": cfg.optimizer,
+        "lr": ",".join(f"{lr:g}" for lr in cfg.values("lr")),
+        "optimizer": ",".join(cfg.values("optimizer")),
         "val_split": f"{cfg.val_split:g}",
         "speed": f"{cfg.speed:g}",
     }
@@ -92,7 +91,7 @@ class SettingsScreen(ModalScreen[ExperimentConfig | None]):
                     yield Input(values[name], id=f"f-{name}", compact=True)
                 yield Label("optimizer")
                 yield Select(
-                    [(o, o) for o in OPTIMIZERS],
+                    [(o, o) for o in (*OPTIMIZERS, ",".join(OPTIMIZERS))],  # both: a grid
                     value=values["optimizer"],
                     allow_blank=False,
                     id="f-optimizer",
