@@ -33,6 +33,11 @@ class ProcessSession(HostedSession):
     driver_name = "process-driver"
 
     def __init__(self, cfg: ExperimentConfig, workers: int | None = None) -> None:
+        from multiprocessing import resource_tracker
+
+        # multiprocessing's helper process starts with the first worker and inherits stderr's
+        # file number: start it now, before a TUI stands in for stderr with one that has none.
+        resource_tracker.ensure_running()
         self.workers = workers or default_workers()
         self._pool: list = []  # process_pool.Worker, started as runs need them
         self._placing: list[threading.Thread] = []  # workers starting, runs being built
