@@ -90,6 +90,30 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, poll: float
     return True
 
 
+STEADY_S = 0.4  # how long a paused run's row count must hold still to count as steady
+
+
+def grows(run, timeout: float = 30) -> bool:
+    """The run's history gains a row within `timeout` seconds."""
+    n = len(run.history)
+    return wait_until(lambda: len(run.history) > n, timeout=timeout, poll=0.02)
+
+
+def steady(run) -> int:
+    """The row count once it held still for STEADY_S (a run in another process: rows arrive
+    by polls, so "paused" shows before the last rows do)."""
+    last = [-1, time.monotonic()]
+
+    def still() -> bool:
+        n = len(run.history)
+        if n != last[0]:
+            last[:] = [n, time.monotonic()]
+        return time.monotonic() - last[1] >= STEADY_S
+
+    assert wait_until(still, timeout=20, poll=0.02)
+    return last[0]
+
+
 def cli_command() -> list[str]:
     """The installed `mlp-tui` script, or `python -m mlp_tui` where it is not on PATH."""
     exe = shutil.which("mlp-tui")

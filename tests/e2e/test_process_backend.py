@@ -10,13 +10,11 @@ import subprocess
 import time
 
 import pytest
-from helpers import cli_command, wait_until
+from helpers import STEADY_S, cli_command, grows, steady, wait_until
 
 from mlp_tui.config import ExperimentConfig, validate
 from mlp_tui.schema import Status
 from mlp_tui.session.process import ProcessSession
-
-STEADY_S = 0.4
 
 
 @pytest.fixture
@@ -71,24 +69,6 @@ def test_numbers_match_threads_and_runs_beyond_the_pool_wait_queued(
     for remote, local in zip(session.runs, exp.runs):
         assert len(remote.history) == 300
         assert rows(remote.history) == rows(local.history), remote.label
-
-
-def steady(run) -> int:
-    last = [-1, time.monotonic()]
-
-    def still() -> bool:
-        n = len(run.history)
-        if n != last[0]:
-            last[:] = [n, time.monotonic()]
-        return time.monotonic() - last[1] >= STEADY_S
-
-    assert wait_until(still, timeout=20, poll=0.02)
-    return last[0]
-
-
-def grows(run, timeout: float = 30) -> bool:
-    n = len(run.history)
-    return wait_until(lambda: len(run.history) > n, timeout=timeout, poll=0.02)
 
 
 def test_controls_a_killed_worker_and_stop(process_session):

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 import pytest
-from helpers import cli_command, wait_until
+from helpers import STEADY_S, cli_command, grows, steady, wait_until
 from ray_head import (
     ENV,
     RayHead,
@@ -27,7 +27,6 @@ from mlp_tui.config import ExperimentConfig, validate
 from mlp_tui.schema import Status
 
 pytestmark = pytest.mark.xdist_group("ray")
-STEADY_S = 0.4  # how long a paused run's row count must hold still to count as steady
 SETTLE_S = 0.5  # ten poll intervals: rows computed before a control have reached the driver
 
 
@@ -143,25 +142,6 @@ def test_numbers_match_threads_and_runs_beyond_free_cpus_wait_queued(
         assert rows(remote.history) == rows(local.history), remote.label
     session.stop()
     assert wait_until(lambda: not actors(ray_head), timeout=30)
-
-
-def grows(run, timeout: float = 30) -> bool:
-    n = len(run.history)
-    return wait_until(lambda: len(run.history) > n, timeout=timeout, poll=0.02)
-
-
-def steady(run) -> int:
-    """The row count once it held still for STEADY_S."""
-    last = [-1, time.monotonic()]
-
-    def still() -> bool:
-        n = len(run.history)
-        if n != last[0]:
-            last[:] = [n, time.monotonic()]
-        return time.monotonic() - last[1] >= STEADY_S
-
-    assert wait_until(still, timeout=20, poll=0.02)
-    return last[0]
 
 
 def test_controls_a_killed_actor_and_stop(ray_session, ray_head):
