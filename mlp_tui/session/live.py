@@ -95,6 +95,8 @@ class LiveSession:
             meta = run.meta
             for life in retired:
                 out.append(Life(life.serial, {**meta, "seed": life.seed}, life.history, None))
-            ended = status if status.ended else None
+            # Ended only once its worker is done with it: a stop sets the status before the worker
+            # has handed over its last epochs, and the end row must come after every epoch row.
+            ended = status if status.ended and not run.alive else None
             out.append(Life(current.serial, {**meta, "seed": current.seed}, current.history, ended))
         return out
