@@ -31,12 +31,13 @@ FIGURES = (
     "memory",
     "start-up: --help",
     "start-up: first frame",
+    "stack: width 5 x 32 seeds",
 )
 
 
 # Groups that only wait on subprocesses: --quick runs them alongside the others.
 SUBPROCESS_GROUPS = ("memory", "startup")
-OPT_IN_GROUPS = ("ray", "process")  # run only when named in --only: they start processes
+OPT_IN_GROUPS = ("ray", "process", "grid")  # run only when named in --only: they start processes
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,13 @@ class Scale:
     startup_reps: int
     quick: bool = False
     ray_epochs: int = 20_000
+    stack_epochs: int = 2_000
+    grid_epochs: int = 10_000
 
 
 FULL = Scale(4_000, 5, 50, (10**3, 10**5, 10**6), (10**3, 10**5), 40, 50, 10**6, 3, 5)
-QUICK = Scale(20, 1, 2, (10, 100, 1000), (10, 1000), 3, 1, 10**4, 1, 1, quick=True, ray_epochs=50)
+QUICK = Scale(20, 1, 2, (10, 100, 1000), (10, 1000), 3, 1, 10**4, 1, 1, quick=True, ray_epochs=50,
+              stack_epochs=20, grid_epochs=20)
 
 
 def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
@@ -78,6 +82,9 @@ def benches(scale: Scale) -> list[tuple[str, Callable[[], list[Result]]]]:
         ("ray", lambda: __import__("bench_ray").ray_overhead(scale.ray_epochs)),
         ("process", lambda: __import__("bench_process").process_figures(
             scale.ray_epochs, max(1, scale.reps // 2), scale.presses)),
+        ("stack", lambda: [__import__("bench_stack").stack_ratio(
+            5, 32, scale.stack_epochs, max(1, scale.reps // 2))]),
+        ("grid", lambda: __import__("bench_grid").grid_figures(scale.grid_epochs)),
     ]
 
 
@@ -159,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma list of groups: engine,tui,redraw,latency,memory,startup; "
-        "ray and process run only when named",
+        help="comma list of groups: engine,tui,redraw,latency,memory,startup,stack; "
+        "ray, process and grid run only when named",
     )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL

@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
     a("--standardize", action="store_true", help="standardize features (default: raw)")
     a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
+    a("--stack", action="store_true",
+      help="train the seeds (--repeats) of each width and grid point as one stacked model: "
+      "much faster for narrow nets; full-batch sgd only; losses within 2e-5 of unstacked runs")
     a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
     a(
         "--speed",
@@ -228,6 +231,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         speed=parse_float("--speed", ns.speed),
         repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
         threads=parse_int("--threads", ns.threads, 0, MAX_THREADS),
+        stack=ns.stack,
     )
     cfg = validate(cfg)
     export = (
@@ -242,6 +246,8 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         raise ConfigError("--history", "must not be the same file as --export")
     _check_targets(export, history, ns.force)
     backend, address = _parse_backend(ns.backend, ns.ray_address)
+    if cfg.stack and backend == "ray":
+        raise ConfigError("--stack", "needs --backend thread or process")
     workers = None
     if ns.workers is not None:
         if backend != "process":

@@ -74,6 +74,7 @@ class ExperimentConfig:
     repeats: int = 1
     threads: int = 1  # torch intra-op threads; 0 = torch's default
     target: str = ""  # --dataset FILE.csv: the label column ("" = the last one)
+    stack: bool = False  # train the seeds of each width and grid point as one stacked model
 
     @property
     def user_data(self) -> UserData | None:
@@ -287,6 +288,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
             f"at most {MAX_RUNS} runs, but {_grid_product(cfg)} make {cfg.n_runs}",
         )
+    if cfg.stack:
+        _check_stack(cfg)
     if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
             "--speed",
@@ -319,6 +322,14 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             f"{_human(budget)} this machine can spare",
         )
     return cfg
+
+
+def _check_stack(cfg: ExperimentConfig) -> None:
+    """A stacked model trains full-batch SGD (engine/stack.py): refuse anything else."""
+    if cfg.values("optimizer") != ("sgd",):
+        raise ConfigError("--stack", "trains with --optimizer sgd only")
+    if any(0 < b < cfg.n_samples for b in cfg.values("batch_size")):
+        raise ConfigError("--stack", "trains full batches only (--batch-size 0)")
 
 
 def _normalize_grid(cfg: ExperimentConfig) -> ExperimentConfig:

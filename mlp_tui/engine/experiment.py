@@ -4,13 +4,24 @@ baton."""
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import time
 
 from mlp_tui.config import MAX_WORKERS, ExperimentConfig
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.run import Run
+from mlp_tui.engine.stack_worker import Stack
 from mlp_tui.engine.step import configure_threads, resolve_device
+
+
+def stack_units(runs: list[Run]) -> list[Stack]:
+    """`--stack`: the runs of each width and grid point (they differ only by seed), one stack
+    each, in the runs' order."""
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.width, run.cfg), []).append(run)
+    return [Stack(members) for members in groups.values()]
 
 
 class Experiment:
@@ -31,20 +42,25 @@ class Experiment:
             for i, (w, p, r) in enumerate(combos)
         ]
         self.speed = cfg.speed
-        # At most MAX_WORKERS worker threads: the rest of the runs wait, queued, in order.
-        self._queue: collections.deque[Run] = collections.deque()
+        self.units = stack_units(self.runs) if cfg.stack else list(self.runs)
+        # At most MAX_WORKERS worker threads: the rest of the units wait, queued, in order.
+        self._queue: collections.deque[Run | Stack] = collections.deque()
         self._slots = MAX_WORKERS
         self._lock = threading.Lock()
-        for run in self.runs:
-            run._requeue = self._enqueue
+        for unit in self.units:
+            for run in getattr(unit, "runs", [unit]):  # a restart after the end queues the unit
+                run._requeue = functools.partial(self._requeue, unit)
 
     def start(self) -> None:
-        for run in self.runs:
-            self._enqueue(run)
+        for unit in self.units:
+            self._enqueue(unit)
 
-    def _enqueue(self, run: Run) -> None:
+    def _requeue(self, unit: Run | Stack, _run: Run) -> None:
+        self._enqueue(unit)
+
+    def _enqueue(self, unit: Run | Stack) -> None:
         with self._lock:
-            self._queue.append(run)
+            self._queue.append(unit)
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -52,13 +68,13 @@ class Experiment:
             with self._lock:
                 if not self._queue or self._slots <= 0:
                     return
-                run = self._queue.popleft()
+                unit = self._queue.popleft()
                 self._slots -= 1
-            if not run.start(self._released):  # stopped meanwhile: its slot is free again
+            if not unit.start(self._released):  # nothing to start: its slot is free again
                 with self._lock:
                     self._slots += 1
 
-    def _released(self, _run: Run) -> None:
+    def _released(self, _unit: Run | Stack) -> None:
         with self._lock:
             self._slots += 1
         self._dispatch()

@@ -1,4 +1,5 @@
-"""One engine `Run` hosted in a process of its own (a Ray actor), driven by plain method calls.
+"""Engine runs hosted in a process of their own (a Ray actor, a worker process), driven by plain
+method calls.
 
 The host trains with the very `Run` the thread backend uses (same Trainer, same thread count,
 same slices), so the numbers are bit-identical and every control keeps its meaning. The driver
@@ -34,6 +35,27 @@ class Batch:
 
 
 
+def batch(run: Run, serial: int, start: int) -> Batch:
+    """Rows of the run's current life from `start` (from 0 when `serial` is not the current
+    life's), with the state read before the rows so an ended status never outruns them."""
+    retired, life, status = run.snapshot()
+    health, rate, error = run.health, run.epochs_per_s, run.error
+    first = start if life.serial == serial else 0
+    cols, codes, health_codes = life.history.raw(first)
+    old = next((lf for lf in retired if lf.serial == serial), None)
+    return Batch(
+        life.serial, life.seed, first, cols, codes, health_codes, status.value,
+        health.value, rate, error, run.device,
+        None if old is None else old.history.raw(start),
+    )
+
+
+def _hosted_run(cfg, data, device, baton, index, width, repeat, seed) -> Run:
+    run = Run(index, width, repeat, cfg, data, baton, device=device)
+    run.life = run._new_life(seed)  # the driver's seed: a re-hosted run goes on with its next
+    return run
+
+
 class RunHost:
     """Owns one run in its process: builds the data and the run, starts its worker thread and
     answers controls; the first life's seed comes from the driver (a run re-hosted after a
@@ -47,8 +69,8 @@ class RunHost:
 
         device = resolve_device(cfg.device)
         configure_threads(cfg.threads)
-        self.run = Run(index, width, repeat, cfg, load_dataset(cfg, device), device=device)
-        self.run.life = self.run._new_life(seed)
+        data = load_dataset(cfg, device)
+        self.run = _hosted_run(cfg, data, device, None, index, width, repeat, seed)
         self.run._requeue = self._restarted
 
     def _restarted(self, run: Run) -> None:
@@ -63,6 +85,7 @@ class RunHost:
 
     def pause(self) -> None:
         self.run.pause()
+        self.run.settle()  # the last epochs are in the history when the driver polls next
 
     def resume(self) -> None:
         self.run.resume()
@@ -78,16 +101,57 @@ class RunHost:
         return self.run.join(timeout)
 
     def poll(self, serial: int, start: int) -> Batch:
-        """Rows of the current life from `start` (from 0 when `serial` is not the current
-        life's), with the state read before the rows so an ended status never outruns them."""
-        run = self.run
-        retired, life, status = run.snapshot()
-        health, rate, error = run.health, run.epochs_per_s, run.error
-        first = start if life.serial == serial else 0
-        cols, codes, health_codes = life.history.raw(first)
-        old = next((lf for lf in retired if lf.serial == serial), None)
-        return Batch(
-            life.serial, life.seed, first, cols, codes, health_codes, status.value,
-            health.value, rate, error, run.device,
-            None if old is None else old.history.raw(start),
-        )
+        return batch(self.run, serial, start)
+
+
+class UnitHost:
+    """One unit of work in a worker process (`--backend process`): one run, or with `--stack`
+    the runs of one stack (engine.stack_worker.Stack), each control naming its run by index.
+    `members` are (index, width, repeat, seed) of runs that share `cfg` (and, stacked, width);
+    `arrays` (engine.data.Arrays) spare the process scikit-learn's import."""
+
+    def __init__(
+        self, cfg: ExperimentConfig, members: list[tuple[int, int, int, int]], arrays=None
+    ) -> None:
+        from mlp_tui.engine.baton import Baton
+        from mlp_tui.engine.data import load_dataset
+        from mlp_tui.engine.stack_worker import Stack
+        from mlp_tui.engine.step import configure_threads, resolve_device
+
+        device = resolve_device(cfg.device)
+        configure_threads(cfg.threads)
+        data, baton = load_dataset(cfg, device, arrays), Baton()
+        runs = [_hosted_run(cfg, data, device, baton, *m) for m in members]
+        self.runs = {run.index: run for run in runs}
+        self.unit = Stack(runs) if cfg.stack else runs[0]
+        if not cfg.stack and len(runs) > 1:
+            raise ValueError("only a stack hosts more than one run")
+        for run in runs:
+            run._requeue = self._restarted
+
+    def _restarted(self, _run: Run) -> None:
+        self.unit.start()  # a restart after the unit ended: this process trains it again
+
+    def start(self) -> None:
+        self.unit.start()
+
+    def pause(self, index: int) -> None:
+        self.runs[index].pause()
+        self.runs[index].settle()  # the last epochs are in the history when the driver polls
+
+    def resume(self, index: int) -> None:
+        self.runs[index].resume()
+
+    def restart(self, index: int) -> None:
+        self.runs[index].restart()
+
+    def set_speed(self, index: int, speed: float) -> None:
+        self.runs[index].set_speed(speed)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        for run in self.runs.values():
+            run.stop()
+        return all(run.join(timeout) for run in self.runs.values())
+
+    def poll(self, index: int, serial: int, start: int) -> Batch:
+        return batch(self.runs[index], serial, start)

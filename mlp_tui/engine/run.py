@@ -171,10 +171,12 @@ class Run:
         if self._state is Status.RUNNING:
             self._resume.clear()
             self._interrupt = True
+            self._wake.set()  # a wait for the pace ends now
 
     def resume(self) -> None:
         self._resume.set()
         self._interrupt = True
+        self._wake.set()
 
     def restart(self) -> None:
         """Fresh initialization with the next seed; the current history is closed first."""
@@ -214,6 +216,13 @@ class Run:
             self._thread.join(timeout)
             return not self._thread.is_alive()
         return True
+
+    def settle(self, timeout: float = 0.1) -> None:
+        """Wait (briefly, bounded) until the worker has acted on the controls sent so far, its
+        epochs before them handed over: a host reports right after a pause."""
+        deadline = time.monotonic() + timeout
+        while self._interrupt and self.alive and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     @property
     def alive(self) -> bool:
@@ -284,9 +293,12 @@ class Run:
 
     def _controls(self, life: Life) -> bool:
         """Act on the controls that came since the last epoch; False when the life is over."""
-        self._interrupt = False
+        # Hand over what is buffered, then take the flag down and read the controls: a control
+        # that comes meanwhile is read now or raises the flag again; `settle` waits for this.
         if life.trainer.buffered and not self._flush(life):
+            self._interrupt = False
             return False
+        self._interrupt = False
         if self._stop or self.life is not life:
             return False
         if self.paused:

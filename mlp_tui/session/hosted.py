@@ -19,12 +19,13 @@ POLL_S = 0.05  # a driver round: each poll briefly takes the GIL from the host's
 STOP_GRACE_S = 5.0
 
 
-def data_shape(cfg: ExperimentConfig) -> tuple[int, int]:
-    """(train rows, validation rows); bad settings fail here, before any host is started."""
-    from mlp_tui.engine.data import load_dataset
+def data_shape(cfg: ExperimentConfig):
+    """The data as arrays (engine.data.Arrays) and (train rows, validation rows); bad settings
+    fail here, before any host is started."""
+    from mlp_tui.engine.data import prepare
 
-    data = load_dataset(cfg, "cpu")
-    return data.y_train.shape[0], 0 if data.y_val is None else data.y_val.shape[0]
+    arrays = prepare(cfg)
+    return arrays, (len(arrays.y), 0 if arrays.y_val is None else len(arrays.y_val))
 
 
 class HostedSession:
@@ -34,17 +35,18 @@ class HostedSession:
     driver_name = "driver"
 
     def __init__(self, cfg: ExperimentConfig) -> None:
-        self._shape = data_shape(cfg)
         self._previous: list[RemoteRun] = []
         self._lock = threading.RLock()
         self._closing = self._stopped = False
         self._thread: threading.Thread | None = None
+        self._nudge = threading.Event()  # a control was sent: poll now, not at the next round
         self._build(cfg)
 
     def _build(self, cfg: ExperimentConfig) -> None:
         """One run per width x grid point x seed, in the thread backend's order (each hosted
         with the point's config of single values, as engine.experiment builds them)."""
         self.cfg, self.speed = cfg, cfg.speed
+        self._arrays, self._shape = data_shape(cfg)
         combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self._runs = [
             RemoteRun(i, w, r, p, self._shape, cfg.grid_axes())
@@ -86,7 +88,8 @@ class HostedSession:
         while not self._closing:
             due = time.monotonic() + POLL_S
             self._round(POLL_S)
-            time.sleep(max(0.0, due - time.monotonic()))
+            if self._nudge.wait(max(0.0, due - time.monotonic())):
+                self._nudge.clear()
 
     def _queued(self) -> list[RemoteRun]:
         """Runs waiting for a host, the costliest first: with more runs than hosts, a wide run
@@ -129,6 +132,7 @@ class HostedSession:
                     continue
                 run.want_pause = pause
                 self._send(run, "pause" if pause else "resume")
+        self._nudge.set()
 
     def restart(self, width: int | str | None = None) -> None:
         """A fresh life with the next seed: on its host, or queued for one."""
@@ -141,6 +145,7 @@ class HostedSession:
                     run.want_pause = False
                 else:
                     run.relife()
+        self._nudge.set()
 
     def set_speed(self, speed: float) -> None:
         self.speed = speed

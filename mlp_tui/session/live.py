@@ -21,7 +21,7 @@ def describe_config(cfg: ExperimentConfig) -> list[str]:
     if cfg.val_split > 0:
         parts.append(f"val split {cfg.val_split:g}")
     if cfg.repeats > 1:
-        parts.append(f"{cfg.repeats} seeds/width")
+        parts.append(f"{cfg.repeats} seeds/width" + (", stacked" if cfg.stack else ""))
     if cfg.grid_axes():
         parts.append(f"{cfg.n_runs} runs")
     return parts

@@ -1,7 +1,8 @@
 """Live training in a pool of worker processes (`--backend process`): no shared GIL.
 
-Each worker process hosts one run at a time with the thread backend's own `Run`
-(`engine.host.RunHost`), so the numbers and the controls are the same. The driver thread polls
+Each worker process hosts one unit at a time, a run or (`--stack`) the seeds of one width and
+grid point, with the thread backend's own `Run` and `Stack` (`engine.host.UnitHost`), so the
+numbers and the controls are the same. The driver thread polls
 every hosted run for its new epochs (one batch per run per round, never a message per epoch) and
 feeds `RemoteRun` views, the same ones the Ray backend uses; runs beyond the pool wait `queued`,
 the widest first when one is placed. A worker that dies fails only its run; the pool starts a
@@ -56,34 +57,50 @@ class ProcessSession(HostedSession):
         self._collect()
 
     def _worker_of(self, run: RemoteRun):
-        return next((w for w in self._pool if w.run_index == run.index), None)
+        return next((w for w in self._pool if run.index in w.unit), None)
+
+    def _members(self, worker) -> list[RemoteRun]:
+        return [r for r in self._runs if r.index in worker.unit]
+
+    def _units(self) -> list[list[RemoteRun]]:
+        """The queued runs as units of work, the costliest first: one run each, or with
+        `--stack` the queued seeds of one width and grid point together."""
+        if not self.cfg.stack:
+            return [[run] for run in self._queued()]
+        units: dict[tuple, list[RemoteRun]] = {}
+        for run in self._queued():
+            units.setdefault((run.width, run.cfg), []).append(run)
+        return list(units.values())
 
     def _place(self) -> None:
-        """Give queued runs a free worker (starting one while the pool is not full), the
+        """Give queued units a free worker (starting one while the pool is not full), the
         costliest first: a wide run started last would finish alone long after the others.
-        Starting a worker (it imports torch) and building a run take seconds: each happens in a
+        Starting a worker (it imports torch) and building a unit take seconds: each happens in a
         thread of its own, so workers start side by side and keys stay instant meanwhile."""
-        for run in self._queued():
+        for unit in self._units():
             with self._lock:
                 if self._closing:
                     return
-                if run.hosted or not run.active:
+                unit = [r for r in unit if r.active and not r.hosted]
+                if not unit:
                     continue
-                worker = next((w for w in self._pool if w.run_index is None), None)
+                worker = next((w for w in self._pool if not w.unit), None)
                 if worker is None and len(self._pool) + self._starting >= self.workers:
                     return
-                run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
+                now = time.monotonic()
+                for run in unit:
+                    run.hosted, run.placed_at, run.started_at = True, now, None
                 if worker is None:
                     self._starting += 1
                 else:
-                    worker.run_index = run.index
+                    worker.unit = tuple(r.index for r in unit)
                 thread = threading.Thread(
-                    target=self._bring_up, args=(run, worker), name="process-place", daemon=True
+                    target=self._bring_up, args=(unit, worker), name="process-place", daemon=True
                 )
                 self._placing.append(thread)
             thread.start()
 
-    def _bring_up(self, run: RemoteRun, worker) -> None:
+    def _bring_up(self, unit: list[RemoteRun], worker) -> None:
         if worker is None:
             from mlp_tui.session.process_pool import Worker
 
@@ -92,58 +109,67 @@ class ProcessSession(HostedSession):
             except Exception as exc:  # the process could not start (no memory, no fork)
                 with self._lock:
                     self._starting -= 1
-                    run.hosted = False
-                    run.end(Status.FAILED, f"worker process did not start: {exc}")
+                    for run in unit:
+                        run.hosted = False
+                        run.end(Status.FAILED, f"worker process did not start: {exc}")
                 return
             with self._lock:
                 self._starting -= 1
                 self._pool.append(worker)
-                worker.run_index = run.index
-        self._host(run, worker)
+                worker.unit = tuple(r.index for r in unit)
+        self._host(unit, worker)
 
-    def _host(self, run: RemoteRun, worker) -> None:
-        seed = run.seed
+    def _host(self, unit: list[RemoteRun], worker) -> None:
+        seeds = [run.seed for run in unit]
+        members = [(r.index, r.width, r.repeat, s) for r, s in zip(unit, seeds, strict=True)]
         try:
-            host = worker.new_host((run.cfg, run.index, run.width, run.repeat, seed))
+            host = worker.new_host(unit[0].cfg, members, self._arrays)
         except _GONE:
             with self._lock:
-                self._lost(worker, run)
+                self._lost(worker)
             return
         with self._lock:
-            if self._closing or not run.active or run.seed != seed:  # stopped or restarted
-                worker.run_index = None
-                run.hosted = False
+            if self._closing or any(
+                not r.active or r.seed != s for r, s in zip(unit, seeds, strict=True)
+            ):  # stopped, or restarted meanwhile: placed again (with its new seed) next round
+                worker.release()
+                for run in unit:
+                    run.hosted = False
                 return
             worker.host = host
             try:
-                host.set_speed(self.speed)
-                if run.want_pause:
-                    host.pause()
+                for run in unit:
+                    host.set_speed(run.index, self.speed)
+                    if run.want_pause:
+                        host.pause(run.index)
                 host.start()
             except _GONE:
-                self._lost(worker, run)
+                self._lost(worker)
 
     def _collect(self) -> None:
-        """Poll every hosted run once; a run that ended frees its worker."""
+        """Poll every hosted run once; a unit whose runs all ended frees its worker."""
         for worker in list(self._pool):
             with self._lock:
-                run = next((r for r in self._runs if r.index == worker.run_index), None)
-                if run is None or worker.host is None:
+                if worker.host is None:
                     continue
+                members = self._members(worker)
                 try:
-                    batch = worker.host.poll(run.life.serial, len(run.history))
+                    for run in members:
+                        run.apply(worker.host.poll(run.index, run.life.serial, len(run.history)))
                 except _GONE:
-                    self._lost(worker, run)
+                    self._lost(worker)
                     continue
-                run.apply(batch)
-                if not run.active:
+                if not any(run.active for run in members):
                     worker.release()
-                    run.hosted = False
+                    for run in members:
+                        run.hosted = False
 
-    def _lost(self, worker, run: RemoteRun) -> None:
-        """A worker died: its run failed (with the reason), the others go on."""
-        run.end(Status.FAILED, worker.death())
-        run.hosted = False
+    def _lost(self, worker) -> None:
+        """A worker died: its runs failed (with the reason), the others go on."""
+        reason = worker.death()
+        for run in self._members(worker):
+            run.end(Status.FAILED, reason)
+            run.hosted = False
         worker.release()
         if worker in self._pool:
             self._pool.remove(worker)
@@ -159,17 +185,21 @@ class ProcessSession(HostedSession):
         worker = self._worker_of(run)
         if worker is not None and worker.host is not None:
             try:
-                getattr(worker.host, method)(*args)
+                getattr(worker.host, method)(run.index, *args)
             except _GONE:
-                self._lost(worker, run)
+                self._lost(worker)
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every run, take the epochs the workers computed, end every worker process."""
         if not self._stopped:
             self._stopped = True
             self._halt(max(timeout, STOP_GRACE_S))
-            for worker in self._pool:
-                worker.close()
+            # Side by side: a worker takes about 0.4 s to exit (torch's teardown).
+            closing = [threading.Thread(target=w.close, daemon=True) for w in self._pool]
+            for thread in closing:
+                thread.start()
+            for thread in closing:
+                thread.join()
             self._pool.clear()
         return True
 
@@ -177,22 +207,24 @@ class ProcessSession(HostedSession):
         """Every run ends (stopped) with every epoch its worker computed; workers stay up."""
         with self._lock:
             self._closing = True
+            self._nudge.set()  # the driver leaves its wait now
         if self._thread is not None:
             self._thread.join(timeout)
         for thread in self._placing:  # a worker still starting joins the pool first
             thread.join(timeout)
         self._placing.clear()
         with self._lock:
-            for run in self._runs:
-                worker = self._worker_of(run)
-                if worker is None or worker.host is None:
-                    run.end(Status.STOPPED)
+            for worker in list(self._pool):
+                if worker.host is None:
                     continue
+                members = self._members(worker)
                 try:
                     worker.host.stop(timeout)
-                    run.apply(worker.host.poll(run.life.serial, len(run.history)))
+                    for run in members:
+                        run.apply(worker.host.poll(run.index, run.life.serial, len(run.history)))
                 except _GONE:
-                    self._lost(worker, run)
-                run.end(Status.STOPPED)
+                    self._lost(worker)
                 worker.release()
+            for run in self._runs:
+                run.end(Status.STOPPED)
                 run.hosted = False

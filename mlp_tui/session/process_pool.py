@@ -1,8 +1,9 @@
-"""Worker processes for `--backend process`: each hosts one run at a time (`engine.host.RunHost`).
+"""Worker processes for `--backend process`: each hosts one unit of work at a time, a run or a
+stack of seeds (`engine.host.UnitHost`).
 
 A worker is a `multiprocessing.managers.BaseManager` server started with the `spawn` context
 (never a fork of a process with threads): the standard library carries the calls and the epoch
-batches, no home-made protocol. A worker outlives its run and takes the next queued one. It dies
+batches, no home-made protocol. A worker outlives its unit and takes the next queued one. It dies
 with its parent, however the parent dies (kill -9 included): a watchdog thread in the worker exits
 it within WATCHDOG_S once its parent is gone (the orphan is re-parented). PR_SET_PDEATHSIG is not
 used: it fires when the *thread* that started the worker ends, and the driver thread that starts
@@ -19,7 +20,7 @@ import threading
 import time
 from multiprocessing.managers import BaseManager
 
-from mlp_tui.engine.host import RunHost
+from mlp_tui.engine.host import UnitHost
 
 WATCHDOG_S = 0.5
 
@@ -28,7 +29,7 @@ class _Worker(BaseManager):
     pass
 
 
-_Worker.register("RunHost", RunHost)
+_Worker.register("UnitHost", UnitHost)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -36,10 +37,11 @@ def _die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ctrl+c is for the parent
     if os.getppid() != parent:  # the parent died while this process started
         os._exit(1)
-    import sklearn.datasets  # noqa: F401  # the slow imports, while the pool starts
-    import torch  # noqa: F401
+    import torch  # noqa: F401  # the slow imports, while the pool starts (no scikit-learn:
 
+    # a host gets its data as arrays)
     import mlp_tui.engine.data  # noqa: F401
+    import mlp_tui.engine.stack_worker  # noqa: F401
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -50,13 +52,13 @@ def _die_with_parent(parent: int) -> None:
 
 
 class Worker:
-    """One worker process and the run it hosts (a proxy to its RunHost)."""
+    """One worker process and the unit it hosts (a proxy to its UnitHost)."""
 
     def __init__(self) -> None:
         self._manager = _Worker(ctx=multiprocessing.get_context("spawn"))
         self._manager.start(initializer=_die_with_parent, initargs=(os.getpid(),))
         self.host = None
-        self.run_index: int | None = None
+        self.unit: tuple[int, ...] = ()  # the indices of the runs it hosts
 
     @property
     def pid(self) -> int | None:
@@ -77,13 +79,13 @@ class Worker:
             return f"worker process {proc.pid} was killed by {signal.Signals(-code).name}"
         return f"worker process {proc.pid} exited with status {code}"
 
-    def new_host(self, run_args: tuple):
-        """A RunHost in the worker (slow the first time: the worker imports torch)."""
-        return self._manager.RunHost(*run_args)  # type: ignore[attr-defined]
+    def new_host(self, cfg, members: list[tuple[int, int, int, int]], arrays):
+        """A UnitHost in the worker (slow the first time: the worker imports torch)."""
+        return self._manager.UnitHost(cfg, members, arrays)  # type: ignore[attr-defined]
 
     def release(self) -> None:
-        self.host = None  # the proxy's decref lets the worker drop its RunHost
-        self.run_index = None
+        self.host = None  # the proxy's decref lets the worker drop its UnitHost
+        self.unit = ()
 
     def close(self, timeout: float = 5.0) -> None:
         """End the process: asked first, then terminated, then killed."""

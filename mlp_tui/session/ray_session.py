@@ -32,7 +32,7 @@ class RaySession(HostedSession):
     driver_name = "ray-driver"
 
     def __init__(self, cfg: ExperimentConfig, address: str = "auto") -> None:
-        self._shape = data_shape(cfg)  # bad settings fail here, before any cluster
+        data_shape(cfg)  # bad settings fail here, before any cluster
         self.cluster: Cluster = connect(address)
         import ray
 
@@ -140,6 +140,7 @@ class RaySession(HostedSession):
         ray = self._ray
         with self._lock:
             self._closing = True
+            self._nudge.set()  # the driver leaves its wait now
             hosts = dict(self._hosts)
         if self._thread is not None:
             self._thread.join(timeout)

@@ -91,7 +91,7 @@ def test_controls_a_killed_worker_and_stop(process_session):
     assert w5.history.read(0, 1).record(0)["epoch"] == 1
     assert [life.meta["seed"] for life in session.lives()] == [0, 1, 0]
     # a worker killed mid-run: that run fails with the reason, the other goes on
-    victim = next(w for w in session._pool if w.run_index == w100.index)
+    victim = next(w for w in session._pool if w100.index in w.unit)
     kept = len(w100.history)
     os.kill(victim.pid, signal.SIGKILL)
     assert wait_until(lambda: w100.status is Status.FAILED, timeout=20)
@@ -146,3 +146,51 @@ def test_no_worker_outlives_its_parent(tmp_path, sig):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_stack_is_one_unit_of_work_with_the_thread_stacks_numbers(
+    process_session, make_experiment
+):
+    fields = dict(widths=(5, 100), repeats=3, epochs=300, speed=0, stack=True)
+    session = process_session(workers=1, **fields)
+    session.start()
+    hosted: set[tuple[int, ...]] = set()
+
+    def ended() -> bool:
+        hosted.update(w.unit for w in list(session._pool) if w.unit)
+        return session.ended
+
+    assert wait_until(ended, timeout=90, poll=0.01)
+    assert hosted == {(0, 1, 2), (3, 4, 5)}  # each width's seeds together, on one worker
+    assert [r.status for r in session.runs] == [Status.FINISHED] * 6
+    exp = make_experiment(**fields)
+    exp.start()
+    assert exp.wait(60)
+    for remote, local in zip(session.runs, exp.runs):
+        assert rows(remote.history) == rows(local.history), remote.label
+
+
+def test_stacked_seeds_keep_every_control_in_a_worker(process_session):
+    session = process_session(
+        workers=2, widths=(5, 100), repeats=2, epochs=1_000_000, speed=200, stack=True
+    )
+    session.start()
+    runs = session.runs
+    assert wait_until(lambda: all(len(r.history) > 5 for r in runs), timeout=60)
+    session.toggle(5)  # the width-5 stack: both its seeds pause, width 100 goes on
+    assert wait_until(lambda: [r._state for r in runs[:2]] == [Status.PAUSED] * 2, timeout=10)
+    counts = [steady(r) for r in runs[:2]]
+    assert all(grows(r) for r in runs[2:])
+    assert [len(r.history) for r in runs[:2]] == counts
+    session.toggle(5)
+    assert all(grows(r) for r in runs[:2])
+    session.restart(5)  # both seeds start afresh with their next seeds, epoch 1 first
+    assert wait_until(lambda: [r.seed for r in runs] == [2, 3, 0, 1], timeout=10)
+    assert wait_until(lambda: all(len(r.retired) == 1 for r in runs[:2]), timeout=10)
+    assert all(grows(r) for r in runs[:2])
+    assert [r.history.read(0, 1).record(0)["epoch"] for r in runs[:2]] == [1, 1]
+    t0 = time.monotonic()
+    session.stop()
+    took = time.monotonic() - t0
+    assert took < 5, took
+    assert [r.status for r in runs] == [Status.STOPPED] * 4

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from mlp_tui.config import ExperimentConfig, validate
-from mlp_tui.engine.stack import StackedTrainer, stackable
+from mlp_tui.config import ConfigError, ExperimentConfig, validate
+from mlp_tui.engine.stack import StackedTrainer
 from mlp_tui.engine.step import Trainer
 
 EPOCHS = 200
@@ -66,6 +66,8 @@ def test_a_masked_seed_keeps_its_weights_and_the_others_train():
 
 
 def test_only_full_batch_sgd_stacks():
-    assert stackable(validate(ExperimentConfig())) is None
-    assert "sgd" in stackable(validate(ExperimentConfig(optimizer="adam")))
-    assert "full batch" in stackable(validate(ExperimentConfig(batch_size=16)))
+    assert validate(ExperimentConfig(stack=True, repeats=4)).stack
+    with pytest.raises(ConfigError, match="sgd only"):
+        validate(ExperimentConfig(stack=True, optimizer=("sgd", "adam")))
+    with pytest.raises(ConfigError, match="full batches only"):
+        validate(ExperimentConfig(stack=True, batch_size=16))

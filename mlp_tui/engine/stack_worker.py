@@ -1,0 +1,246 @@
+"""`--stack`: the runs of one configuration that differ only by seed, trained by one worker thread
+as one `StackedTrainer`.
+
+Each member stays an engine `Run`, with its own lives, history and controls: a paused member's
+update is masked out and nothing of it is recorded (its slice of the batched kernels is still
+computed, and thrown away), a restarted member's slice gets its next seed's initial weights and
+starts again from epoch 1, a member that ended is masked out. The stack is one unit for the
+scheduler (one worker thread, one baton holder, one worker process under `--backend process`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from mlp_tui.engine.pacer import Pacer
+from mlp_tui.engine.run import FLUSH_S, SLICE_S, Life, Run
+from mlp_tui.engine.stack import StackedTrainer
+from mlp_tui.engine.step import configure_threads
+from mlp_tui.schema import STATUS_CODE, Status
+
+
+class Stack:
+    """The members' worker: builds the stacked model, reads every member's controls between
+    batches of epochs, and hands each member's epochs to its own history."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        first = runs[0]
+        self.runs = runs
+        self.cfg, self.data, self.width = first.cfg, first.data, first.width
+        self.baton = first.baton
+        self.total = first.total
+        self._lock = threading.Lock()
+        self._working = False
+        self._wake = threading.Event()
+        for run in runs:  # every member's control wakes the stack's worker
+            run._wake = self._wake
+        self._lives: list[Life | None] = []  # what each slice trains now (None: masked, ended)
+        self._paused_at: list[float | None] = []
+        self._seeded: list[int] = []  # the life (serial) whose initial weights each slice holds
+        self.trainer: StackedTrainer | None = None
+        self.pacer: Pacer | None = None
+        self.epochs = 0  # stack epochs read back (the pacer counts these)
+
+    @property
+    def _interrupt(self) -> bool:
+        """Any member's control since the last look (polled once an epoch by the hot loop)."""
+        return any(run._interrupt for run in self.runs)
+
+    @staticmethod
+    def _wants(run: Run) -> bool:
+        return not run._stop and run._state is Status.RUNNING
+
+    # --- the scheduler's side ----------------------------------------------------------------
+
+    def start(self, on_exit: Callable[[Stack], None] | None = None) -> bool:
+        """Start the worker for every member with a life to train; False when there is none
+        (or the worker runs already: it takes a restarted member itself)."""
+        with self._lock:
+            if self._working:
+                return False
+            members = []
+            for run in self.runs:
+                with run._lock:
+                    if self._wants(run) and not run._working:
+                        run._working = True
+                        members.append(run)
+            if not members:
+                return False
+            self._working = True
+            thread = threading.Thread(
+                target=self._main, args=(on_exit,), name=f"stack-{self.runs[0].group}",
+                daemon=True,
+            )
+            for run in self.runs:  # join() and alive follow the stack's worker
+                run._thread = thread
+        thread.start()
+        return True
+
+    def _leave(self) -> bool:
+        """True, with every member let go, when no member has a life to train. Taken under every
+        member's lock: a restart either sees its run let go (and queues the stack again) or is
+        seen here."""
+        with self._lock, contextlib.ExitStack() as held:
+            for run in self.runs:
+                held.enter_context(run._lock)
+            if any(self._wants(run) for run in self.runs):
+                return False
+            for run in self.runs:
+                run._working = False
+            self._working = False
+            return True
+
+    def _main(self, on_exit: Callable[[Stack], None] | None) -> None:
+        configure_threads(self.cfg.threads)
+        try:
+            while True:
+                self.baton.acquire()
+                try:
+                    self._train()
+                finally:
+                    self.baton.release()
+                    self.trainer = self.pacer = None
+                if self._leave():
+                    break
+        except Exception as exc:  # surfaced in every member's row, never swallowed
+            error = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                for run in self.runs:
+                    with run._lock:
+                        if run._working and run._state is Status.RUNNING:
+                            run.error, run._state = error, Status.FAILED
+                        run._working = False
+                self._working = False
+        if on_exit is not None:
+            on_exit(self)
+
+    # --- the worker ------------------------------------------------------------------------------
+
+    def _train(self) -> None:
+        """Train until no member has a life left (each finished, diverged, stopped)."""
+        k = len(self.runs)
+        lives = [run.life for run in self.runs]
+        self.trainer = trainer = StackedTrainer(
+            self.cfg, self.data, self.width, [life.seed for life in lives]
+        )
+        self._seeded = [life.serial for life in lives]
+        self._lives, self._paused_at = [None] * k, [None] * k
+        now = time.perf_counter()
+        self.pacer = pacer = Pacer(self.runs[0]._speed, now)
+        self.epochs = 0
+        last_flush, slice_end = now, now + SLICE_S
+        while self._controls():
+            active = self._active()
+            if not active:  # every member paused: compute nothing until a control comes
+                self._wait(None)
+                continue
+            room = min(trainer.rows, *(self.total - self._lives[i].done for i in active))
+            while True:
+                until = 0.0 if pacer.paced else min(last_flush + FLUSH_S, slice_end)
+                now = trainer.compute(room, until, self)
+                done = self.epochs + trainer.buffered
+                ahead = pacer.ahead(done, now)
+                flush = trainer.buffered == room or now - last_flush >= FLUSH_S
+                if ahead > 0 or flush or now >= slice_end:
+                    last_flush = now
+                    self._flush()
+                    if ahead > 0:
+                        self._wait(pacer.due(self.epochs) - time.perf_counter())
+                if now >= slice_end:
+                    self.baton.pass_turn()
+                    slice_end = time.perf_counter() + SLICE_S
+                if trainer.buffered == 0 or self._interrupt:
+                    break  # a batch ended: room (and the members) are looked at again
+
+    def _active(self) -> list[int]:
+        return [
+            i for i, life in enumerate(self._lives)
+            if life is not None and self._paused_at[i] is None
+        ]
+
+    def _controls(self) -> bool:
+        """Act on every member's controls (after handing over what is buffered): adopt a
+        restarted member's new life, mask paused and ended members. False when no member has a
+        life left to train."""
+        trainer = self.trainer
+        if trainer.buffered:
+            self._flush()
+        now = time.perf_counter()
+        for i, run in enumerate(self.runs):
+            run._interrupt = False
+            with run._lock:
+                life = run.life if self._wants(run) else None
+                if life is not None:
+                    run._working = True  # a member restarted after it ended: taken here
+            if life is not self._lives[i]:
+                if life is not None:
+                    if life.serial != self._seeded[i]:
+                        trainer.reseed(i, life.seed)
+                        self._seeded[i] = life.serial
+                    life.origin = life.last_flush = now
+                    life.rate.reset()
+                self._lives[i], self._paused_at[i] = life, None
+            if life is None:
+                trainer.set_active(i, False)
+                continue
+            if run.paused and self._paused_at[i] is None:
+                self._paused_at[i] = now
+                life.rate.reset()
+            elif not run.paused and self._paused_at[i] is not None:
+                life.origin += now - self._paused_at[i]
+                self._paused_at[i] = None
+            trainer.set_active(i, self._paused_at[i] is None)
+        speed = self.runs[0]._speed
+        if speed != self.pacer.speed:
+            self.pacer.set_speed(speed, now, self.epochs)
+        return any(life is not None for life in self._lives)
+
+    def _wait(self, seconds: float | None) -> None:
+        """Wait without the baton, for the pace (`seconds`) or, with None, for any control."""
+        if seconds is not None and seconds <= 0:
+            return
+        self._wake.clear()  # a control sets its flag, then the event: one of them is seen
+        if self._interrupt:
+            return
+        self.baton.release()
+        self._wake.wait(seconds)
+        self.baton.acquire()
+        if seconds is None:
+            self.pacer.reset(time.perf_counter(), self.epochs)
+
+    def _flush(self) -> None:
+        """Hand each unmasked member its buffered epochs; a member whose loss went non-finite
+        ends diverged there, one that reached its epochs ends finished."""
+        per_seed, stamps = self.trainer.take()
+        self.epochs += len(stamps)
+        n_train = self.data.y_train.shape[0]
+        for i in self._active():
+            run, life, cols = self.runs[i], self._lives[i], per_seed[i]
+            losses = cols["train_loss"]
+            m = len(losses)
+            bad = next((j for j, v in enumerate(losses) if not math.isfinite(v)), None)
+            if bad is not None:  # the epochs after a non-finite loss belong to no one
+                m = bad + 1
+                cols = {name: col[:m] for name, col in cols.items()}
+            cols["elapsed_s"] = [t - life.origin for t in stamps[:m]]
+            status = [STATUS_CODE[Status.RUNNING]] * m
+            end = None
+            if bad is not None:
+                end = Status.DIVERGED
+            elif life.done + m == self.total:
+                end = Status.FINISHED
+            if end is not None:
+                status[-1] = STATUS_CODE[end]
+            health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
+            if not life.history.extend(cols, status, health):
+                continue  # restarted meanwhile: the next look at the controls adopts its new life
+            life.done += m
+            life.rate.add(stamps[m - 1], life.done)
+            if end is not None:
+                run._end(life, end)
+                self._lives[i] = None
+                self.trainer.set_active(i, False)

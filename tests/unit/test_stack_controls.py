@@ -1,0 +1,180 @@
+"""`--stack` on the thread backend: every seed of a stack is still a run of its own, with exact
+pause, restart, stop and speed (its update masked, its slice re-seeded), and numbers within the
+documented tolerance of the plain loop (README, "Stacked seeds")."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from helpers import assert_close, plain_loop, wait_until
+
+from mlp_tui.schema import Status
+
+FOREVER = 10**6
+TOL = {5: 1e-5, 100: 3e-5}  # README "Stacked seeds": measured 4e-7 and 2e-6 at 200 epochs
+
+
+def _stack(make_experiment, **fields):
+    fields = {"stack": True, "speed": 0, "epochs": FOREVER, "widths": (5,), "repeats": 3,
+              **fields}
+    return make_experiment(**fields)
+
+
+def _counts(exp) -> list[int]:
+    return [len(r.history) for r in exp.runs]
+
+
+def test_one_stack_per_width_trains_every_seed_as_its_own_run(make_experiment):
+    exp = _stack(make_experiment, epochs=200, widths=(5, 100))
+    assert [len(unit.runs) for unit in exp.units] == [3, 3]
+    exp.start()
+    assert exp.wait(60)
+    assert [r.status for r in exp.runs] == [Status.FINISHED] * 6
+    for run in exp.runs:
+        cols = run.history.read()
+        assert len(cols) == 200 and cols.status[-1] is Status.FINISHED
+        assert_close(cols["train_loss"], plain_loop(run.width, run.seed, 200)[0], TOL[run.width])
+    assert exp.stop() and not any(r.alive for r in exp.runs)
+
+
+def test_a_diverging_seed_ends_alone_like_its_unstacked_run(make_experiment):
+    fields = {"widths": (100,), "lr": 30.0, "depth": 3, "repeats": 6, "epochs": 300, "speed": 0}
+    ends = []
+    for stack in (False, True):
+        exp = make_experiment(stack=stack, **fields)
+        exp.start()
+        assert exp.wait(60)
+        ends.append([(r.status, len(r.history)) for r in exp.runs])
+    assert ends[0] == ends[1]
+    assert {s for s, _ in ends[1]} == {Status.DIVERGED, Status.FINISHED}  # both kinds occur
+
+
+def test_pausing_one_seed_freezes_it_exactly_and_the_others_train(make_experiment):
+    exp = _stack(make_experiment)
+    exp.start()
+    assert wait_until(lambda: min(_counts(exp)) >= 3)
+    paused = exp.runs[1]
+    paused.pause()
+    assert paused.status is Status.PAUSED
+    time.sleep(0.2)
+    frozen = _counts(exp)
+    assert wait_until(lambda: min(_counts(exp)[0], _counts(exp)[2]) > max(frozen) + 20)
+    time.sleep(0.3)
+    assert len(paused.history) == frozen[1]
+    assert [r.status for r in exp.runs] == [Status.RUNNING, Status.PAUSED, Status.RUNNING]
+    paused.resume()
+    assert wait_until(lambda: len(paused.history) > frozen[1] + 10)
+    assert exp.stop()
+    # Its weights did not move while paused: its epochs go on as the plain loop's, and the pause
+    # is not counted as training time.
+    f = frozen[1]
+    n = min(len(paused.history), f + 10)
+    assert_close(paused.history.read(0, n)["train_loss"], plain_loop(5, 1, n)[0], TOL[5])
+    elapsed = paused.history.read(f - 1, f + 1)["elapsed_s"]
+    assert elapsed[1] - elapsed[0] < 0.3
+
+
+def test_pausing_every_seed_computes_nothing(make_experiment):
+    exp = _stack(make_experiment)
+    exp.start()
+    assert wait_until(lambda: min(_counts(exp)) >= 3)
+    exp.toggle()
+    assert [r.status for r in exp.runs] == [Status.PAUSED] * 3
+    time.sleep(0.2)
+    frozen = _counts(exp)
+    time.sleep(0.5)
+    assert _counts(exp) == frozen and all(r.alive for r in exp.runs)
+    exp.toggle()
+    assert wait_until(lambda: all(n > f + 5 for n, f in zip(_counts(exp), frozen)))
+    assert [r.status for r in exp.runs] == [Status.RUNNING] * 3
+
+
+def test_restarting_one_seed_never_leaks_an_old_epoch_into_any_life(make_experiment):
+    exp = _stack(make_experiment)
+    exp.start()
+    target, other = exp.runs[1], exp.runs[2]
+    assert wait_until(lambda: len(target.history) >= 5)
+    lives = [(target.seed, target.history)]
+    problems: list[str] = []
+
+    def hammer() -> None:
+        for i in range(40):
+            target.restart()
+            lives.append((target.seed, target.history))
+            if i % 5 == 4 and not wait_until(lambda: len(target.history) >= 3, 10):
+                problems.append(f"restart {i}: the new life never trained")
+            time.sleep(0.0005 * (i % 4))
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive() and problems == []
+    assert [s for s, _ in lives] == [1 + 3 * i for i in range(41)]  # seeds step by repeats
+    assert wait_until(lambda: len(target.history) >= 30)
+    assert exp.stop()
+    for seed, history in lives:
+        cols = history.read()
+        assert [cols.record(j)["epoch"] for j in range(len(cols))] == list(range(1, len(cols) + 1))
+        n = min(len(cols), 200)
+        assert_close(cols["train_loss"][:n], plain_loop(5, seed, n)[0], TOL[5])
+    # The seeds beside it trained on, one life each, untouched.
+    assert other.retired == [] and other.seed == 2
+    n = min(len(other.history), 200)
+    assert_close(other.history.read(0, n)["train_loss"], plain_loop(5, 2, n)[0], TOL[5])
+
+
+def test_restart_after_the_stack_finished_trains_that_seed_alone(make_experiment):
+    exp = _stack(make_experiment, epochs=10)
+    exp.start()
+    assert exp.wait(10)
+    assert not wait_until(lambda: any(r.alive for r in exp.runs), 0.2)
+    exp.runs[2].restart()
+    assert exp.runs[2].status is Status.RUNNING and exp.runs[2].seed == 5
+    assert exp.wait(10)
+    assert [r.status for r in exp.runs] == [Status.FINISHED] * 3
+    assert [len(r.retired) for r in exp.runs] == [0, 0, 1]
+    assert_close(exp.runs[2].history.read()["train_loss"], plain_loop(5, 5, 10)[0], TOL[5])
+    assert exp.stop()
+
+
+def test_a_pause_right_after_a_restart_holds(make_experiment):
+    exp = _stack(make_experiment)
+    exp.start()
+    run = exp.runs[0]
+    for _ in range(5):
+        assert wait_until(lambda: len(run.history) > 3)
+        run.restart()
+        run.pause()
+        time.sleep(0.05)
+        frozen = len(run.history)
+        time.sleep(0.15)
+        assert len(run.history) == frozen and run.status is Status.PAUSED
+        run.resume()
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_stop_ends_every_seed_within_a_second(make_experiment, paused):
+    exp = _stack(make_experiment, widths=(5, 100))
+    exp.start()
+    assert wait_until(lambda: min(_counts(exp)) >= 3)
+    if paused:
+        exp.toggle()
+    t0 = time.monotonic()
+    assert exp.stop()
+    assert time.monotonic() - t0 < 1.0
+    assert [r.status for r in exp.runs] == [Status.STOPPED] * 6
+
+
+def test_speed_paces_every_seed_of_a_stack(make_experiment):
+    exp = _stack(make_experiment, speed=40)
+    exp.start()
+    assert wait_until(lambda: min(_counts(exp)) >= 2)
+    before, t0 = _counts(exp), time.monotonic()
+    time.sleep(1.0)
+    took = time.monotonic() - t0
+    gained = [n - b for n, b in zip(_counts(exp), before)]
+    assert all(g <= 40 * took + 3 for g in gained), gained  # never faster than the pace
+    exp.set_speed(0)
+    assert wait_until(lambda: min(_counts(exp)) > max(before) + 200)
