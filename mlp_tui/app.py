@@ -253,12 +253,12 @@ class MlpTuiApp(ViewActions, App[int]):
 
     def action_toggle_all(self) -> None:
         if self._control(self.session.toggle):
-            self.refresh_now()
+            self.refresh_state()
 
     def action_toggle_one(self) -> None:
         width = self._selected_width()
         if width is not None and self._control(self.session.toggle, width):
-            self.refresh_now()
+            self.refresh_state()
 
     def action_restart_all(self) -> None:
         if self._control(self.session.restart):
@@ -276,6 +276,12 @@ class MlpTuiApp(ViewActions, App[int]):
     def action_slower(self) -> None:
         if self._control(self.session.set_speed, slower(self.session.speed)):
             self._update_header()
+
+    def refresh_state(self) -> None:
+        """Show a pause or resume at once in the header and the table; the plot (its build
+        takes tens of milliseconds) waits for its next frame, as it shows no status."""
+        self.table.show_rows(self.monitor.rows())
+        self._update_header()
 
     def refresh_now(self) -> None:
         """Show a key's effect at once, skipping the redraw budget."""

@@ -1,5 +1,6 @@
 """Smoke test of the benchmarks: `python benchmarks/run.py --quick` runs every figure at tiny
-sizes (targets not enforced) and prints all of them in one table."""
+sizes (targets not enforced) and prints all of them in one table; so does `--only process,grid`
+for the figures that start worker processes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ FIGURES = (
     "memory",
     "start-up: --help",
     "start-up: first frame",
+    "stack: width 5 x 32 seeds",
 )
+OPT_IN = ("process: bare/mlp-tui", "process: TUI overhead", "process: key latency",
+          "grid: UI tick p95", "grid: RSS growth")
 
 
 def test_quick_benchmarks_run_every_figure():
@@ -32,3 +36,18 @@ def test_quick_benchmarks_run_every_figure():
     for name in FIGURES:
         assert name in proc.stdout, f"{name!r} missing from:\n{proc.stdout}"
     assert "ERROR" not in proc.stderr, proc.stderr
+
+
+def test_quick_opt_in_figures_run():
+    """The figures that start processes (named in --only): the process backend and the 256-run
+    grid."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "process,grid"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in OPT_IN:
+        assert name in proc.stdout, f"{name!r} missing from:\n{proc.stdout}"
