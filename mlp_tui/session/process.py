@@ -147,21 +147,29 @@ class ProcessSession(HostedSession):
                 self._lost(worker)
 
     def _collect(self) -> None:
-        """Poll every hosted run once; a unit whose runs all ended frees its worker."""
+        """Poll every hosted run once; a unit whose runs all ended frees its worker. The polls
+        go out without the session's lock: a key's control never waits for a round."""
         for worker in list(self._pool):
             with self._lock:
-                if worker.host is None:
+                host = worker.host
+                if host is None:
                     continue
-                members = self._members(worker)
-                try:
-                    for run in members:
-                        run.apply(worker.host.poll(run.index, run.life.serial, len(run.history)))
-                except _GONE:
-                    self._lost(worker)
+                asks = [(r, r.life.serial, len(r.history)) for r in self._members(worker)]
+            try:
+                batches = [host.poll(run.index, serial, start) for run, serial, start in asks]
+            except _GONE:
+                with self._lock:
+                    if worker.host is host:
+                        self._lost(worker)
+                continue
+            with self._lock:
+                if worker.host is not host:  # released meanwhile (stopped)
                     continue
-                if not any(run.active for run in members):
+                for (run, _, _), batch in zip(asks, batches, strict=True):
+                    run.apply(batch)
+                if not any(run.active for run, _, _ in asks):
                     worker.release()
-                    for run in members:
+                    for run, _, _ in asks:
                         run.hosted = False
 
     def _lost(self, worker) -> None:
