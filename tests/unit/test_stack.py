@@ -12,8 +12,9 @@ from mlp_tui.engine.stack import StackedTrainer
 from mlp_tui.engine.step import Trainer
 
 EPOCHS = 200
-# FACTS.md "Stacking seeds": the largest per-seed difference after 200 epochs, with headroom.
-TOLERANCE = {5: 4e-6, 100: 2e-5}
+# README "Stacked seeds": the largest per-seed difference measured (8 seeds, up to 1,000 epochs:
+# 3.6e-7, 9.5e-7 and 1.5e-5), with headroom; the bound is 2e-5.
+TOLERANCE = {5: 4e-6, 100: 1e-5, 1000: 2e-5}
 
 
 class _Never:
@@ -30,7 +31,7 @@ def _separate(cfg, data, width: int, seed: int) -> list[float]:
     return losses
 
 
-@pytest.mark.parametrize("width", [5, 100])
+@pytest.mark.parametrize("width", [5, 100, 1000])
 def test_stacked_losses_match_separate_runs(width):
     from mlp_tui.engine.data import load_dataset
 
