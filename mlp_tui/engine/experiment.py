@@ -13,15 +13,7 @@ from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.run import Run
 from mlp_tui.engine.stack_worker import Stack
 from mlp_tui.engine.step import configure_threads, resolve_device
-
-
-def stack_units(runs: list[Run]) -> list[Stack]:
-    """`--stack`: the runs of each width and grid point (they differ only by seed), one stack
-    each, in the runs' order."""
-    groups: dict[tuple, list[Run]] = {}
-    for run in runs:
-        groups.setdefault((run.width, run.cfg), []).append(run)
-    return [Stack(members) for members in groups.values()]
+from mlp_tui.grid import stacks
 
 
 class Experiment:
@@ -42,7 +34,7 @@ class Experiment:
             for i, (w, p, r) in enumerate(combos)
         ]
         self.speed = cfg.speed
-        self.units = stack_units(self.runs) if cfg.stack else list(self.runs)
+        self.units = [Stack(g) for g in stacks(self.runs)] if cfg.stack else list(self.runs)
         # At most MAX_WORKERS worker threads: the rest of the units wait, queued, in order.
         self._queue: collections.deque[Run | Stack] = collections.deque()
         self._slots = MAX_WORKERS

@@ -34,7 +34,6 @@ class Batch:
     # rows, when a restart retired it since the previous poll
 
 
-
 def batch(run: Run, serial: int, start: int) -> Batch:
     """Rows of the run's current life from `start` (from 0 when `serial` is not the current
     life's), with the state read before the rows so an ended status never outruns them."""
@@ -50,65 +49,13 @@ def batch(run: Run, serial: int, start: int) -> Batch:
     )
 
 
-def _hosted_run(cfg, data, device, baton, index, width, repeat, seed) -> Run:
-    run = Run(index, width, repeat, cfg, data, baton, device=device)
-    run.life = run._new_life(seed)  # the driver's seed: a re-hosted run goes on with its next
-    return run
-
-
-class RunHost:
-    """Owns one run in its process: builds the data and the run, starts its worker thread and
-    answers controls; the first life's seed comes from the driver (a run re-hosted after a
-    restart goes on with its next seed)."""
-
-    def __init__(
-        self, cfg: ExperimentConfig, index: int, width: int, repeat: int, seed: int
-    ) -> None:
-        from mlp_tui.engine.data import load_dataset
-        from mlp_tui.engine.step import configure_threads, resolve_device
-
-        device = resolve_device(cfg.device)
-        configure_threads(cfg.threads)
-        data = load_dataset(cfg, device)
-        self.run = _hosted_run(cfg, data, device, None, index, width, repeat, seed)
-        self.run._requeue = self._restarted
-
-    def _restarted(self, run: Run) -> None:
-        run.start()  # a restart after the life ended: this process trains the new life too
-
-    def ready(self) -> bool:
-        """Answers once the process has imported torch and built the run (actor start)."""
-        return True
-
-    def start(self) -> None:
-        self.run.start()
-
-    def pause(self) -> None:
-        self.run.pause()
-        self.run.settle()  # the last epochs are in the history when the driver polls next
-
-    def resume(self) -> None:
-        self.run.resume()
-
-    def restart(self) -> None:
-        self.run.restart()
-
-    def set_speed(self, speed: float) -> None:
-        self.run.set_speed(speed)
-
-    def stop(self, timeout: float = 5.0) -> bool:
-        self.run.stop()
-        return self.run.join(timeout)
-
-    def poll(self, serial: int, start: int) -> Batch:
-        return batch(self.run, serial, start)
-
-
 class UnitHost:
-    """One unit of work in a worker process (`--backend process`): one run, or with `--stack`
-    the runs of one stack (engine.stack_worker.Stack), each control naming its run by index.
+    """One unit of work in a process of its own (a worker process, a Ray actor): one run, or
+    with `--stack` the runs of one stack (engine.stack_worker.Stack), each control naming its
+    run by index; the first life's seed comes from the driver (a run re-hosted after a restart
+    goes on with its next seed).
     `members` are (index, width, repeat, seed) of runs that share `cfg` (and, stacked, width);
-    `arrays` (engine.data.Arrays) spare the process scikit-learn's import."""
+    `arrays` (engine.data.Arrays) spare the process scikit-learn's import and any data file."""
 
     def __init__(
         self, cfg: ExperimentConfig, members: list[tuple[int, int, int, int]], arrays=None
@@ -121,7 +68,9 @@ class UnitHost:
         device = resolve_device(cfg.device)
         configure_threads(cfg.threads)
         data, baton = load_dataset(cfg, device, arrays), Baton()
-        runs = [_hosted_run(cfg, data, device, baton, *m) for m in members]
+        runs = [Run(i, width, repeat, cfg, data, baton, device) for i, width, repeat, _ in members]
+        for run, (*_, seed) in zip(runs, members, strict=True):
+            run.life = run._new_life(seed)  # the driver's seed (a re-hosted run: its next one)
         self.runs = {run.index: run for run in runs}
         self.unit = Stack(runs) if cfg.stack else runs[0]
         if not cfg.stack and len(runs) > 1:

@@ -21,7 +21,7 @@ from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.history import RunHistory
 from mlp_tui.engine.pacer import Pacer, RateMeter
 from mlp_tui.engine.step import Trainer, configure_threads
-from mlp_tui.grid import group_name
+from mlp_tui.grid import RunNames
 from mlp_tui.schema import STATUS_CODE, Health, Status
 
 if TYPE_CHECKING:
@@ -54,7 +54,32 @@ class Life:
     slice_end: float = 0.0
 
 
-class Run:
+def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:
+    """Hand a life its newly computed epochs (columns keyed by epoch field, accuracies as
+    counts): the first non-finite loss is its last epoch, marked diverged; its `total`-th is
+    marked finished. Returns the life's state after them (RUNNING, FINISHED or DIVERGED), or
+    None when a restart closed its history meanwhile (the epochs belong nowhere)."""
+    losses = cols["train_loss"]
+    m = len(losses)
+    bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+    if bad is not None:  # the epochs computed after a non-finite loss belong to no one
+        m = bad + 1
+        cols = {name: col[:m] for name, col in cols.items()}
+    state = Status.RUNNING
+    if bad is not None:
+        state = Status.DIVERGED
+    elif life.done + m == total:
+        state = Status.FINISHED
+    status = [STATUS_CODE[Status.RUNNING]] * m
+    status[-1] = STATUS_CODE[state]
+    health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
+    if not life.history.extend(cols, status, health):
+        return None
+    life.done += m
+    return state
+
+
+class Run(RunNames):
     """One width (and repeat): its current life, the lives a restart ended, and the controls."""
 
     def __init__(
@@ -135,16 +160,6 @@ class Run:
         restart in between would otherwise show a life twice or not at all)."""
         with self._lock:
             return list(self.retired), self.life, self.status
-
-    @property
-    def group(self) -> str:
-        """The configuration this run trains, seeds aside: `w=5`, or `w=5 d=2 lr=0.01` in a grid
-        (only the grid settings that vary are named)."""
-        return group_name(self.width, {a: getattr(self.cfg, a) for a in self.grid_axes})
-
-    @property
-    def label(self) -> str:
-        return self.group if self.cfg.repeats == 1 else f"{self.group}#{self.repeat}"
 
     def _new_life(self, seed: int) -> Life:
         data = self.data
@@ -331,26 +346,10 @@ class Run:
         """Move the buffered epochs into the history; False when the life is over (it
         diverged, or a restart closed its history)."""
         cols = life.trainer.take(life.origin)
-        losses = cols["train_loss"]
-        m = len(losses)
-        bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
-        if bad is not None:  # the epochs computed after a non-finite loss belong to no one
-            m = bad + 1
-            cols = {name: col[:m] for name, col in cols.items()}
-        status = [STATUS_CODE[Status.RUNNING]] * m
-        if bad is not None:
-            status[-1] = STATUS_CODE[Status.DIVERGED]
-        elif life.done + m == self.total:
-            status[-1] = STATUS_CODE[Status.FINISHED]
-        n_train = self.data.y_train.shape[0]
-        health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
-        if not life.history.extend(cols, status, health):
-            return False  # restarted while these epochs were computed: they belong nowhere
-        life.done += m
-        if bad is not None:
-            self._end(life, Status.DIVERGED)
-            return False
-        return True
+        state = record(life, cols, self.total, self.data.y_train.shape[0])
+        if state is Status.DIVERGED:
+            self._end(life, state)
+        return state is not None and state is not Status.DIVERGED
 
     def _end(self, life: Life, state: Status) -> None:
         with self._lock:

@@ -11,16 +11,15 @@ scheduler (one worker thread, one baton holder, one worker process under `--back
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import time
 from collections.abc import Callable
 
 from mlp_tui.engine.pacer import Pacer
-from mlp_tui.engine.run import SLICE_S, Life, Run
+from mlp_tui.engine.run import SLICE_S, Life, Run, record
 from mlp_tui.engine.stack import StackedTrainer
 from mlp_tui.engine.step import configure_threads
-from mlp_tui.schema import STATUS_CODE, Status
+from mlp_tui.schema import Status
 
 # A stack hands its epochs over at most this often: each hand-over costs every seed its health
 # check and history append (about 150 us a seed), a fifth of the time of 32 seeds of width 5 at a
@@ -216,35 +215,20 @@ class Stack:
             self.pacer.reset(time.perf_counter(), self.epochs)
 
     def _flush(self) -> None:
-        """Hand each unmasked member its buffered epochs; a member whose loss went non-finite
-        ends diverged there, one that reached its epochs ends finished."""
+        """Hand each unmasked member its buffered epochs (`run.record`: a member whose loss went
+        non-finite ends diverged there, one that reached its epochs ends finished)."""
         per_seed, stamps = self.trainer.take()
         self.epochs += len(stamps)
         n_train = self.data.y_train.shape[0]
         for i in self._active():
             run, life, cols = self.runs[i], self._lives[i], per_seed[i]
-            losses = cols["train_loss"]
-            m = len(losses)
-            bad = next((j for j, v in enumerate(losses) if not math.isfinite(v)), None)
-            if bad is not None:  # the epochs after a non-finite loss belong to no one
-                m = bad + 1
-                cols = {name: col[:m] for name, col in cols.items()}
-            cols["elapsed_s"] = [t - life.origin for t in stamps[:m]]
-            status = [STATUS_CODE[Status.RUNNING]] * m
-            end = None
-            if bad is not None:
-                end = Status.DIVERGED
-            elif life.done + m == self.total:
-                end = Status.FINISHED
-            if end is not None:
-                status[-1] = STATUS_CODE[end]
-            health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
-            if not life.history.extend(cols, status, health):
+            cols["elapsed_s"] = [t - life.origin for t in stamps]
+            state = record(life, cols, self.total, n_train)
+            if state is None:
                 continue  # restarted meanwhile: the next look at the controls adopts its new life
-            life.done += m
-            life.rate.add(stamps[m - 1], life.done)
-            if end is not None:
-                run._end(life, end)
+            life.rate.add(stamps[-1], life.done)
+            if state is not Status.RUNNING:
+                run._end(life, state)
                 self._lives[i] = None
                 self.trainer.set_active(i, False)
                 self._ended = True

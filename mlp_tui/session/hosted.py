@@ -1,7 +1,7 @@
 """What every backend that trains runs elsewhere shares (worker processes, Ray actors): the runs
 as `RemoteRun` views, what faces read, and the controls' meaning, defined once.
 
-A subclass places runs on hosts (`engine.host.RunHost` in another process), polls them in its
+A subclass places runs on hosts (`engine.host.UnitHost` in another process), polls them in its
 driver loop, and says how a control reaches a host (`_send`) and whether one can now (`_reaches`).
 """
 
@@ -34,19 +34,20 @@ class HostedSession:
     problem: str | None = None
     driver_name = "driver"
 
-    def __init__(self, cfg: ExperimentConfig) -> None:
+    def __init__(self, cfg: ExperimentConfig, prepared=None) -> None:
         self._previous: list[RemoteRun] = []
         self._lock = threading.RLock()
         self._closing = self._stopped = False
         self._thread: threading.Thread | None = None
         self._nudge = threading.Event()  # a control was sent: poll now, not at the next round
-        self._build(cfg)
+        self._build(cfg, prepared)
 
-    def _build(self, cfg: ExperimentConfig) -> None:
+    def _build(self, cfg: ExperimentConfig, prepared=None) -> None:
         """One run per width x grid point x seed, in the thread backend's order (each hosted
-        with the point's config of single values, as engine.experiment builds them)."""
+        with the point's config of single values, as engine.experiment builds them);
+        `prepared`: what data_shape(cfg) returned, when the caller has it already."""
         self.cfg, self.speed = cfg, cfg.speed
-        self._arrays, self._shape = data_shape(cfg)
+        self._arrays, self._shape = prepared or data_shape(cfg)
         combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self._runs = [
             RemoteRun(i, w, r, p, self._shape, cfg.grid_axes())

@@ -16,6 +16,7 @@ import threading
 import time
 
 from mlp_tui.config import ExperimentConfig
+from mlp_tui.grid import stacks
 from mlp_tui.schema import Status
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession
 from mlp_tui.session.live import describe_config
@@ -65,12 +66,8 @@ class ProcessSession(HostedSession):
     def _units(self) -> list[list[RemoteRun]]:
         """The queued runs as units of work, the costliest first: one run each, or with
         `--stack` the queued seeds of one width and grid point together."""
-        if not self.cfg.stack:
-            return [[run] for run in self._queued()]
-        units: dict[tuple, list[RemoteRun]] = {}
-        for run in self._queued():
-            units.setdefault((run.width, run.cfg), []).append(run)
-        return list(units.values())
+        queued = self._queued()
+        return stacks(queued) if self.cfg.stack else [[run] for run in queued]
 
     def _place(self) -> None:
         """Give queued units a free worker (starting one while the pool is not full), the

@@ -1,6 +1,6 @@
 """Live training on a Ray cluster: one actor (one CPU) per run, polled for epoch batches.
 
-Each actor hosts the thread backend's own `Run` (`engine.host.RunHost`), so the numbers and the
+Each actor hosts the thread backend's own `Run` (`engine.host.UnitHost`), so the numbers and the
 controls are the same. Ray places an actor only on a free CPU and otherwise waits without a word,
 so the session places at most as many actors as the cluster had free CPUs; the other runs show
 `queued` until a placed run ends and its actor is released.
@@ -32,21 +32,21 @@ class RaySession(HostedSession):
     driver_name = "ray-driver"
 
     def __init__(self, cfg: ExperimentConfig, address: str = "auto") -> None:
-        data_shape(cfg)  # bad settings fail here, before any cluster
+        prepared = data_shape(cfg)  # bad settings fail here, before any cluster
         self.cluster: Cluster = connect(address)
         import ray
 
-        from mlp_tui.engine.host import RunHost
+        from mlp_tui.engine.host import UnitHost
 
         self._ray = ray
-        self._host_cls = ray.remote(num_cpus=1)(RunHost)
+        self._host_cls = ray.remote(num_cpus=1)(UnitHost)
         self.address = address
         self.problem: str | None = None
         self._free = 0  # the cluster's free CPUs when last asked
         self._asked = 0.0
         self._hosts: dict[int, object] = {}  # run index -> actor handle
         self._pending: dict[object, RemoteRun] = {}  # poll ref -> run
-        super().__init__(cfg)
+        super().__init__(cfg, prepared)
 
     def describe(self) -> list[str]:
         where = "local Ray" if self.cluster.started else f"Ray {self.cluster.address}"
@@ -81,14 +81,15 @@ class RaySession(HostedSession):
                 if self._free < 1 or self._closing or run.hosted or not run.active:
                     return
                 self._free -= 1
-                host = self._host_cls.remote(run.cfg, run.index, run.width, run.repeat, run.seed)
+                member = (run.index, run.width, run.repeat, run.seed)
+                host = self._host_cls.remote(run.cfg, [member], self._arrays)
                 run.hosted, run.placed_at, run.started_at = True, time.monotonic(), None
                 self._hosts[run.index] = host
-                host.set_speed.remote(self.speed)
+                host.set_speed.remote(run.index, self.speed)
                 if run.want_pause:
-                    host.pause.remote()
+                    host.pause.remote(run.index)
                 host.start.remote()
-                self._pending[host.poll.remote(0, 0)] = run
+                self._pending[host.poll.remote(run.index, 0, 0)] = run
 
     def _collect(self, timeout: float) -> None:
         """Apply the polls that answered; ask again; release the actors of ended runs."""
@@ -109,7 +110,8 @@ class RaySession(HostedSession):
             if run.active:
                 host = self._hosts.get(run.index)
                 if host is not None:
-                    self._pending[host.poll.remote(run.life.serial, len(run.history))] = run
+                    poll = host.poll.remote(run.index, run.life.serial, len(run.history))
+                    self._pending[poll] = run
             else:
                 self._release(run)
 
@@ -125,7 +127,7 @@ class RaySession(HostedSession):
     def _send(self, run: RemoteRun, method: str, *args) -> None:
         host = self._hosts.get(run.index)
         if host is not None:
-            getattr(host, method).remote(*args)
+            getattr(host, method).remote(run.index, *args)
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every run, take the epochs the actors computed, kill every actor; a local Ray
@@ -155,7 +157,8 @@ class RaySession(HostedSession):
             if host is None:
                 continue
             try:
-                run.apply(ray.get(host.poll.remote(run.life.serial, len(run.history)), timeout=2))
+                poll = host.poll.remote(run.index, run.life.serial, len(run.history))
+                run.apply(ray.get(poll, timeout=2))
             except Exception as exc:
                 run.end(Status.FAILED, _reason(exc))
             run.end(Status.STOPPED)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from mlp_tui.config import ExperimentConfig, run_meta
 from mlp_tui.engine.history import RunHistory
 from mlp_tui.engine.host import Batch
-from mlp_tui.grid import group_name
+from mlp_tui.grid import RunNames
 from mlp_tui.schema import Health, Status
 from mlp_tui.session.base import Life
 
@@ -30,7 +30,7 @@ class RemoteLife:
     key: int = field(default_factory=lambda: next(_KEYS))
 
 
-class RemoteRun:
+class RemoteRun(RunNames):
     """One run as the driver knows it. Thread-safe: the poller applies batches while the UI
     thread reads and sends controls."""
 
@@ -72,14 +72,6 @@ class RemoteRun:
     @property
     def history(self) -> RunHistory:
         return self.life.history
-
-    @property
-    def group(self) -> str:
-        return group_name(self.width, {a: getattr(self.cfg, a) for a in self.grid_axes})
-
-    @property
-    def label(self) -> str:
-        return self.group if self.cfg.repeats == 1 else f"{self.group}#{self.repeat}"
 
     @property
     def meta(self) -> dict[str, object]:

@@ -108,7 +108,7 @@ def ray_session(ray_head):
 
 
 def actors(head: RayHead) -> list[str]:
-    return [c for c in session_processes(head.proc.pid) if "RunHost" in c]
+    return [c for c in session_processes(head.proc.pid) if "UnitHost" in c]
 
 
 def rows(history) -> tuple:

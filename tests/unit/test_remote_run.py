@@ -1,4 +1,4 @@
-"""The Ray backend's protocol without Ray: a RunHost in this process, polled into a RemoteRun,
+"""The Ray backend's protocol without Ray: a UnitHost in this process, polled into a RemoteRun,
 and the command line's Ray flags."""
 
 from __future__ import annotations
@@ -9,29 +9,29 @@ import sys
 from helpers import wait_until
 
 from mlp_tui.config import ExperimentConfig, validate
-from mlp_tui.engine.host import RunHost
+from mlp_tui.engine.host import UnitHost
 from mlp_tui.schema import Status
 from mlp_tui.session.remote import RemoteRun
 
 
-def pump(host: RunHost, run: RemoteRun) -> None:
-    run.apply(host.poll(run.life.serial, len(run.history)))
+def pump(host: UnitHost, run: RemoteRun) -> None:
+    run.apply(host.poll(run.index, run.life.serial, len(run.history)))
 
 
 def test_polled_batches_rebuild_the_hosts_history_exactly_across_a_restart():
     cfg = validate(ExperimentConfig(widths=(5,), epochs=400, speed=2000))
-    host = RunHost(cfg, 0, 5, 0, cfg.seed)
+    host = UnitHost(cfg, [(0, 5, 0, cfg.seed)])
     run = RemoteRun(0, 5, 0, cfg, (150, 0))
     assert run.status is Status.QUEUED
     host.start()
     try:
         assert wait_until(lambda: (pump(host, run), len(run.history) > 20)[1], timeout=20)
-        host.restart()  # the rows before the restart arrive as the old life's tail
+        host.restart(0)  # the rows before the restart arrive as the old life's tail
         assert wait_until(lambda: (pump(host, run), run.seed == 1)[1], timeout=20)
-        old = host.run.retired[0].history
+        old = host.runs[0].retired[0].history
         assert len(run.retired) == 1 and run.retired[0].history.raw() == old.raw()
         assert wait_until(lambda: (pump(host, run), run.status is Status.FINISHED)[1], timeout=30)
-        assert run.history.raw() == host.run.history.raw()
+        assert run.history.raw() == host.runs[0].history.raw()
         assert [life.meta["seed"] for life in run.lives()] == [0, 1]
     finally:
         host.stop()
