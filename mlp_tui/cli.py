@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
     a("--stack", action="store_true",
       help="train the seeds (--repeats) of each width and grid point as one stacked model: "
-      "much faster for narrow nets; full-batch sgd only; losses within 2e-5 of unstacked runs")
+      "much faster for narrow nets; full-batch sgd only; losses equal unstacked runs' to float32 "
+      "rounding at first, in distribution later (docs/portability.md)")
     a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
     a(
         "--speed",

@@ -75,6 +75,33 @@ def plain_loop(
     return tuple(losses), tuple(accs)
 
 
+@functools.lru_cache(maxsize=64)
+def stacked_loop(width: int, seeds: tuple[int, ...], epochs: int, lr: float = 0.1) -> tuple:
+    """Per slot of a stack of `seeds`, the train losses of `epochs` uninterrupted stacked epochs
+    under the engine's thread count. A slot's numbers depend only on its own seed and the stack's
+    shape (not on the other slots' values, nor on their being masked), so a stacked run's history
+    equals its slot here exactly, on any machine: both sides run the same batched kernels."""
+    from mlp_tui.config import ExperimentConfig, validate
+    from mlp_tui.engine.data import load_dataset
+    from mlp_tui.engine.stack import StackedTrainer
+
+    result: list[list[float]] = []
+    cfg = validate(ExperimentConfig(widths=(width,), lr=lr, epochs=epochs))
+
+    def loop() -> None:
+        torch.set_num_threads(ENGINE_THREADS)
+        stack = StackedTrainer(cfg, load_dataset(cfg, "cpu"), width, list(seeds))
+        result.extend(stack.epoch()[0].tolist() for _ in range(epochs))
+
+    before = torch.get_num_threads()
+    worker = threading.Thread(target=loop)
+    worker.start()
+    worker.join()
+    torch.set_num_threads(before)
+    assert len(result) == epochs, "the reference stack did not train"
+    return tuple(tuple(row[k] for row in result) for k in range(len(seeds)))
+
+
 def assert_close(actual, expected, tol: float = TOL) -> None:
     assert len(actual) == len(expected)
     worst = max((abs(a - b) for a, b in zip(actual, expected)), default=0.0)

@@ -4,8 +4,9 @@ Each layer's weights of K seeds are stacked on a leading dimension and applied w
 `torch.baddbmm`; each seed's mean cross-entropy is summed before one `backward` (so each seed's
 gradient is its own) and one `_foreach_add_` steps every seed. A mask (K, 1, 1) zeroes the update
 of seeds that are paused or ended. Batched kernels sum in another order than a single model's, so
-losses are not bit-identical to separate runs: after 200 epochs they differ by at most about 4e-7
-at width 5, 2e-6 at width 100 and 2e-5 at width 1000 (README, "Stacked seeds").
+losses are not bit-identical to separate runs: they agree to float32 rounding over the first epochs
+and, the dynamics being chaotic, only in distribution later (docs/portability.md). A slot's numbers
+depend only on its own seed and the stack's shape, never on the other slots.
 Full-batch SGD only (the hot path of a seed sweep; config.validate refuses the rest).
 """
 
@@ -46,7 +47,8 @@ class StackedTrainer:
         self._all_active = True
         # The losses use the single model's kernels (log_softmax over the last dim) on every
         # seed's rows at once: taking them over dim 1 runs 2.3x faster, but its other exp
-        # kernel tripled the drift from separate runs (6e-5 at width 100 after 200 epochs).
+        # kernel tripled the drift from separate runs (6e-5 at width 100 after 200 epochs, on an
+        # Intel Xeon).
         self._y = data.y_train.repeat(self.k)
         self._y_val = None if data.y_val is None else data.y_val.repeat(self.k)
         fields = 2 if data.y_val is None else 4  # loss and correct count, train (and val)

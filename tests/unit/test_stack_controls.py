@@ -1,6 +1,8 @@
 """`--stack` on the thread backend: every seed of a stack is still a run of its own, with exact
-pause, restart, stop and speed (its update masked, its slice re-seeded), and numbers within the
-documented tolerance of the plain loop (README, "Stacked seeds")."""
+pause, restart, stop and speed (its update masked, its slice re-seeded), and every life's numbers
+exactly those of its slot in an uninterrupted stack (`helpers.stacked_loop`): a slot's numbers
+depend only on its seed and the stack's shape, so the comparison is exact on any machine. How far
+stacked numbers are from separate runs (other kernels) is tests/unit/test_stack.py's question."""
 
 from __future__ import annotations
 
@@ -8,12 +10,19 @@ import threading
 import time
 
 import pytest
-from helpers import assert_close, plain_loop, wait_until
+from helpers import stacked_loop, wait_until
 
 from mlp_tui.schema import Status
 
 FOREVER = 10**6
-TOL = {5: 1e-5, 100: 3e-5}  # README "Stacked seeds": measured 4e-7 and 2e-6 at 200 epochs
+SEEDS = (0, 1, 2)  # a stack of --repeats 3 from seed 0
+
+
+def slot(width: int, index: int, seed: int, n: int) -> list[float]:
+    """The train losses of `seed` trained `n` epochs in slot `index` of a 3-seed stack."""
+    seeds = tuple(seed if i == index else s for i, s in enumerate(SEEDS))
+    horizon = max(1, -(-n // 200)) * 200  # one cached reference serves every prefix
+    return list(stacked_loop(width, seeds, horizon)[index][:n])
 
 
 def _stack(make_experiment, **fields):
@@ -35,7 +44,7 @@ def test_one_stack_per_width_trains_every_seed_as_its_own_run(make_experiment):
     for run in exp.runs:
         cols = run.history.read()
         assert len(cols) == 200 and cols.status[-1] is Status.FINISHED
-        assert_close(cols["train_loss"], plain_loop(run.width, run.seed, 200)[0], TOL[run.width])
+        assert list(cols["train_loss"]) == slot(run.width, run.repeat, run.seed, 200)
     assert exp.stop() and not any(r.alive for r in exp.runs)
 
 
@@ -67,11 +76,11 @@ def test_pausing_one_seed_freezes_it_exactly_and_the_others_train(make_experimen
     paused.resume()
     assert wait_until(lambda: len(paused.history) > frozen[1] + 10)
     assert exp.stop()
-    # Its weights did not move while paused: its epochs go on as the plain loop's, and the pause
-    # is not counted as training time.
+    # Its weights did not move while paused: its epochs go on exactly as an uninterrupted slot's,
+    # and the pause is not counted as training time.
     f = frozen[1]
-    n = min(len(paused.history), f + 10)
-    assert_close(paused.history.read(0, n)["train_loss"], plain_loop(5, 1, n)[0], TOL[5])
+    losses = list(paused.history.read(0, min(len(paused.history), f + 50))["train_loss"])
+    assert losses == slot(5, 1, 1, len(losses))
     elapsed = paused.history.read(f - 1, f + 1)["elapsed_s"]
     assert elapsed[1] - elapsed[0] < 0.3
 
@@ -118,11 +127,11 @@ def test_restarting_one_seed_never_leaks_an_old_epoch_into_any_life(make_experim
         cols = history.read()
         assert [cols.record(j)["epoch"] for j in range(len(cols))] == list(range(1, len(cols) + 1))
         n = min(len(cols), 200)
-        assert_close(cols["train_loss"][:n], plain_loop(5, seed, n)[0], TOL[5])
+        assert list(cols["train_loss"][:n]) == slot(5, 1, seed, n), seed
     # The seeds beside it trained on, one life each, untouched.
     assert other.retired == [] and other.seed == 2
     n = min(len(other.history), 200)
-    assert_close(other.history.read(0, n)["train_loss"], plain_loop(5, 2, n)[0], TOL[5])
+    assert list(other.history.read(0, n)["train_loss"]) == slot(5, 2, 2, n)
 
 
 def test_restart_after_the_stack_finished_trains_that_seed_alone(make_experiment):
@@ -135,7 +144,7 @@ def test_restart_after_the_stack_finished_trains_that_seed_alone(make_experiment
     assert exp.wait(10)
     assert [r.status for r in exp.runs] == [Status.FINISHED] * 3
     assert [len(r.retired) for r in exp.runs] == [0, 0, 1]
-    assert_close(exp.runs[2].history.read()["train_loss"], plain_loop(5, 5, 10)[0], TOL[5])
+    assert list(exp.runs[2].history.read()["train_loss"]) == slot(5, 2, 5, 10)
     assert exp.stop()
 
 
