@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# The shared helpers assert too: rewritten like test modules, a failed wait shows the values.
+pytest.register_assert_rewrite("helpers", "ui_helpers")
+
 E2E = Path(__file__).parent / "e2e"
 
 

@@ -64,7 +64,7 @@ async def test_a_diverged_run_stops_alone_and_is_shown(live_app):
     app = live_app(widths=(5, 1000), depth=3, lr=1000.0, speed=300)
     async with app.run_test(size=SIZE) as pilot:
         small, wide = app.session.runs
-        await wait_for(pilot, lambda: wide.status is Status.DIVERGED, timeout=20)
+        await wait_for(pilot, lambda: wide.status is Status.DIVERGED)
         assert small.status is Status.RUNNING
         frozen = len(wide.history)
         last = wide.history.last()

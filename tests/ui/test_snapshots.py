@@ -8,22 +8,9 @@ from __future__ import annotations
 
 import pytest
 from helpers import DATA
-from ui_helpers import resize, wait_for
+from ui_helpers import drawn, resize, wait_for
 
-
-async def settled(pilot) -> None:
-    """Until a frame was drawn at the plot's final size: the points a plot samples depend on
-    its width, and the first frame may come before the layout (sooner or later, with load)."""
-    app = pilot.app
-    await wait_for(
-        pilot,
-        lambda: (
-            app.redraws > 0
-            and not app.monitor.plot_dirty
-            and app._plot_size == (app.plot.size.width, app.plot.size.height)
-        ),
-    )
-    await pilot.pause()
+settled = drawn  # before the snapshot: a frame drawn at the plot's final size
 
 
 def test_finished_run_160x45(snap_compare, replay_app):

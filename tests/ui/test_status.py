@@ -30,7 +30,7 @@ async def test_header_says_all_runs_ended_when_a_finished_run_sits_at_chance(liv
     # epoch, at chance. Its lifecycle (finished) and its health (chance) are two things.
     app = live_app(lr=1.0, widths=(5,), epochs=300, speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         (run,) = app.session.runs
         assert run.status is Status.FINISHED and run.health is Health.CHANCE
         await wait_for(pilot, lambda: header(app).startswith("ALL RUNS ENDED  iris · "))
@@ -51,7 +51,7 @@ async def test_header_follows_running_paused_and_ended(live_app):
         await press(pilot, "p")
         await wait_for(pilot, lambda: header(app).startswith("RUNNING  "))
         app.session.set_speed(0)
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         await wait_for(pilot, lambda: header(app).startswith("ALL RUNS ENDED  "))
 
 
@@ -80,5 +80,5 @@ async def test_ep_s_is_blank_while_paused_and_after_a_restart_until_measured(liv
         assert all(a <= b for a, b in zip(epochs(app), before))
         assert rate_cells(app) == ["", "", ""]
         assert RATE.findall(table_text(app)) == []
-        await wait_for(pilot, lambda: rate_cells(app) == ["1 ep/s"] * 3, timeout=15)
+        await wait_for(pilot, lambda: rate_cells(app) == ["1 ep/s"] * 3)
         await wait_for(pilot, lambda: table_text(app).count("1 ep/s") == 3)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import io
 import re
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
+from helpers import WAIT_S
 from rich.console import Console
 from textual import events
 from textual.drivers.headless_driver import HeadlessDriver
@@ -18,15 +21,63 @@ from textual.geometry import Size
 from mlp_tui.app import ALERT_TITLE, MlpTuiApp
 
 CHARS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?"}
+T = TypeVar("T")
 
 
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until cond() holds; fail after timeout seconds."""
+# A key's messages hop from the driver to the app, then to the focused widget and back: each
+# round of `settle` sees every message queued before it handled (two rounds measured; twice that).
+SETTLE_ROUNDS = 4
+
+
+def _source(fn: Callable) -> str:
+    try:
+        return inspect.getsource(fn).strip()
+    except (OSError, TypeError):
+        return repr(fn)
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = WAIT_S) -> None:
+    """Let the app run until cond() holds; fail after timeout seconds, naming the condition."""
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"not reached in {timeout:g} s: {_source(cond)}")
         await pilot.pause(0.02)
+
+
+async def wait_for_value(pilot, read: Callable[[], T], expected: T, timeout: float = WAIT_S) -> T:
+    """Let the app run until read() == expected; after `timeout` seconds fail, showing the
+    last value read against the expected one."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+        value = read()
+    assert value == expected, f"still not reached after {timeout:g} s: {_source(read)}"
+    return value
+
+
+async def settle(pilot) -> None:
+    """Until the app has handled every message queued now and those they lead to (a key's
+    binding has run), and the screen shows it; each round is bounded by the pilot."""
+    for _ in range(SETTLE_ROUNDS):
+        await pilot.pause(0)
+
+
+async def drawn(pilot, since: int = 0) -> None:
+    """Until a frame (the plot's `since`+1-th or later) was drawn at the plot's final size, and
+    the screen shows it: the points a plot samples depend on its width, and the first frame
+    may come before the layout (sooner or later, with load)."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: (
+            app.redraws > since
+            and not app.monitor.plot_dirty
+            and app._plot_size == (app.plot.size.width, app.plot.size.height)
+        ),
+    )
+    await settle(pilot)
 
 
 async def send(pilot, *keys: str, gap: float = 0.03) -> None:
@@ -40,8 +91,9 @@ async def send(pilot, *keys: str, gap: float = 0.03) -> None:
 
 
 async def press(pilot, *keys: str) -> None:
+    """Send keys and return once the app has acted on them (see `settle`)."""
     await send(pilot, *keys)
-    await pilot.pause(0.02)
+    await settle(pilot)
 
 
 async def sleep(pilot, seconds: float) -> None:
