@@ -37,7 +37,7 @@ def help_text(app) -> str:
 
 @pytest.mark.parametrize("width", [60, 80, 100, 160])
 async def test_the_key_bar_shows_whole_chips_then_help_and_quit(live_app, width):
-    app = live_app()
+    app = live_app(speed=1)  # a live session's keys; the runs need not get anywhere
     async with app.run_test(size=(width, 24)) as pilot:
         await wait_for(pilot, lambda: key_bar(app).endswith(TAIL_TEXT))
         bar = key_bar(app)

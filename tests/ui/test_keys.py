@@ -6,6 +6,7 @@ import asyncio
 import csv
 import time
 
+import pytest
 from helpers import acted_on, check_history_file
 from ui_helpers import (
     epochs,
@@ -13,6 +14,7 @@ from ui_helpers import (
     notifications,
     press,
     screen_text,
+    settle,
     sleep,
     wait_for,
     wait_for_value,
@@ -59,7 +61,7 @@ async def test_space_pauses_only_the_selected_run(live_app):
 
 
 async def test_r_restarts_every_run_with_the_next_seed(live_app):
-    app = live_app(speed=100)
+    app = live_app(speed=200)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 60)
         await press(pilot, "r")
@@ -102,6 +104,7 @@ async def test_plus_and_minus_change_the_pace(live_app):
         await wait_for(pilot, lambda: "5120 ep/s" in screen_text(app))
 
 
+@pytest.mark.e2e  # seconds of timing on the real clock; the pace's arithmetic: test_pacer.py
 async def test_pace_holds_the_runs_back(live_app):
     """The pace is a ceiling: a busy machine can only make a run slower, so only upper
     bounds are checked (with the catch-up a run may take after a stall)."""
@@ -250,9 +253,9 @@ async def test_shift_e_writes_every_life_and_h_writes_nothing(live_app, tmp_path
 
 
 async def test_every_key_is_in_the_command_palette(live_app):
-    app = live_app()
+    app = live_app(speed=1)  # a live session's keys; the runs need not get anywhere
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in (
             "pause (p)", "log y (l)", "export (e)", "pause run (space)", "restart (r)",

@@ -63,7 +63,7 @@ async def test_c_shows_the_speed_set_with_minus_and_apply_keeps_it(live_app):
 
 
 async def test_an_error_names_the_field_and_clears_once_it_is_fixed(live_app):
-    app = live_app()
+    app = live_app(speed=1)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot)
         lr = form.query_one("#f-lr", Input)
@@ -86,7 +86,7 @@ async def test_an_error_names_the_field_and_clears_once_it_is_fixed(live_app):
 
 
 async def test_c_escape_keeps_the_experiment(live_app):
-    app = live_app()
+    app = live_app(speed=1)
     async with app.run_test(size=SIZE) as pilot:
         first = list(app.session.runs)
         await open_form(pilot)

@@ -58,6 +58,7 @@ def test_default_run_finished(snap_compare, live_app, size):
 
     async def to_the_end(pilot) -> None:
         await wait_for(pilot, lambda: app.session.ended, timeout=60)
+        app.refresh_now()  # the last epochs now, not after the redraw budget
         await wait_for(
             pilot,
             lambda: (
@@ -71,11 +72,11 @@ def test_default_run_finished(snap_compare, live_app, size):
         # then wait for the plot built at its final size (its points depend on its width).
         app.table.reset(app.session.has_val)
         app.clear_notifications()  # the "finished" alert comes and goes with the timing
+        await wait_for(pilot, lambda: not app.screen.query("Toast"))  # its toast removed
         app.refresh_now()
-        builds = app.redraws
         await resize(pilot, *size)
-        await wait_for(pilot, lambda: app.redraws > builds and not app.monitor.plot_dirty)
-        await pilot.pause(0.1)
+        app.refresh_now()  # the plot now, not after the redraw budget
+        await drawn(pilot)  # (again, if the new layout gave the plot another size)
 
     assert snap_compare(app, terminal_size=size, run_before=to_the_end)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from helpers import WAIT_S, acted_on, assert_close, plain_loop, wait_until
 
 from mlp_tui.schema import Status
@@ -47,6 +48,7 @@ def test_pause_really_freezes_and_resume_continues(make_experiment):
     exp.toggle()  # all paused: resume all
     assert wait_until(lambda: all(n > f + 5 for n, f in zip(_counts(exp), frozen)))
     assert _statuses(exp) == [Status.RUNNING] * 3
+    assert exp.stop()  # what follows reads the histories: no need to train on meanwhile
     # The pause (over 0.6 s) is not counted as training time.
     for run, f in zip(exp.runs, frozen):
         elapsed = run.history.read(f - 1, f + 1)["elapsed_s"]
@@ -55,7 +57,6 @@ def test_pause_really_freezes_and_resume_continues(make_experiment):
     for run, f in zip(exp.runs, frozen):
         n = f + 5
         assert_close(run.history.read(0, n)["train_loss"], plain_loop(run.width, 0, n)[0])
-    assert exp.stop()
 
 
 def test_pause_one_width_leaves_the_others_running(make_experiment):
@@ -78,7 +79,12 @@ def test_pause_one_width_leaves_the_others_running(make_experiment):
 # --- restart ----------------------------------------------------------------------------------
 
 
-def test_restart_hammering_never_leaks_an_old_epoch(make_experiment):
+@pytest.mark.parametrize(
+    "restarts", [40, pytest.param(200, marks=pytest.mark.e2e, id="storm-200")]
+)
+def test_restart_hammering_never_leaks_an_old_epoch(make_experiment, restarts):
+    """Restarts as fast as a thread can call them, some landing mid-epoch or while a model is
+    built; the 200-restart storm runs with the e2e tests."""
     exp = make_experiment(speed=0, epochs=FOREVER, widths=(5,))
     (run,) = exp.runs
     first = run.history
@@ -89,7 +95,7 @@ def test_restart_hammering_never_leaks_an_old_epoch(make_experiment):
 
     def hammer() -> None:
         try:
-            for i in range(200):
+            for i in range(restarts):
                 before = run.seed
                 run.restart()
                 history, seed = run.history, run.seed
@@ -113,8 +119,8 @@ def test_restart_hammering_never_leaks_an_old_epoch(make_experiment):
     thread.join(2 * WAIT_S)
     assert not thread.is_alive(), "the hammer never finished"
     assert problems == []
-    assert run.seed == 200
-    assert [s for s, _ in lives] == list(range(1, 201))
+    assert run.seed == restarts
+    assert [s for s, _ in lives] == list(range(1, restarts + 1))
 
     final = run.history
     assert final is lives[-1][1]
@@ -123,7 +129,7 @@ def test_restart_hammering_never_leaks_an_old_epoch(make_experiment):
     assert exp.stop()
     assert run.status is Status.STOPPED
     n = min(len(final), 80)
-    assert_close(final.read(0, n)["train_loss"], plain_loop(5, 200, n)[0])
+    assert_close(final.read(0, n)["train_loss"], plain_loop(5, restarts, n)[0])
 
     # Every ended life is closed and holds epochs 1..n of its own seed, and only those.
     ended = [(0, first), *lives[:-1]]
@@ -138,7 +144,7 @@ def test_restart_hammering_never_leaks_an_old_epoch(make_experiment):
     assert [(life.seed, life.history) for life in run.retired] == [
         (s, h) for s, h in ended if len(h)
     ]
-    assert len(run.retired) >= 20  # the first life and every tenth restart's life
+    assert len(run.retired) >= restarts // 10  # the first life and every tenth restart's
     assert final not in [life.history for life in run.retired]
     retired, life, status = run.snapshot()
     assert [r.seed for r in retired] == [r.seed for r in run.retired]
@@ -192,6 +198,7 @@ def test_restart_of_a_paused_run_trains_again(make_experiment):
     assert not run.paused and run.status is Status.RUNNING
     assert wait_until(lambda: len(run.history) >= 10)
     assert run.seed == 1
+    assert exp.stop()
     assert_close(run.history.read(0, 10)["train_loss"], plain_loop(5, 1, 10)[0])
 
 
@@ -206,7 +213,7 @@ def test_a_pause_right_after_a_restart_holds(make_experiment):
         run.pause()
         assert wait_until(lambda: acted_on([run]))
         frozen = len(run.history)
-        time.sleep(0.15)
+        time.sleep(0.05)  # unpaused, a width-5 life would train dozens of epochs meanwhile
         assert len(run.history) == frozen
         assert run.status is Status.PAUSED
         run.resume()
@@ -278,6 +285,7 @@ def _epochs_in(run, seconds: float) -> tuple[int, float]:
     return len(run.history) - n0, time.perf_counter() - t0
 
 
+@pytest.mark.e2e  # seconds of timing on the real clock; the pace's arithmetic: test_pacer.py
 def test_speed_caps_the_pace_and_set_speed_changes_it(make_experiment):
     """Only upper bounds on the pace (a loaded machine may be slower, never faster): an
     unthrottled width 5 runs thousands of epochs a second, so every bound can fail."""
