@@ -89,9 +89,11 @@ async def send(pilot, *keys: str, gap: float = 0.03) -> None:
 
 
 async def press(pilot, *keys: str) -> None:
-    """Send keys and return once the app has acted on them (see `settle`)."""
-    await send(pilot, *keys)
-    await settle(pilot)
+    """Send keys one at a time, each once the app has acted on the one before (see `settle`);
+    return once it has acted on the last."""
+    for key in keys:
+        await send(pilot, key, gap=0)
+        await settle(pilot)
 
 
 async def sleep(pilot, seconds: float) -> None:
