@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from disks import FsizeDisk
-from helpers import wait_until
+from helpers import WAIT_S, wait_until
 
 from mlp_tui.config import ExperimentConfig, validate
 from mlp_tui.persist import files
@@ -199,7 +199,7 @@ def test_a_named_pipe_is_refused_without_blocking(runs, tmp_path):
 
     t = threading.Thread(target=attempt, daemon=True)
     t.start()
-    t.join(10)
+    t.join(WAIT_S)
     assert not t.is_alive(), "writing to a named pipe blocked"
     assert isinstance(box.get("error"), FileRefused), box
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the pipe, not replaced

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from disks import KINDS, PAGE, FsizeDisk, TmpfsDisk, make_disk
+from helpers import WAIT_S
 
 from mlp_tui.persist import files
 from mlp_tui.persist.files import (
@@ -38,7 +39,7 @@ def rows(start: int, stop: int) -> list[str]:
     ]
 
 
-def in_thread(fn, timeout: float = 5.0):
+def in_thread(fn, timeout: float = WAIT_S):
     """Run fn in a thread; fail (instead of hanging the suite) when it blocks."""
     box: dict[str, object] = {}
 

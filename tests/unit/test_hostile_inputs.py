@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import check_history_file
+from helpers import WAIT_S, check_history_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -290,7 +290,7 @@ def test_a_named_pipe_is_refused_without_hanging(argv, scratch, capsys):
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(main(argv)), daemon=True)
     worker.start()
-    worker.join(20)
+    worker.join(WAIT_S)
     if worker.is_alive():  # unblock it: a reader lets the open() return
         fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         worker.join(5)

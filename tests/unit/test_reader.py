@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from helpers import WAIT_S
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -249,7 +250,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 
     worker = threading.Thread(target=attempt, daemon=True)
     worker.start()
-    worker.join(5)
+    worker.join(WAIT_S)
     if worker.is_alive():  # unblock it so the test process can exit, then fail
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
         pytest.fail("opening a FIFO blocked")
