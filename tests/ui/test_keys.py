@@ -201,7 +201,7 @@ async def test_g_switches_between_overlay_and_grid(live_app):
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 3)
-        assert "g:overlay" in screen_text(app)
+        await wait_for(pilot, lambda: "g:overlay" in screen_text(app))
         await press(pilot, "g")
         assert app.monitor.settings.grid
         await wait_for(pilot, lambda: "g:grid" in screen_text(app))
