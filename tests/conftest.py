@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# The shared helpers assert too: rewritten like test modules, a failed wait shows the values.
+pytest.register_assert_rewrite("helpers", "ui_helpers")
+
 E2E = Path(__file__).parent / "e2e"
 # The tests whose assertions are numbers computed by torch's kernels (bit-identity with a plain
 # loop, stacked against separate runs): `.ci/run` runs them again under other kernel paths of the

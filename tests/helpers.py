@@ -8,6 +8,7 @@ Linear(h, 3)`, SGD, cross-entropy, full batch. The engine must reproduce its los
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sys
 import threading
@@ -15,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -24,6 +26,7 @@ TOL = 1e-6
 # here), torch's default with `threads=0`.
 DEFAULT_THREADS = torch.get_num_threads()
 ENGINE_THREADS = 1
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=1)
@@ -108,7 +111,15 @@ def assert_close(actual, expected, tol: float = TOL) -> None:
     assert worst <= tol, f"max deviation {worst} > {tol}"
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, poll: float = 0.005) -> bool:
+# The bound on every wait for something asynchronous. Only a failing test reaches it, so it is
+# generous: a loaded 2-core machine must never fail a healthy test because a bound ran out.
+WAIT_S = 30.0
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = WAIT_S, poll: float = 0.005
+) -> bool:
+    """Whether predicate() held within `timeout` seconds (callers assert it)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() >= deadline:
@@ -117,10 +128,30 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, poll: float
     return True
 
 
+def wait_equal(
+    read: Callable[[], T], expected: T, timeout: float = WAIT_S, poll: float = 0.005
+) -> T:
+    """Until read() == expected; after `timeout` seconds fail, showing the last value read."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(poll)
+        value = read()
+    assert value == expected, f"still not {expected!r} after {timeout:g} s"
+    return value
+
+
+def acted_on(runs) -> bool:
+    """Every training run's worker (a thread's, or its stack's) has acted on the controls sent
+    so far: the epochs it computed before them are in its history, so a paused run's count is
+    final from here on. A control raises a run's flag; its worker takes it down when it acts."""
+    return not any(r._interrupt for r in runs if r.active)
+
+
 STEADY_S = 0.4  # how long a paused run's row count must hold still to count as steady
 
 
-def grows(run, timeout: float = 30) -> bool:
+def grows(run, timeout: float = WAIT_S) -> bool:
     """The run's history gains a row within `timeout` seconds."""
     n = len(run.history)
     return wait_until(lambda: len(run.history) > n, timeout=timeout, poll=0.02)
@@ -137,7 +168,7 @@ def steady(run) -> int:
             last[:] = [n, time.monotonic()]
         return time.monotonic() - last[1] >= STEADY_S
 
-    assert wait_until(still, timeout=20, poll=0.02)
+    assert wait_until(still, poll=0.02), f"the row count never held still: {len(run.history)}"
     return last[0]
 
 
@@ -148,6 +179,18 @@ def cli_command() -> list[str]:
 
 
 DATA = Path(__file__).parent / "data"
+
+
+def read_all(reader, max_bytes: int = 8 << 20) -> list[dict]:
+    """Every row a HistoryReader has for now. Each call reads up to `max_bytes`, so a file
+    takes at most its size over that (and one) calls: a reader that never says it is done
+    fails here instead of hanging the test."""
+    rows: list[dict] = []
+    for _ in range(os.path.getsize(reader.path) // max_bytes + 2):
+        rows += reader.read_new(max_bytes)
+        if not reader.more:
+            return rows
+    raise AssertionError(f"{reader.path}: the reader still had more after {len(rows)} rows")
 
 
 def check_history_file(
@@ -167,11 +210,7 @@ def check_history_file(
     if path.suffix == ".csv":
         assert text.decode().startswith(csv_header(HISTORY_COLUMNS))
     with HistoryReader(path) as reader:
-        rows = []
-        while True:
-            rows += reader.read_new()
-            if not reader.more:
-                break
+        rows = read_all(reader)
     lives: dict[tuple[int, int], list[dict]] = defaultdict(list)
     for row in rows:
         life = lives[(row["run"], row["seed"])]

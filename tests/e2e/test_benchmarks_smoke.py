@@ -46,7 +46,7 @@ def test_quick_opt_in_figures_run():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=240,  # as above, and under the suite's per-test limit (pyproject.toml)
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in OPT_IN:

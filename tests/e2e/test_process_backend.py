@@ -30,7 +30,7 @@ def process_session():
     for session in made:
         pids = session.pids()
         session.stop()
-        assert wait_until(lambda p=pids: not any(_alive(x) for x in p), timeout=10), pids
+        assert wait_until(lambda p=pids: not any(_alive(x) for x in p)), pids
 
 
 def _alive(pid: int) -> bool:
@@ -78,7 +78,7 @@ def test_controls_a_killed_worker_and_stop(process_session):
     assert wait_until(lambda: all(len(r.history) > 5 for r in session.runs), timeout=60)
     # pause: the workers report paused, and no epoch comes in meanwhile
     session.toggle()
-    assert wait_until(lambda: all(r._state is Status.PAUSED for r in session.runs), timeout=10)
+    assert wait_until(lambda: all(r._state is Status.PAUSED for r in session.runs))
     counts = [steady(r) for r in session.runs]
     time.sleep(STEADY_S)
     assert [len(r.history) for r in session.runs] == counts
@@ -86,7 +86,7 @@ def test_controls_a_killed_worker_and_stop(process_session):
     assert all(grows(r) for r in session.runs)
     # restart one width: the next seed, a fresh history from epoch 1; the old life kept whole
     session.restart(5)
-    assert wait_until(lambda: w5.seed == 1 and len(w5.retired) == 1, timeout=10)
+    assert wait_until(lambda: w5.seed == 1 and len(w5.retired) == 1)
     assert w5.retired[0].history.closed and grows(w5)
     assert w5.history.read(0, 1).record(0)["epoch"] == 1
     assert [life.meta["seed"] for life in session.lives()] == [0, 1, 0]
@@ -94,7 +94,7 @@ def test_controls_a_killed_worker_and_stop(process_session):
     victim = next(w for w in session._pool if w100.index in w.unit)
     kept = len(w100.history)
     os.kill(victim.pid, signal.SIGKILL)
-    assert wait_until(lambda: w100.status is Status.FAILED, timeout=20)
+    assert wait_until(lambda: w100.status is Status.FAILED)
     assert w100.error == f"worker process {victim.pid} was killed by SIGKILL"
     assert len(w100.history) >= kept  # every epoch received is kept
     assert w5.status is Status.RUNNING and grows(w5)
@@ -138,7 +138,7 @@ def test_no_worker_outlives_its_parent(tmp_path, sig):
         assert len(children) >= 2, children  # two workers (and multiprocessing's tracker)
         proc.send_signal(sig)
         proc.wait(30)
-        assert wait_until(lambda: not any(_alive(c) for c in children), timeout=10), [
+        assert wait_until(lambda: not any(_alive(c) for c in children)), [
             _cmdline(c) for c in children if _alive(c)
         ]
         assert workers
@@ -178,15 +178,15 @@ def test_stacked_seeds_keep_every_control_in_a_worker(process_session):
     runs = session.runs
     assert wait_until(lambda: all(len(r.history) > 5 for r in runs), timeout=60)
     session.toggle(5)  # the width-5 stack: both its seeds pause, width 100 goes on
-    assert wait_until(lambda: [r._state for r in runs[:2]] == [Status.PAUSED] * 2, timeout=10)
+    assert wait_until(lambda: [r._state for r in runs[:2]] == [Status.PAUSED] * 2)
     counts = [steady(r) for r in runs[:2]]
     assert all(grows(r) for r in runs[2:])
     assert [len(r.history) for r in runs[:2]] == counts
     session.toggle(5)
     assert all(grows(r) for r in runs[:2])
     session.restart(5)  # both seeds start afresh with their next seeds, epoch 1 first
-    assert wait_until(lambda: [r.seed for r in runs] == [2, 3, 0, 1], timeout=10)
-    assert wait_until(lambda: all(len(r.retired) == 1 for r in runs[:2]), timeout=10)
+    assert wait_until(lambda: [r.seed for r in runs] == [2, 3, 0, 1])
+    assert wait_until(lambda: all(len(r.retired) == 1 for r in runs[:2]))
     assert all(grows(r) for r in runs[:2])
     assert [r.history.read(0, 1).record(0)["epoch"] for r in runs[:2]] == [1, 1]
     t0 = time.monotonic()

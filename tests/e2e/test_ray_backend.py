@@ -153,7 +153,7 @@ def test_controls_a_killed_actor_and_stop(ray_session, ray_head):
     assert wait_until(lambda: all(len(r.history) > 5 for r in session.runs), timeout=60)
     # pause: the actors themselves report paused, and no epoch comes in meanwhile
     session.toggle()
-    assert wait_until(lambda: all(r._state is Status.PAUSED for r in session.runs), timeout=10)
+    assert wait_until(lambda: all(r._state is Status.PAUSED for r in session.runs))
     counts = [steady(r) for r in session.runs]
     time.sleep(STEADY_S)
     assert [len(r.history) for r in session.runs] == counts
@@ -170,12 +170,12 @@ def test_controls_a_killed_actor_and_stop(ray_session, ray_head):
     session.set_speed(0)
     # restart one width: the next seed, a fresh history; the old life kept whole
     session.restart(5)
-    assert wait_until(lambda: w5.seed == 1 and len(w5.retired) == 1, timeout=10)
+    assert wait_until(lambda: w5.seed == 1 and len(w5.retired) == 1)
     assert w5.retired[0].history.closed and grows(w5)
     assert [life.meta["seed"] for life in session.lives()] == [0, 1, 0]
     # an actor killed mid-run: that run fails with Ray's reason, the other goes on
     ray.kill(session._hosts[w100.index])
-    assert wait_until(lambda: w100.status is Status.FAILED, timeout=20)
+    assert wait_until(lambda: w100.status is Status.FAILED)
     assert "Actor" in w100.error and "\n" not in w100.error
     assert w5.status is Status.RUNNING and grows(w5)
     session.stop()

@@ -209,7 +209,7 @@ def test_tui_exits_when_its_terminal_vanishes(tmp_path):
         os.close(child.slave)
         child.master = child.slave = -1
         proc.send_signal(signal.SIGHUP)
-        assert proc.wait(timeout=15) == 129
+        assert proc.wait(timeout=30) == 129
     finally:
         if proc.poll() is None:
             proc.kill()

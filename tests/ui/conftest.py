@@ -3,6 +3,7 @@ or a replayed history file, each behind the one Runner every face uses."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,13 @@ def live_app():
         assert not any(r.alive for r in runner.session.runs), "a worker thread outlived its test"
 
 
+@functools.cache
+def _recorded(path: Path) -> ReplaySession:
+    """A file of tests/data, read once per test process: a replay only reads what it holds
+    (no controls, nothing followed), so the apps of many tests can show one session."""
+    return ReplaySession(path, follow=False)
+
+
 @pytest.fixture
 def replay_app():
     """Factory: an app replaying a history file (a name in tests/data, or a path)."""
@@ -50,7 +58,8 @@ def replay_app():
 
     def make(name: str | Path = "iris_seed0.jsonl") -> MlpTuiApp:
         path = name if isinstance(name, Path) else DATA / name
-        runner = Runner(ReplaySession(path, follow=False), Outputs())
+        session = _recorded(path) if path.parent == DATA else ReplaySession(path, follow=False)
+        runner = Runner(session, Outputs())
         runners.append(runner)
         return MlpTuiApp(runner)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import DATA
-from ui_helpers import alerts, press, screen_lines, wait_for
+from ui_helpers import alerts, drawn, press, screen_lines, wait_for
 
 from mlp_tui.persist.view_file import load_view, view_path
 from mlp_tui.view.readout import readout_text
@@ -30,7 +30,7 @@ def readout_line(app) -> str:
 async def test_train_and_val_share_the_chart_with_best_epochs_marked(replay_app):
     app = replay_app(DATA / "v500.csv")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         spec = app.plot.spec
         runs = app.session.runs
         assert [(s.label, s.style, s.color) for s in spec.series] == [
@@ -53,7 +53,7 @@ async def test_train_and_val_share_the_chart_with_best_epochs_marked(replay_app)
 async def test_cursor_readout_is_the_history_at_that_epoch(replay_app):
     app = replay_app(DATA / "v500.csv")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         assert app.monitor.settings.cursor is None and not app.readout.display
         await press(pilot, "left")  # the cursor appears on the latest epoch
         assert app.monitor.settings.cursor == 500
@@ -92,6 +92,7 @@ async def test_cursor_on_a_live_session(live_app):
 async def test_zoom_windows_follow_the_last_epochs(replay_app):
     app = replay_app(DATA / "v500.csv")
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         await press(pilot, "m", "m")  # train loss alone
         full = app.plot.spec
         await press(pilot, "z")
@@ -112,6 +113,7 @@ async def test_zoom_windows_follow_the_last_epochs(replay_app):
 async def test_seed_band_limits_are_the_seeds_min_and_max(replay_app):
     app = replay_app(DATA / "rep5.csv")
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         await press(pilot, "m", "m")  # train loss alone: one band per width
         spec = app.plot.spec
         bands = [s for s in spec.series if s.style == "band"]
@@ -152,6 +154,7 @@ async def test_seed_band_limits_are_the_seeds_min_and_max(replay_app):
 async def test_capacity_points_are_each_runs_loss(replay_app, basis):
     app = replay_app(DATA / "cap.csv")
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         await press(pilot, "w")
         epoch = None
         if basis == "cursor":
@@ -180,13 +183,14 @@ async def test_capacity_points_are_each_runs_loss(replay_app, basis):
 async def test_the_view_is_remembered_across_launches(replay_app):
     app = replay_app(DATA / "v500.csv")
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         await press(pilot, "m", "l", "s", "s", "g", "z", "b", "down", "v", "left")
         chosen = app.monitor.settings
         assert chosen.cursor is not None
     assert load_view()["metric"] == "acc"
     again = replay_app(DATA / "v500.csv")
     async with again.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         s = again.monitor.settings
         assert (s.metric, s.log, s.smoothing, s.grid, s.zoom, s.band, s.hidden, s.cursor) == (
             "acc", chosen.log, 0.2, True, 1, "mean±std", {100}, None)
@@ -201,7 +205,7 @@ async def test_alerts_when_runs_end_and_the_bell_unless_quiet(live_app, quiet):
     rings = []
     app.bell = lambda: rings.append(1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         await wait_for(pilot, lambda: any("all runs ended" in a for a in alerts(app)))
         told = " ".join(alerts(app))
         for w in (5, 100, 1000):

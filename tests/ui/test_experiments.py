@@ -19,9 +19,11 @@ SIZE = (160, 45)
 async def test_other_datasets_and_depth_train_in_the_app(live_app, dataset, depth, classes):
     app = live_app(dataset=dataset, depth=depth, widths=(5, 50), speed=0, epochs=30)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         await wait_for(pilot, lambda: screen_text(app).count("30/30") == 2)
-        assert header(app).startswith(f"ALL RUNS ENDED  {dataset} · depth {depth} · ")
+        await wait_for(
+            pilot, lambda: header(app).startswith(f"ALL RUNS ENDED  {dataset} · depth {depth} · ")
+        )
         assert app.session.runs[0].data.n_classes == classes
         assert [r.status for r in app.session.runs] == [Status.FINISHED] * 2
 
@@ -29,7 +31,7 @@ async def test_other_datasets_and_depth_train_in_the_app(live_app, dataset, dept
 async def test_repeats_pool_seeds_per_width(live_app):
     app = live_app(widths=(5, 100), repeats=3, speed=0, epochs=40)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         await wait_for(pilot, lambda: screen_text(app).count("40/40") == 2)
         runs = app.session.runs
         assert [(r.width, r.seed) for r in runs] == [
@@ -45,7 +47,7 @@ async def test_repeats_pool_seeds_per_width(live_app):
         assert [s.label for s in app.plot.spec.series if s.in_legend] == [
             "w=5 (mean of 3)", "w=100 (mean of 3)"
         ]
-        assert "3 seeds/width" in header(app)
+        await wait_for(pilot, lambda: "3 seeds/width" in header(app))
         # the exports keep every seed
         assert len(app.runner.summaries()) == 6
 
@@ -54,10 +56,10 @@ async def test_a_diverged_run_stops_and_the_others_carry_on(live_app):
     app = live_app(widths=(5, 100), depth=4, lr=2.0, speed=0, epochs=100_000)
     async with app.run_test(size=SIZE) as pilot:
         runs = {r.width: r for r in app.session.runs}
-        await wait_for(pilot, lambda: runs[100].status is Status.DIVERGED, timeout=20)
+        await wait_for(pilot, lambda: runs[100].status is Status.DIVERGED)
         stopped_at = len(runs[100].history)
         before = len(runs[5].history)
-        await wait_for(pilot, lambda: len(runs[5].history) > before + 50, timeout=20)
+        await wait_for(pilot, lambda: len(runs[5].history) > before + 50)
         assert len(runs[100].history) == stopped_at
         await wait_for(pilot, lambda: "diverged" in screen_text(app))
         spec = app.plot.spec

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ui_helpers import header, press, screen_text, sleep, wait_for
+from helpers import acted_on
+from ui_helpers import header, press, screen_text, wait_for
 
 from mlp_tui.view.rows import run_color
 
@@ -25,9 +26,9 @@ async def test_grid_shows_one_row_per_configuration(live_app):
             assert row.width == m["width"]
         # colours follow the width: four rows per colour
         assert [r.color for r in rows] == [run_color(0)] * 4 + [run_color(1)] * 4
-        text = screen_text(app)
-        assert "w=5 d=2 lr=0.01" in text and "w=10 d=1 lr=0.1" in text
-        assert "8 running" in header(app) and "8 runs" in header(app)
+        await wait_for(pilot, lambda: "w=5 d=2 lr=0.01" in (t := screen_text(app))
+                       and "w=10 d=1 lr=0.1" in t)
+        await wait_for(pilot, lambda: "8 running" in header(app) and "8 runs" in header(app))
         spec = app.monitor.plot_spec(80)
         assert {s.label for s in spec.series} == {r.key for r in rows}
 
@@ -39,7 +40,7 @@ async def test_space_and_restart_act_on_one_configuration(live_app):
         await wait_for(pilot, lambda: all(len(r.history) >= 2 for r in runs))
         await press(pilot, "down", "down", "down", "space")  # fourth row: w=5 d=2 lr=0.01
         assert [r.paused for r in runs] == [i == 3 for i in range(8)]
-        await sleep(pilot, 0.1)
+        await wait_for(pilot, lambda: acted_on(runs))
         frozen, other = len(runs[3].history), len(runs[0].history)
         await wait_for(pilot, lambda: len(runs[0].history) > other + 5)
         assert len(runs[3].history) == frozen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui_helpers import press, screen_lines, wait_for
+from ui_helpers import drawn, press, screen_lines, wait_for
 
 from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen
 
@@ -37,9 +37,9 @@ def help_text(app) -> str:
 
 @pytest.mark.parametrize("width", [60, 80, 100, 160])
 async def test_the_key_bar_shows_whole_chips_then_help_and_quit(live_app, width):
-    app = live_app()
+    app = live_app(speed=1)  # a live session's keys; the runs need not get anywhere
     async with app.run_test(size=(width, 24)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: key_bar(app).endswith(TAIL_TEXT))
         bar = key_bar(app)
         assert bar.endswith(TAIL_TEXT) and len(bar) <= width
         keys = offered(app)
@@ -59,9 +59,8 @@ async def test_help_lists_every_key_and_escape_closes_it(live_app, key):
     async with app.run_test(size=(160, 45)) as pilot:
         await press(pilot, key)
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: help_text(app).startswith(" mlp-tui keys (escape closes) "))
         shown = help_text(app)
-        assert shown.startswith(" mlp-tui keys (escape closes) ")
         assert len(KEYS) + len(TAIL) == 29
         for k in (*KEYS, *TAIL):
             assert f" {k.shown} {k.help} " in shown, k
@@ -69,7 +68,8 @@ async def test_help_lists_every_key_and_escape_closes_it(live_app, key):
         assert "write every epoch of every run to a new CSV here" in shown
         await press(pilot, "escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
-        assert app.is_running and "mlp-tui keys" not in "\n".join(screen_lines(app))
+        await wait_for(pilot, lambda: "mlp-tui keys" not in "\n".join(screen_lines(app)))
+        assert app.is_running
 
 
 async def test_replay_offers_no_live_controls(live_app, replay_app):
@@ -79,7 +79,7 @@ async def test_replay_offers_no_live_controls(live_app, replay_app):
               "+": "faster", "-": "slower", "c": "settings"}
     for app, live in ((live_app(speed=5), True), (replay_app(), False)):
         async with app.run_test(size=(250, 50)) as pilot:
-            await pilot.pause()
+            await drawn(pilot)
             bar = key_bar(app)
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert bar.endswith(TAIL_TEXT) and " l  log y " in bar and "log y (l)" in titles
@@ -88,7 +88,7 @@ async def test_replay_offers_no_live_controls(live_app, replay_app):
                 assert (f"{label} ({key})" in titles) is live, (live, key)
             await press(pilot, "question_mark")
             await wait_for(pilot, lambda a=app: isinstance(a.screen, HelpScreen))
-            await pilot.pause(0.1)
+            await wait_for(pilot, lambda a=app: "log / linear y-axis" in help_text(a))
             shown = help_text(app)
             assert ("pause / resume every run" in shown) is live
             assert ("edit the experiment and restart" in shown) is live

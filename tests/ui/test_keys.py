@@ -6,8 +6,19 @@ import asyncio
 import csv
 import time
 
-from helpers import check_history_file
-from ui_helpers import epochs, header, notifications, press, screen_text, sleep, wait_for
+import pytest
+from helpers import acted_on, check_history_file
+from ui_helpers import (
+    epochs,
+    header,
+    notifications,
+    press,
+    screen_text,
+    settle,
+    sleep,
+    wait_for,
+    wait_for_value,
+)
 
 from mlp_tui.config import KEY_SPEED_MAX
 from mlp_tui.engine.pacer import MAX_PACE_DEBT_S
@@ -22,12 +33,12 @@ async def test_p_pauses_and_resumes_every_run(live_app):
         await wait_for(pilot, lambda: min(epochs(app)) >= 5)
         await press(pilot, "p")
         assert all(r.paused for r in app.session.runs)  # acted on by the key handler itself
-        await sleep(pilot, 0.1)
+        await wait_for(pilot, lambda: acted_on(app.session.runs))  # epochs in flight landed
         frozen = epochs(app)
         await sleep(pilot, 0.3)
         assert epochs(app) == frozen
         assert [r.status for r in app.session.runs] == [Status.PAUSED] * 3
-        assert header(app).startswith("PAUSED")
+        await wait_for(pilot, lambda: header(app).startswith("PAUSED"))
         await press(pilot, "p")
         await wait_for(pilot, lambda: all(a > b for a, b in zip(epochs(app), frozen)))
         await wait_for(pilot, lambda: header(app).startswith("RUNNING"))
@@ -40,16 +51,17 @@ async def test_space_pauses_only_the_selected_run(live_app):
         await press(pilot, "down", "space")  # second row: width 100
         runs = {r.width: r for r in app.session.runs}
         assert runs[100].paused and not runs[5].paused and not runs[1000].paused
-        await sleep(pilot, 0.1)
+        await wait_for(pilot, lambda: acted_on([runs[100]]))
         frozen, others = len(runs[100].history), len(runs[5].history)
         await wait_for(pilot, lambda: len(runs[5].history) > others + 10)
         assert len(runs[100].history) == frozen
         await press(pilot, "space")
         assert not runs[100].paused
+        await wait_for(pilot, lambda: len(runs[100].history) > frozen)
 
 
 async def test_r_restarts_every_run_with_the_next_seed(live_app):
-    app = live_app(speed=100)
+    app = live_app(speed=200)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 60)
         await press(pilot, "r")
@@ -92,6 +104,7 @@ async def test_plus_and_minus_change_the_pace(live_app):
         await wait_for(pilot, lambda: "5120 ep/s" in screen_text(app))
 
 
+@pytest.mark.e2e  # seconds of timing on the real clock; the pace's arithmetic: test_pacer.py
 async def test_pace_holds_the_runs_back(live_app):
     """The pace is a ceiling: a busy machine can only make a run slower, so only upper
     bounds are checked (with the catch-up a run may take after a stall)."""
@@ -136,7 +149,7 @@ async def test_e_mid_run_counts_the_runs_still_running(live_app, tmp_path, monke
     app = live_app(widths=(5, 1000), depth=3, lr=1000.0, speed=100)
     async with app.run_test(size=SIZE) as pilot:
         wide = app.session.runs[1]
-        await wait_for(pilot, lambda: wide.status is Status.DIVERGED, timeout=20)
+        await wait_for(pilot, lambda: wide.status is Status.DIVERGED)
         await press(pilot, "e")
         await wait_for(pilot, lambda: len(notifications(app)) == 1)
         (written,) = tmp_path.glob("mlp-tui-results-*.csv")
@@ -151,7 +164,7 @@ async def test_e_after_the_end_writes_the_final_table(live_app, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     app = live_app(epochs=30, speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         await press(pilot, "e")
         await wait_for(pilot, lambda: len(notifications(app)) == 1)
         (written,) = tmp_path.glob("mlp-tui-results-*.csv")
@@ -163,11 +176,13 @@ async def test_export_is_written_when_every_run_ends(live_app, tmp_path):
     target = tmp_path / "final.json"
     app = live_app(export=target, epochs=30, speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: target.exists(), timeout=30)
+        await wait_for(pilot, lambda: target.exists())
         await wait_for(pilot, lambda: "30/30" in screen_text(app))
-        assert header(app).startswith("ALL RUNS ENDED")
+        await wait_for(pilot, lambda: header(app).startswith("ALL RUNS ENDED"))
         assert [r.status for r in app.session.runs] == [Status.FINISHED] * 3
-        assert notifications(app) == [f"final table written to {target}"]
+        # The file comes first, the notification with the next tick.
+        told = [f"final table written to {target}"]
+        await wait_for_value(pilot, lambda: notifications(app), told)
 
 
 async def test_q_exits_zero_with_every_worker_stopped(live_app):
@@ -186,7 +201,7 @@ async def test_g_switches_between_overlay_and_grid(live_app):
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: min(epochs(app)) >= 3)
-        assert "g:overlay" in screen_text(app)
+        await wait_for(pilot, lambda: "g:overlay" in screen_text(app))
         await press(pilot, "g")
         assert app.monitor.settings.grid
         await wait_for(pilot, lambda: "g:grid" in screen_text(app))
@@ -203,7 +218,7 @@ async def test_pause_is_exact_under_unthrottled_load(live_app):
         await wait_for(pilot, lambda: min(epochs(app)) >= 50)
         for _ in range(5):
             await press(pilot, "p")
-            await sleep(pilot, 0.05)
+            await wait_for(pilot, lambda: acted_on(app.session.runs))
             frozen = epochs(app)
             await sleep(pilot, 0.1)
             assert epochs(app) == frozen
@@ -215,10 +230,10 @@ async def test_shift_e_writes_every_life_and_h_writes_nothing(live_app, tmp_path
     monkeypatch.chdir(tmp_path)
     app = live_app(speed=0, epochs=50)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.session.ended, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended)
         first = [r.history.column("train_loss") for r in app.session.runs]
         await press(pilot, "r")  # a second life for every run
-        await wait_for(pilot, lambda: app.session.ended and min(epochs(app)) == 50, timeout=30)
+        await wait_for(pilot, lambda: app.session.ended and min(epochs(app)) == 50)
         await press(pilot, "h")  # `h` no longer exports anything
         await sleep(pilot, 0.2)
         assert list(tmp_path.iterdir()) == [] and notifications(app) == []
@@ -238,9 +253,9 @@ async def test_shift_e_writes_every_life_and_h_writes_nothing(live_app, tmp_path
 
 
 async def test_every_key_is_in_the_command_palette(live_app):
-    app = live_app()
+    app = live_app(speed=1)  # a live session's keys; the runs need not get anywhere
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in (
             "pause (p)", "log y (l)", "export (e)", "pause run (space)", "restart (r)",

@@ -39,8 +39,8 @@ async def test_a_thousand_runs_plot_the_widths_around_the_cursor(tmp_path):
     runner = Runner(ReplaySession(_history(tmp_path / "many.jsonl")))
     app = MlpTuiApp(runner)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.table.row_count == RUNS, timeout=30)
-        await wait_for(pilot, lambda: len(app.plot.spec.series) == MAX_PLOTTED, timeout=10)
+        await wait_for(pilot, lambda: app.table.row_count == RUNS)
+        await wait_for(pilot, lambda: len(app.plot.spec.series) == MAX_PLOTTED)
         assert [s.label for s in app.plot.spec.series][:2] == ["w=1", "w=2"]
         assert len(app.monitor.tracks) == MAX_PLOTTED  # only the plotted runs are followed
         app.table.move_cursor(row=500)
@@ -50,5 +50,5 @@ async def test_a_thousand_runs_plot_the_widths_around_the_cursor(tmp_path):
         assert len(labels) == MAX_PLOTTED and "w=1" not in labels
         assert len(app.monitor.tracks) == MAX_PLOTTED
         await send(pilot, "q")
-        await wait_for(pilot, lambda: not app.is_running, timeout=10)
+        await wait_for(pilot, lambda: not app.is_running)
     assert runner.finish() == 0

@@ -4,7 +4,7 @@ without colour (NO_COLOR) every width keeps a marker of its own in the plot, leg
 from __future__ import annotations
 
 import pytest
-from ui_helpers import screen_lines, wait_for
+from ui_helpers import drawn, press, screen_lines, wait_for, wait_for_value
 
 BRAILLE = range(0x2801, 0x2900)  # a braille cell with at least one dot
 
@@ -25,7 +25,7 @@ async def drawn_to_the_end(pilot, epochs: int) -> None:
     await wait_for(pilot, lambda: not app.monitor.plot_dirty and all(
         len(s.x) and s.x[-1] == epochs for s in app.plot.spec.series
     ))
-    await pilot.pause(0.1)
+    await drawn(pilot)
 
 
 @pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
@@ -70,13 +70,12 @@ async def test_no_color_gives_each_width_its_own_marker(live_app, monkeypatch):
         table = [line[region.x : region.right] for line in lines[region.y : region.bottom]]
         for row, (mark, width) in enumerate(zip(swatches(), ("5", "100", "1000"))):
             assert any(f" {mark} {width} " in line for line in table), (mark, width)
-            await pilot.press(*["down"] * (row > 0))
-            await pilot.pause(0.1)
-            assert app.table.cursor_row == row
+            await press(pilot, *["down"] * (row > 0))
+            await wait_for_value(pilot, lambda: app.table.cursor_row, row)
             shown = [line[region.x : region.right] for line in screen_lines(app)]
             assert any(f" {mark} {width} " in line for line in shown)  # the selected row too
         rows, _left = plot_box(app)
-        drawn = "".join(rows)
-        assert any(ord(c) in BRAILLE for c in drawn)  # the first width: braille lines
+        plotted = "".join(rows)
+        assert any(ord(c) in BRAILLE for c in plotted)  # the first width: braille lines
         for mark in swatches()[1:]:
-            assert mark[0] in drawn  # the others: their own glyph
+            assert mark[0] in plotted  # the others: their own glyph

@@ -24,10 +24,9 @@ async def test_p_pauses_runs_in_their_worker_processes():
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for(pilot, lambda: all(len(r.history) > 3 for r in session.runs),
                            timeout=60)
-            assert "2 worker processes" in header(app)
+            await wait_for(pilot, lambda: "2 worker processes" in header(app))
             await press(pilot, "p")
-            await wait_for(pilot, lambda: all(r._state is Status.PAUSED for r in session.runs),
-                           timeout=10)
+            await wait_for(pilot, lambda: all(r._state is Status.PAUSED for r in session.runs))
             await wait_for(pilot, lambda: header(app).startswith("PAUSED"))
             assert all(r.error is None for r in session.runs)
     finally:

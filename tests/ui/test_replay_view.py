@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ui_helpers import header, notifications, screen_lines, screen_text
+from ui_helpers import drawn, header, notifications, press, screen_lines, screen_text, wait_for
 
 from mlp_tui.schema import Status
 
@@ -44,10 +44,10 @@ def write_history(
 async def test_markup_in_a_dataset_name_shows_literally(replay_app, tmp_path, dataset):
     app = replay_app(write_history(tmp_path / "h.jsonl", dataset))
     async with app.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.2)
+        await drawn(pilot)
         assert header(app).startswith(f"ALL RUNS ENDED  replay · {dataset} · depth 1 · ")
-        await pilot.press("question_mark", "escape", "m", "g")  # other redraws: no crash
-        await pilot.pause(0.2)
+        await press(pilot, "question_mark", "escape", "m", "g")  # other redraws: no crash
+        await wait_for(pilot, lambda: app.monitor.settings.grid)
         assert app.is_running and app.return_code is None
         assert header(app).startswith(f"ALL RUNS ENDED  replay · {dataset} · ")
         assert notifications(app) == []
@@ -56,22 +56,21 @@ async def test_markup_in_a_dataset_name_shows_literally(replay_app, tmp_path, da
 async def test_metric_then_log_on_an_accuracy_of_1e300(replay_app, tmp_path):
     app = replay_app(write_history(tmp_path / "h.jsonl", acc_at={10: 1e300}))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("m")
-        await pilot.pause(0.2)
+        await drawn(pilot)
+        await press(pilot, "m")
         assert app.monitor.settings.metric == "acc"
         auto = app.plot.spec
         assert auto.log  # 1e300 over 0.3: far more than 30x
         assert auto.y_range[1] == pytest.approx(300)
-        await pilot.press("l")
-        await pilot.pause(0.2)
+        await press(pilot, "l")
         spec = app.plot.spec
         assert not spec.log and spec.y_range == (pytest.approx(0.31), 1e300)
         assert app.is_running
         text = "\n".join(screen_lines(app))
         assert "1e+300" in text and "train accuracy" in text
-        await pilot.press("s", "x", "g")  # and the other views still draw
-        await pilot.pause(0.2)
-        assert app.is_running and "w=100" in screen_text(app)
+        await press(pilot, "s", "x", "g")  # and the other views still draw
+        await wait_for(pilot, lambda: "w=100" in screen_text(app))
+        assert app.is_running
         assert [r.status for r in app.session.runs] == [Status.FINISHED] * 2
 
 

@@ -4,7 +4,7 @@ field (not the command-line flag) in an error, and applying restarts every run."
 from __future__ import annotations
 
 from textual.widgets import Input, Static
-from ui_helpers import epochs, press, screen_text, wait_for
+from ui_helpers import epochs, press, screen_text, settle, wait_for
 
 from mlp_tui.widgets.settings_form import SettingsScreen
 
@@ -28,10 +28,10 @@ async def test_c_validates_inline_and_restarts_with_the_new_settings(live_app):
         form = await open_form(pilot)
         form.query_one("#f-widths", Input).value = "5,abc"
         form.action_apply()
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is form  # still open
         assert error_line(form) == "widths: 'abc' is not a whole number"
-        assert "widths: 'abc' is not a whole number" in screen_text(app)
+        await wait_for(pilot, lambda: "widths: 'abc' is not a whole number" in screen_text(app))
         form.query_one("#f-widths", Input).value = "7,70"
         form.query_one("#f-lr", Input).value = "0.05"
         form.query_one("#f-val_split", Input).value = "0.2"
@@ -40,9 +40,8 @@ async def test_c_validates_inline_and_restarts_with_the_new_settings(live_app):
         await wait_for(pilot, lambda: min(epochs(app)) >= 2)
         assert app.session.config.lr == 0.05 and app.session.has_val
         # the table and the plot are rebuilt for the new widths
-        await wait_for(pilot, lambda: "w=70" in screen_text(app))
-        text = screen_text(app)
-        assert "w=1000" not in text and "val loss" in text
+        await wait_for(pilot, lambda: "w=70" in (t := screen_text(app)) and "val loss" in t)
+        assert "w=1000" not in screen_text(app)
         assert app.table.columns_shown == (
             "width", "status", "epoch", "loss", "acc", "best", "note", "trend"
         )
@@ -64,30 +63,30 @@ async def test_c_shows_the_speed_set_with_minus_and_apply_keeps_it(live_app):
 
 
 async def test_an_error_names_the_field_and_clears_once_it_is_fixed(live_app):
-    app = live_app()
+    app = live_app(speed=1)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot)
         lr = form.query_one("#f-lr", Input)
         lr.value = "fast"
         form.action_apply()
-        await pilot.pause()
+        await settle(pilot)
         assert error_line(form) == "learning rate: expected a number, got 'fast'"
         assert lr.has_class("-invalid")
-        text = screen_text(app)
-        assert "learning rate: expected a number" in text and "--lr" not in text
+        await wait_for(pilot, lambda: "learning rate: expected a number" in screen_text(app))
+        assert "--lr" not in screen_text(app)
         lr.value = "0.05"  # fixed as they type: the error goes without pressing Apply
         await wait_for(pilot, lambda: error_line(form) == "")
         assert app.screen is form and not lr.has_class("-invalid")
-        assert "learning rate:" not in screen_text(app)
+        await wait_for(pilot, lambda: "learning rate:" not in screen_text(app))
         lr.value = "100000"  # out of range: checked by the whole-config validation
         form.action_apply()
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is form
         assert error_line(form).startswith("learning rate: must be above 0 and at most")
 
 
 async def test_c_escape_keeps_the_experiment(live_app):
-    app = live_app()
+    app = live_app(speed=1)
     async with app.run_test(size=SIZE) as pilot:
         first = list(app.session.runs)
         await open_form(pilot)
@@ -100,6 +99,5 @@ async def test_c_escape_keeps_the_experiment(live_app):
 async def test_c_does_nothing_in_a_replay(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c")
-        await pilot.pause()
+        await press(pilot, "c")
         assert not isinstance(app.screen, SettingsScreen)

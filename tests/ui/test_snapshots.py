@@ -8,22 +8,9 @@ from __future__ import annotations
 
 import pytest
 from helpers import DATA
-from ui_helpers import resize, wait_for
+from ui_helpers import drawn, resize, wait_for
 
-
-async def settled(pilot) -> None:
-    """Until a frame was drawn at the plot's final size: the points a plot samples depend on
-    its width, and the first frame may come before the layout (sooner or later, with load)."""
-    app = pilot.app
-    await wait_for(
-        pilot,
-        lambda: (
-            app.redraws > 0
-            and not app.monitor.plot_dirty
-            and app._plot_size == (app.plot.size.width, app.plot.size.height)
-        ),
-    )
-    await pilot.pause()
+settled = drawn  # before the snapshot: a frame drawn at the plot's final size
 
 
 def test_finished_run_160x45(snap_compare, replay_app):
@@ -71,6 +58,7 @@ def test_default_run_finished(snap_compare, live_app, size):
 
     async def to_the_end(pilot) -> None:
         await wait_for(pilot, lambda: app.session.ended, timeout=60)
+        app.refresh_now()  # the last epochs now, not after the redraw budget
         await wait_for(
             pilot,
             lambda: (
@@ -84,11 +72,11 @@ def test_default_run_finished(snap_compare, live_app, size):
         # then wait for the plot built at its final size (its points depend on its width).
         app.table.reset(app.session.has_val)
         app.clear_notifications()  # the "finished" alert comes and goes with the timing
+        await wait_for(pilot, lambda: not app.screen.query("Toast"))  # its toast removed
         app.refresh_now()
-        builds = app.redraws
         await resize(pilot, *size)
-        await wait_for(pilot, lambda: app.redraws > builds and not app.monitor.plot_dirty)
-        await pilot.pause(0.1)
+        app.refresh_now()  # the plot now, not after the redraw budget
+        await drawn(pilot)  # (again, if the new layout gave the plot another size)
 
     assert snap_compare(app, terminal_size=size, run_before=to_the_end)
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import assert_close, check_history_file, plain_loop
+from helpers import acted_on, assert_close, check_history_file, plain_loop
 from ui_helpers import epochs, press, send, wait_for
 
 from mlp_tui.schema import Status
@@ -77,13 +77,13 @@ async def test_restart_storm_leaks_nothing_and_keeps_every_life_whole(live_app, 
     app = live_app(history=history, speed=200)
     rnd = random.Random(7)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: min(epochs(app)) >= 3, timeout=20)
+        await wait_for(pilot, lambda: min(epochs(app)) >= 3)
         steady = set(threading.enumerate())
         for _ in range(3):
             await storm(pilot, storm_keys(rnd))
             for run in app.session.runs:  # the storm may have left some runs paused
                 run.resume()
-            await wait_for(pilot, lambda: min(epochs(app)) >= 5, timeout=20)
+            await wait_for(pilot, lambda: min(epochs(app)) >= 5)
             assert app.is_running
             # No new thread (a restart reuses its run's thread), and every worker still alive.
             assert set(threading.enumerate()) <= steady
@@ -109,7 +109,7 @@ async def test_restarts_do_not_grow_memory(live_app):
                 await press(pilot, "r")
                 await wait_for(pilot, lambda s=seeds: all(
                     r.seed > old and len(r.history) >= 2 for r, old in zip(app.session.runs, s)
-                ), timeout=20)
+                ))
 
         await restarts(10)  # Textual's and torch's caches fill first
         before = _rss()
@@ -127,7 +127,7 @@ async def test_q_right_after_a_control_exits_zero_with_every_worker_stopped(
     history = tmp_path / "h.jsonl"
     app = live_app(history=history, speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: min(epochs(app)) >= 20, timeout=20)
+        await wait_for(pilot, lambda: min(epochs(app)) >= 20)
         await storm(pilot, ["r", "p", "p", "R", last, "q"], gap=0.0)
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
@@ -139,10 +139,10 @@ async def test_quit_while_paused_mid_storm(live_app, tmp_path):
     history = tmp_path / "h.csv"
     app = live_app(history=history, speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: min(epochs(app)) >= 5, timeout=20)
+        await wait_for(pilot, lambda: min(epochs(app)) >= 5)
         await storm(pilot, ["r"] * 10 + ["p"], gap=0.005)
         await wait_for(pilot, lambda: all(r.paused for r in app.session.runs))
-        await pilot.pause(0.1)  # epochs computed before the pause still land
+        await wait_for(pilot, lambda: acted_on(app.session.runs))  # epochs in flight landed
         frozen = epochs(app)
         await pilot.pause(0.2)
         assert epochs(app) == frozen

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ui_helpers import screen_text
+from ui_helpers import drawn, press, screen_text, wait_for
 
 from mlp_tui.app import MlpTuiApp
 from mlp_tui.runner import Outputs, Runner
@@ -34,7 +34,7 @@ async def test_tags_are_the_metrics_and_steps_the_x_axis(tmp_path):
     app = MlpTuiApp(runner)
     try:
         async with app.run_test(size=(160, 45)) as pilot:
-            await pilot.pause(0.3)
+            await drawn(pilot)
             assert app.session.metrics == ("Loss/train", "eval/acc")
             # every point: sampled for a plot wider than the data (the screen's may group them)
             spec = app.monitor.plot_spec(max_points=1000)
@@ -44,19 +44,17 @@ async def test_tags_are_the_metrics_and_steps_the_x_axis(tmp_path):
             assert np.array_equal(first.x, np.arange(0, 100, 2))
             y = 10**first.y if spec.log else first.y  # a log plot holds log10 values
             assert np.allclose(y, 1.0 / (np.arange(0, 100, 2) + 1))
-            await pilot.press("m")
-            await pilot.pause(0.3)
+            await press(pilot, "m")
             spec = app.monitor.plot_spec(max_points=1000)
             assert spec.title.startswith("eval/acc")
             assert np.array_equal(spec.series[1].x, np.arange(0, 100, 10))
             assert not spec.log
             assert np.allclose(spec.series[1].y, np.arange(0, 100, 10) / 100)
-            await pilot.press("m")
-            await pilot.pause(0.3)
+            await press(pilot, "m")
             assert app.plot.spec.title.startswith("Loss/train")  # m cycles through the tags only
-            text = screen_text(app)
-            assert "baseline" in text and "big_lr/seed1" in text
-            assert "w=1" not in text  # no made-up width
+            await wait_for(pilot, lambda: "big_lr/seed1" in (t := screen_text(app))
+                           and "baseline" in t)
+            assert "w=1" not in screen_text(app)  # no made-up width
             assert app.is_running
     finally:
         runner.finish()
@@ -71,8 +69,7 @@ async def test_every_view_key_on_a_log_keeps_the_app_up(tmp_path, monkeypatch):
             for key in ("left", "left", "right", "end", "escape", "x", "x", "w", "a", "w", "z",
                         "z", "z", "s", "S", "l", "o", "g", "g", "b", "v", "v", "p", "r", "e",
                         "E", "question_mark", "escape", "0"):
-                await pilot.press(key)
-            await pilot.pause(0.3)
+                await press(pilot, key)
             assert app.is_running and app.return_code is None
             assert app.plot.spec.title.startswith("Loss/train")
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from ui_helpers import screen_lines
+from ui_helpers import drawn, press, screen_lines, settle
 
 SIZE = (160, 45)
 
@@ -28,14 +28,13 @@ async def test_m_cycles_the_plotted_metric(replay_app):
     then each metric alone; the title and y label name what is drawn."""
     app = replay_app("iris_val.jsonl")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         seen = []
         for _ in range(6):
             s = spec(app)
             styles = sorted({p.style for p in s.series})
             seen.append((app.monitor.settings.metric, s.title.split(" · ")[0], s.y_label, styles))
-            await pilot.press("m")
-            await pilot.pause()
+            await press(pilot, "m")
         assert seen == [
             ("loss", "loss: train and validation", "loss", ["line", "val"]),
             ("acc", "accuracy: train and validation", "accuracy", ["line", "val"]),
@@ -45,9 +44,8 @@ async def test_m_cycles_the_plotted_metric(replay_app):
             ("val_acc", "validation accuracy", "validation accuracy", ["line"]),
         ]
         assert app.monitor.settings.metric == "loss"  # wrapped around
-        while app.monitor.settings.metric != "train_acc":
-            await pilot.press("m")
-        await pilot.pause()
+        await press(pilot, "m", "m", "m")  # loss, acc, train_loss, train_acc
+        assert app.monitor.settings.metric == "train_acc"
         assert viewbar(app).startswith("m:train accuracy  ")
         values = np.concatenate(linear(spec(app)))
         assert len(values) and ((values >= 0) & (values <= 1 + 1e-9)).all()
@@ -56,14 +54,13 @@ async def test_m_cycles_the_plotted_metric(replay_app):
 async def test_m_without_validation_skips_validation_metrics(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         assert spec(app).title.startswith("train loss")
-        await pilot.press("m")
+        await press(pilot, "m")
         assert app.monitor.settings.metric == "acc"
-        await pilot.pause()
         assert spec(app).title.startswith("train accuracy")
         assert {p.style for p in spec(app).series} == {"line"}
-        await pilot.press("m")
+        await press(pilot, "m")
         assert app.monitor.settings.metric == "loss"
 
 
@@ -72,43 +69,39 @@ async def test_auto_log_scale_then_l_chooses_and_the_choice_sticks(replay_app):
     `l` overrides it, and the choice holds whatever the data then shows."""
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await drawn(pilot)
         auto = spec(app)
         assert auto.log and "log scale" in auto.title
         assert "l:y log (auto)" in viewbar(app)
-        await pilot.press("l")
-        await pilot.pause()
+        await press(pilot, "l")
         lin = spec(app)
         assert not lin.log and "log scale" not in lin.title
         assert "l:y linear  " in viewbar(app)
         top = max(max(p.y) for p in lin.series)
         assert top > 40
         assert math.isclose(max(max(p.y) for p in auto.series), math.log10(top), rel_tol=1e-9)
-        await pilot.press("down", "down", "v")  # hiding the spike keeps the explicit choice
-        await pilot.pause()
+        await press(pilot, "down", "down", "v")  # hiding the spike keeps the explicit choice
         assert not spec(app).log and "l:y linear  " in viewbar(app)
-        await pilot.press("l")
-        await pilot.pause()
+        await press(pilot, "l")
         assert spec(app).log and "l:y log  " in viewbar(app)
         for _ in range(3):  # several builds of the same figure: plotext 5 crashed here
             app.plot.show(app.monitor.plot_spec(300))
-            await pilot.pause()
+            await settle(pilot)
         assert "log scale" in "\n".join(screen_lines(app))
 
 
 async def test_s_smoothing_steps_and_keeps_the_first_point(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         raw = spec(app).series[0].y.copy()
         weights = []
         for _ in range(4):
-            await pilot.press("s")
-            await pilot.pause()
+            await press(pilot, "s")
             weights.append(app.monitor.settings.smoothing_weight)
         assert weights == [0.1, 0.2, 0.3, 0.4]
         for _ in range(5):  # up to 0.9
-            await pilot.press("s")
-        await pilot.pause()
+            await press(pilot, "s")
         faint, smooth = spec(app).series[0], spec(app).series[1]
         assert faint.style == "faint" and (faint.y == raw).all()  # the raw curve stays, faint
         smooth = smooth.y
@@ -121,18 +114,16 @@ async def test_s_smoothing_steps_and_keeps_the_first_point(replay_app):
 async def test_o_robust_range_ignores_the_spike(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("l")  # linear, where the spike to ~50 flattens everything else
-        await pilot.pause()
+        await drawn(pilot)
+        await press(pilot, "l")  # linear, where the spike to ~50 flattens everything else
         full = spec(app).y_range
         assert full[1] > 40
         assert "o:range all (auto)" in viewbar(app)  # 45 rows: tall enough for the whole range
-        await pilot.press("o")
-        await pilot.pause()
+        await press(pilot, "o")
         robust = spec(app).y_range
         assert robust[1] < 5 < full[1]
         assert "o:range 5-95%  " in viewbar(app)
-        await pilot.press("o")
-        await pilot.pause()
+        await press(pilot, "o")
         assert spec(app).y_range == full
         assert "o:range all  " in viewbar(app)
 
@@ -140,8 +131,8 @@ async def test_o_robust_range_ignores_the_spike(replay_app):
 async def test_auto_robust_range_on_a_short_plot(replay_app):
     app = replay_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("l")  # linear
-        await pilot.pause()
+        await drawn(pilot)
+        await press(pilot, "l")  # linear
         assert app.monitor.scale.robust and "o:range 5-95% (auto)" in viewbar(app)
         assert spec(app).y_range[1] < 5  # the spike to ~50 is clipped
 
@@ -149,8 +140,8 @@ async def test_auto_robust_range_on_a_short_plot(replay_app):
 async def test_v_hides_the_selected_run_and_dims_its_row(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("down", "down", "v")  # width 1000
-        await pilot.pause()
+        await drawn(pilot)
+        await press(pilot, "down", "down", "v")  # width 1000
         assert [p.label for p in spec(app).series] == ["w=5", "w=100"]
         # The spike to ~50 left with the run.
         lo, hi = spec(app).y_range
@@ -158,17 +149,16 @@ async def test_v_hides_the_selected_run_and_dims_its_row(replay_app):
         assert "v:hidden 1000" in viewbar(app)
         row = app.table.get_row("1000")
         assert "dim" in str(row[0].spans[0].style)
-        await pilot.press("v")
-        await pilot.pause()
+        await press(pilot, "v")
         assert len(spec(app).series) == 3 and spec(app).log
 
 
 async def test_x_switches_the_axis_to_seconds(replay_app):
     app = replay_app()
     async with app.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
         assert spec(app).x_label == "epoch"
-        await pilot.press("x")
-        await pilot.pause()
+        await press(pilot, "x")
         s = spec(app)
         assert s.x_label == "seconds"
         # the fixture's width-5 run took 0.005 s an epoch: 120 epochs end at 0.6 s

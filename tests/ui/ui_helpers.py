@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import html
+import inspect
 import io
-import re
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
+from helpers import WAIT_S
 from rich.console import Console
 from textual import events
 from textual.drivers.headless_driver import HeadlessDriver
@@ -18,15 +19,63 @@ from textual.geometry import Size
 from mlp_tui.app import ALERT_TITLE, MlpTuiApp
 
 CHARS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?"}
+T = TypeVar("T")
 
 
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until cond() holds; fail after timeout seconds."""
+# A key's messages hop from the driver to the app, then to the focused widget and back: each
+# round of `settle` sees every message queued before it handled (two rounds measured; twice that).
+SETTLE_ROUNDS = 4
+
+
+def _source(fn: Callable) -> str:
+    try:
+        return inspect.getsource(fn).strip()
+    except (OSError, TypeError):
+        return repr(fn)
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = WAIT_S) -> None:
+    """Let the app run until cond() holds; fail after timeout seconds, naming the condition."""
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"not reached in {timeout:g} s: {_source(cond)}")
         await pilot.pause(0.02)
+
+
+async def wait_for_value(pilot, read: Callable[[], T], expected: T, timeout: float = WAIT_S) -> T:
+    """Let the app run until read() == expected; after `timeout` seconds fail, showing the
+    last value read against the expected one."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+        value = read()
+    assert value == expected, f"still not reached after {timeout:g} s: {_source(read)}"
+    return value
+
+
+async def settle(pilot) -> None:
+    """Until the app has handled every message queued now and those they lead to (a key's
+    binding has run), and the screen shows it; each round is bounded by the pilot."""
+    for _ in range(SETTLE_ROUNDS):
+        await pilot.pause(0)
+
+
+async def drawn(pilot, since: int = 0) -> None:
+    """Until a frame (the plot's `since`+1-th or later) was drawn at the plot's final size, and
+    the screen shows it: the points a plot samples depend on its width, and the first frame
+    may come before the layout (sooner or later, with load)."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: (
+            app.redraws > since
+            and not app.monitor.plot_dirty
+            and app._plot_size == (app.plot.size.width, app.plot.size.height)
+        ),
+    )
+    await settle(pilot)
 
 
 async def send(pilot, *keys: str, gap: float = 0.03) -> None:
@@ -40,14 +89,19 @@ async def send(pilot, *keys: str, gap: float = 0.03) -> None:
 
 
 async def press(pilot, *keys: str) -> None:
-    await send(pilot, *keys)
-    await pilot.pause(0.02)
+    """Send keys one at a time, each once the app has acted on the one before (see `settle`);
+    return once it has acted on the last."""
+    for key in keys:
+        await send(pilot, key, gap=0)
+        await settle(pilot)
 
 
 async def sleep(pilot, seconds: float) -> None:
-    await pilot.pause()
+    """Let the app run for `seconds` (and handle what came meanwhile); never `pilot.pause()`,
+    whose wait for an idle process takes its whole second while runs train."""
+    await settle(pilot)
     await asyncio.sleep(seconds)
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def resize(pilot, width: int, height: int) -> None:
@@ -57,7 +111,7 @@ async def resize(pilot, width: int, height: int) -> None:
     if isinstance(app._driver, HeadlessDriver):
         app._driver._size = size
     app.post_message(Resize(size, size))
-    await pilot.pause(0.1)
+    await settle(pilot)  # handled; the new layout follows (wait for what it shows)
 
 
 def epochs(app: MlpTuiApp) -> list[int]:
@@ -75,14 +129,14 @@ def alerts(app: MlpTuiApp) -> list[str]:
 
 
 def screen_text(app: MlpTuiApp) -> str:
-    """Everything visible on the screen, as plain text (from the SVG screenshot)."""
-    svg = app.export_screenshot()
-    texts = re.findall(r">([^<>]*)</text>", svg)
-    return html.unescape("".join(texts)).replace("\xa0", " ")
+    """Everything visible on the screen, as plain text, a line per terminal row. Rendered as
+    `screen_lines` does: an SVG screenshot shows the same at ten times the cost, which a wait
+    polling every few milliseconds takes from the app it waits for."""
+    return "\n".join(screen_lines(app))
 
 
 def screen_lines(app: MlpTuiApp) -> list[str]:
-    """The screen as plain text, one string per terminal row (screen_text keeps no rows)."""
+    """The screen as plain text, one string per terminal row."""
     width, height = app.size
     console = Console(
         width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False

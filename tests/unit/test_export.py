@@ -4,6 +4,7 @@ digits; every setting is a column; files are replaced atomically and never a nam
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -12,12 +13,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from disks import FsizeDisk
+from helpers import WAIT_S, wait_until
 
+from mlp_tui.config import ExperimentConfig, validate
 from mlp_tui.persist import files
 from mlp_tui.persist.files import FileRefused, unique_path
 from mlp_tui.persist.table import read_table, render_table, write_table
+from mlp_tui.runner import Outputs, Runner
 from mlp_tui.schema import TABLE_COLUMNS, Status
+from mlp_tui.session.live import LiveSession
 from mlp_tui.summary import summarize
 
 # Non-default settings, so a column that ignored the config would show.
@@ -33,22 +38,26 @@ SETTINGS = dict(
 DIVERGING = dict(widths=(5,), depth=4, lr=1e4, epochs=200)
 
 
-def _finished(make_runner, **cfg):
-    runner = make_runner(speed=0, **cfg)
+def _finished(**cfg) -> Runner:
+    runner = Runner(LiveSession(validate(ExperimentConfig(speed=0, **cfg))), Outputs())
     runner.start()
     assert wait_until(lambda: runner.session.ended, timeout=60), "runs did not end"
     return runner
 
 
-@pytest.fixture
-def runs(make_runner):
-    """Summaries of finished runs with a validation split, then of one that diverged."""
-    good = _finished(make_runner, **SETTINGS)
-    bad = _finished(make_runner, **DIVERGING)
-    rows = good.summaries() + bad.summaries()
-    assert [r["status"] for r in rows] == [Status.FINISHED, Status.FINISHED, Status.DIVERGED]
-    assert math.isnan(rows[-1]["final_train_loss"])
-    return good, bad, rows
+@pytest.fixture(scope="module")
+def runs():
+    """Summaries of finished runs with a validation split, then of one that diverged: trained
+    once for the module, as every test here only reads them (and writes tables of them)."""
+    good, bad = _finished(**SETTINGS), _finished(**DIVERGING)
+    try:
+        rows = good.summaries() + bad.summaries()
+        assert [r["status"] for r in rows] == [Status.FINISHED, Status.FINISHED, Status.DIVERGED]
+        assert math.isnan(rows[-1]["final_train_loss"])
+        yield good, bad, rows
+    finally:
+        good.finish()
+        bad.finish()
 
 
 def _same(a: object, b: object) -> bool:
@@ -190,7 +199,7 @@ def test_a_named_pipe_is_refused_without_blocking(runs, tmp_path):
 
     t = threading.Thread(target=attempt, daemon=True)
     t.start()
-    t.join(10)
+    t.join(WAIT_S)
     assert not t.is_alive(), "writing to a named pipe blocked"
     assert isinstance(box.get("error"), FileRefused), box
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the pipe, not replaced
@@ -211,3 +220,24 @@ def test_two_exports_in_one_second_get_two_names(runs, tmp_path, monkeypatch):
     assert {p.name for p in written} == {Path(m.split()[-1]).name for m in (first, second)}
     for path in written:
         assert read_table(path) == read_table(write_table(tmp_path / "ref.csv", good.summaries()))
+
+
+def test_the_final_export_on_a_full_disk_fails_whole_and_e_writes_it_later(runs, tmp_path):
+    """A real full disk (a file-size limit, EFBIG): `--export` at the end fails as a whole and
+    says so once; the old file stays, no temp file is left; with room again, `e` writes it."""
+    good, _, rows = runs
+    target = tmp_path / "final.csv"
+    target.write_text("old\n")
+    runner = Runner(good.session, Outputs(export=target))  # every run has ended
+    disk = FsizeDisk(tmp_path, room_pages=0)
+    try:
+        told = runner.poll()
+        assert runner.poll() is None  # said once, not at every tick
+    finally:
+        disk.close()
+    reason = f"--export {target}: {os.strerror(errno.EFBIG)}"
+    assert told == f"export failed: {reason}" and runner.errors == [reason]
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["final.csv"]
+    assert runner.export_table() == f"final table written to {target}"
+    assert read_table(target) == read_table(write_table(tmp_path / "ref.csv", rows[:2]))

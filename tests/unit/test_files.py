@@ -1,14 +1,13 @@
-"""The persist.files guarantees, on real file systems: a full disk (a tiny tmpfs, or a file-size
-limit giving EFBIG) keeps every whole line that fits; named pipes never hang; symlinks, busy
-files and non-empty files are refused; exports keep their mode; default names never collide."""
+"""The persist.files guarantees, on real file systems: a full disk (a file-size limit giving
+EFBIG, anywhere; a tiny tmpfs giving ENOSPC, where root may mount one) keeps every whole line
+that fits; named pipes never hang; symlinks, busy files and non-empty files are refused; exports
+keep their mode; default names never collide."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
-import resource
-import signal
 import stat
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from disks import KINDS, PAGE, FsizeDisk, TmpfsDisk, make_disk
+from helpers import WAIT_S
 
 from mlp_tui.persist import files
 from mlp_tui.persist.files import (
@@ -28,7 +29,6 @@ from mlp_tui.persist.files import (
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "epoch,loss\n"
-PAGE = 4096
 
 
 def rows(start: int, stop: int) -> list[str]:
@@ -39,7 +39,7 @@ def rows(start: int, stop: int) -> list[str]:
     ]
 
 
-def in_thread(fn, timeout: float = 5.0):
+def in_thread(fn, timeout: float = WAIT_S):
     """Run fn in a thread; fail (instead of hanging the suite) when it blocks."""
     box: dict[str, object] = {}
 
@@ -59,67 +59,10 @@ def in_thread(fn, timeout: float = 5.0):
 # --- a full disk --------------------------------------------------------------------------------
 
 
-class TmpfsDisk:
-    """A 32 KiB tmpfs with a filler file leaving `room` bytes: ENOSPC for real."""
-
-    def __init__(self, mnt: Path, room_pages: int) -> None:
-        self.dir = mnt
-        self.filler = mnt / "filler"
-        size = 8 * PAGE
-        r = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
-            capture_output=True,
-            text=True,
-        )
-        if r.returncode:
-            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-        self.filler.write_bytes(b"f" * (size - room_pages * PAGE))
-
-    def room(self) -> int:
-        st = os.statvfs(self.dir)
-        return st.f_bavail * st.f_frsize
-
-    def free(self) -> None:
-        self.filler.unlink()
-
-    def close(self) -> None:
-        r = subprocess.run(["umount", str(self.dir)], capture_output=True)
-        if r.returncode:
-            subprocess.run(["umount", "-l", str(self.dir)], check=True)
-
-
-class FsizeDisk:
-    """RLIMIT_FSIZE caps every file this process writes: EFBIG for real (no root needed)."""
-
-    def __init__(self, folder: Path, room_pages: int) -> None:
-        self.dir = folder
-        self.limit = room_pages * PAGE
-        self.old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
-        self.old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else it kills us
-        resource.setrlimit(resource.RLIMIT_FSIZE, (self.limit, self.old_limit[1]))
-
-    def room(self) -> int:
-        return self.limit
-
-    def free(self) -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, self.old_limit)
-
-    def close(self) -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, self.old_limit)
-        signal.signal(signal.SIGXFSZ, self.old_handler)
-
-
-@pytest.fixture(params=["tmpfs", "fsize"])
+@pytest.fixture(params=KINDS)
 def full_disk(request, tmp_path):
     """A folder with room for two pages of history; `free()` makes room for everything."""
-    if request.param == "tmpfs":
-        if os.geteuid() != 0:
-            pytest.skip("mounting a tmpfs needs root")
-        mnt = tmp_path / "mnt"
-        mnt.mkdir()
-        disk = TmpfsDisk(mnt, room_pages=2)
-    else:
-        disk = FsizeDisk(tmp_path, room_pages=2)
+    disk = make_disk(request.param, tmp_path, room_pages=2)
     try:
         yield disk
     finally:
@@ -157,8 +100,7 @@ def test_full_disk_header_waits_for_room(full_disk):
         full_disk.filler.write_bytes(b"f" * 8 * PAGE)  # not one page left
         assert full_disk.room() == 0
     else:
-        full_disk.free()
-        resource.setrlimit(resource.RLIMIT_FSIZE, (0, full_disk.old_limit[1]))
+        full_disk.set_room(0)
     f = AppendFile(path, header=HEADER)
     try:
         assert f.error is not None

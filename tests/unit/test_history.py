@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from array import array
 
 import numpy as np
+from helpers import WAIT_S
 
 from mlp_tui.engine.history import RunHistory
 from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
@@ -183,7 +185,8 @@ def test_concurrent_reads_see_consistent_rows():
 
     t = threading.Thread(target=writer)
     t.start()
-    while t.is_alive() or len(h) < n:
+    deadline = time.monotonic() + WAIT_S
+    while t.is_alive() and time.monotonic() < deadline:  # reads while the writer appends
         size = len(h)
         cols = h.read(max(0, size - 50))
         lengths = {len(v) for v in cols.values.values()} | {len(cols.status), len(cols.health)}
@@ -192,9 +195,8 @@ def test_concurrent_reads_see_consistent_rows():
         for i, loss in enumerate(cols["train_loss"]):
             if loss != cols.start + i or cols["val_loss"][i] != loss:
                 bad.append(f"row {cols.start + i} holds {loss}")
-        if len(h) >= n:
-            break
-    t.join()
+    t.join(WAIT_S)
+    assert not t.is_alive(), "the writer never finished"
     assert bad == []
     assert len(h) == n
     assert h.best("train_loss") == (0.0, 1)

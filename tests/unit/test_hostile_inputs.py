@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import check_history_file
+from helpers import WAIT_S, check_history_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -229,7 +229,7 @@ def test_cuda_without_a_gpu_is_refused(scratch, capsys):
     import torch
 
     if torch.cuda.is_available():
-        pytest.skip("this machine has a CUDA GPU")
+        pytest.skip("needs a machine without a CUDA GPU (this one has one)")
     before = _snapshot(scratch)
     assert main(["--device", "cuda", "--history", "h.csv"]) == 2
     out, err = capsys.readouterr()
@@ -245,7 +245,7 @@ def test_read_only_folder_is_refused(flag, scratch, capsys):
     ro.chmod(0o500)
     try:
         if os.access(ro, os.W_OK):
-            pytest.skip("running as root: a 0o500 folder is writable")
+            pytest.skip("needs a user other than root (root may write to a 0o500 folder)")
         assert main([flag, str(ro / "out.csv")]) == 2
         err = capsys.readouterr().err
         assert err == f"mlp-tui: error: {flag}: folder {str(ro)!r} is not writable\n"
@@ -260,7 +260,7 @@ def test_existing_read_only_target_is_refused(scratch, capsys):
     target.chmod(0o400)
     try:
         if os.access(target, os.W_OK):
-            pytest.skip("running as root: a 0o400 file is writable")
+            pytest.skip("needs a user other than root (root may write to a 0o400 file)")
         assert main(["--export", str(target)]) == 2
         assert "--export" in capsys.readouterr().err
         assert target.read_text() == "keep me\n"
@@ -290,7 +290,7 @@ def test_a_named_pipe_is_refused_without_hanging(argv, scratch, capsys):
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(main(argv)), daemon=True)
     worker.start()
-    worker.join(20)
+    worker.join(WAIT_S)
     if worker.is_alive():  # unblock it: a reader lets the open() return
         fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         worker.join(5)

@@ -30,7 +30,7 @@ def test_runs_beyond_the_workers_queue_and_all_finish(make_experiment, monkeypat
     # A worker that hands its slot on is still exiting when the next one starts.
     assert peak_threads <= 6, f"{peak_threads} threads for 3 workers"
     assert all(r.status is Status.FINISHED and len(r.history) == 40 for r in exp.runs)
-    assert wait_until(lambda: threading.active_count() <= baseline, 10)
+    assert wait_until(lambda: threading.active_count() <= baseline)
 
 
 def test_a_restart_after_the_end_trains_a_new_life(make_experiment, monkeypatch):

@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from helpers import WAIT_S
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -149,12 +150,14 @@ def test_many_lines_are_read_in_bounded_chunks(path):
         last, calls = 0, 0
         tracemalloc.start()
         try:
-            while True:
+            for _ in range(path.stat().st_size // chunk + 2):  # a chunk a call, and the tail
                 got = epochs(reader.read_new(max_bytes=chunk))
                 assert got == list(range(last + 1, last + 1 + len(got)))
                 last, calls = last + len(got), calls + 1
                 if not reader.more:
                     break
+            else:
+                pytest.fail(f"still more to read after {calls} calls of {chunk} bytes")
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -185,7 +188,7 @@ def test_an_unfinished_line_beyond_the_limit_is_an_error(path):
         assert reader.read_new(max_bytes=100) == []
         append(path, "x" * MAX_LINE)
         with pytest.raises(HistoryFormatError, match="longer than"):
-            while True:
+            for _ in range(MAX_LINE // 4096 + 2):  # the line's length in calls, and one
                 reader.read_new(max_bytes=4096)
 
 
@@ -247,7 +250,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 
     worker = threading.Thread(target=attempt, daemon=True)
     worker.start()
-    worker.join(5)
+    worker.join(WAIT_S)
     if worker.is_alive():  # unblock it so the test process can exit, then fail
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
         pytest.fail("opening a FIFO blocked")

@@ -1,17 +1,16 @@
 """The `--history` file written by HistoryRecorder while a live session trains: row for row what
 the runs hold in memory, every life of a restarted run in order, a status row for a life that
-failed or was stopped, whole lines only on a full disk (a real one: a tiny tmpfs), and a replay
-that reads every status and health back."""
+failed or was stopped, whole lines only on a full disk (a real one: a file-size limit, and a
+tiny tmpfs where root may mount one), and a replay that reads every status and health back."""
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import check_history_file, wait_until
+from disks import KINDS, PAGE, FsizeDisk, make_disk
+from helpers import check_history_file, read_all, wait_until
 
 from mlp_tui.config import ExperimentConfig, run_meta
 from mlp_tui.engine.history import RunHistory
@@ -24,7 +23,6 @@ from mlp_tui.session.base import Life
 from mlp_tui.session.replay import ReplaySession
 
 SUFFIXES = pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-PAGE = 4096
 DISK_PAGES = 64  # the tmpfs: 256 KiB
 ROOM_PAGES = 2  # left for the history once the filler is written
 ENDS = (Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED)
@@ -57,12 +55,8 @@ def _assert_rows_equal(got: list[dict], want: list[dict]) -> None:
 
 def _all_rows(path: Path) -> list[dict]:
     """Every row of a history file, status rows included, in file order."""
-    rows: list[dict] = []
     with HistoryReader(path) as reader:
-        while True:
-            rows += reader.read_new()
-            if not reader.more:
-                return rows
+        return read_all(reader)
 
 
 def _last_rows(path: Path) -> dict[int, dict]:
@@ -194,43 +188,29 @@ def test_a_failed_run_replays_as_failed(make_runner, tmp_path, monkeypatch, suff
 # --- a full disk ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 256 KiB tmpfs whose filler leaves ROOM_PAGES pages; `filler` frees them when deleted."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={DISK_PAGES * PAGE}", "tmpfs", str(mnt)]
-    r = subprocess.run(mount, capture_output=True, text=True)
-    if r.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+@pytest.fixture(params=KINDS)
+def small_disk(request, tmp_path):
+    """A folder with room for ROOM_PAGES pages of history (EFBIG past a file-size limit, or
+    ENOSPC on a 256 KiB tmpfs); `free()` makes room for everything."""
+    disk = make_disk(request.param, tmp_path, room_pages=ROOM_PAGES, size_pages=DISK_PAGES)
     try:
-        (mnt / "filler").write_bytes(b"f" * (DISK_PAGES - ROOM_PAGES) * PAGE)
-        yield mnt
+        yield disk
     finally:
-        if subprocess.run(["umount", str(mnt)], capture_output=True).returncode:
-            subprocess.run(["umount", "-l", str(mnt)], check=True)
-
-
-def _room(path: Path) -> int:
-    """Bytes the file can still grow by: free pages plus the slack in its last page."""
-    st = os.statvfs(path.parent)
-    return st.f_bavail * st.f_frsize + (-path.stat().st_size) % PAGE
+        disk.close()
 
 
 @pytest.mark.parametrize("freed", [False, True], ids=["stays-full", "room-freed"])
 def test_a_full_disk_keeps_the_rows_that_fit(small_disk, make_runner, freed):
-    path = small_disk / "h.jsonl"
+    path = small_disk.dir / "h.jsonl"
     runner = make_runner(history=path, speed=100, epochs=100_000, widths=(5,))
     runner.start()
-    assert wait_until(lambda: runner.problem is not None, timeout=30)
+    assert wait_until(lambda: runner.problem is not None)
     assert str(path) in runner.problem
     assert not runner.session.ended  # said while it happens, not after
     runner.session.toggle()  # paused: no more rows than the freed room takes
     if freed:
-        (small_disk / "filler").unlink()
-        assert wait_until(lambda: runner.problem is None, timeout=30)
+        small_disk.free()
+        assert wait_until(lambda: runner.problem is None)
     code = runner.finish()
     (life,) = runner.session.lives()
     want = _expected(life)
@@ -245,7 +225,7 @@ def test_a_full_disk_keeps_the_rows_that_fit(small_disk, make_runner, freed):
     assert 0 < len(in_file) < len(want)
     _assert_rows_equal(in_file, want[: len(in_file)])
     next_line = encode_rows([want[len(in_file)]], "jsonl")
-    assert _room(path) < len(next_line.encode())  # every row that fitted is there
+    assert small_disk.room(path) < len(next_line.encode())  # every row that fitted is there
 
 
 class _Lives:
@@ -280,25 +260,28 @@ def _failed_life_filling(room: int, line_bytes: int = 512) -> Life:
 @pytest.fixture
 def one_page(small_disk):
     """The small disk with room for one page (8 rows of 512 bytes: one-digit epochs)."""
-    (small_disk / "filler-2").write_bytes(b"f" * (ROOM_PAGES - 1) * PAGE)
+    if isinstance(small_disk, FsizeDisk):
+        small_disk.set_room(PAGE)
+    else:
+        (small_disk.dir / "filler-2").write_bytes(b"f" * (ROOM_PAGES - 1) * PAGE)
     return small_disk
 
 
 def test_a_status_row_waits_for_room(one_page):
     life = _failed_life_filling(PAGE)
-    path = one_page / "h.jsonl"
+    path = one_page.dir / "h.jsonl"
     recorder = HistoryRecorder(_Lives(life), path)
     recorder.flush()
     assert path.stat().st_size == PAGE  # every epoch row, not the status row
     assert recorder.error is not None and str(path) in recorder.error
-    (one_page / "filler").unlink()
+    one_page.free()
     assert recorder.close() is None
     assert _is_status_row(_all_rows(path)[-1], Status.FAILED)
     assert [r.status for r in ReplaySession(path).runs] == [Status.FAILED]
 
 
 def test_a_status_row_that_never_fits_is_reported(one_page):
-    path = one_page / "h.jsonl"
+    path = one_page.dir / "h.jsonl"
     recorder = HistoryRecorder(_Lives(_failed_life_filling(PAGE)), path)
     recorder.flush()
     error = recorder.close()

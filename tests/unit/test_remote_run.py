@@ -25,9 +25,9 @@ def test_polled_batches_rebuild_the_hosts_history_exactly_across_a_restart():
     assert run.status is Status.QUEUED
     host.start()
     try:
-        assert wait_until(lambda: (pump(host, run), len(run.history) > 20)[1], timeout=20)
+        assert wait_until(lambda: (pump(host, run), len(run.history) > 20)[1])
         host.restart(0)  # the rows before the restart arrive as the old life's tail
-        assert wait_until(lambda: (pump(host, run), run.seed == 1)[1], timeout=20)
+        assert wait_until(lambda: (pump(host, run), run.seed == 1)[1])
         old = host.runs[0].retired[0].history
         assert len(run.retired) == 1 and run.retired[0].history.raw() == old.raw()
         assert wait_until(lambda: (pump(host, run), run.status is Status.FINISHED)[1], timeout=30)

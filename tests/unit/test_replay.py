@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import DATA, wait_until
+from helpers import DATA, wait_equal, wait_until
 
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.table import write_table
@@ -155,14 +155,13 @@ def test_follow_picks_up_rows_appended_after_it_started(tmp_path, follow):
         f.write("".join(lines[30:200]))
         f.write(lines[200][:10])  # a torn line: not read until its newline arrives
         f.flush()
-        assert wait_until(lambda: _epochs(session) >= 200, timeout=10)
-        assert [(len(r.history), r.total, r.status) for r in session.runs] == [
-            (120, 120, Status.FINISHED),
-            (80, 80, Status.RUNNING),
-        ]
+        wait_equal(
+            lambda: [(len(r.history), r.total, r.status) for r in session.runs],
+            [(120, 120, Status.FINISHED), (80, 80, Status.RUNNING)],
+        )
         assert not session.ended
         f.write(lines[200][10:] + "".join(lines[201:]))
-    assert wait_until(lambda: session.ended, timeout=10)
+    assert wait_until(lambda: session.ended)
     assert [(len(r.history), r.total, r.status) for r in session.runs] == [
         (120, 120, Status.FINISHED)
     ] * 3
@@ -187,7 +186,7 @@ def test_follow_a_live_writer_until_every_run_ends(make_runner, tmp_path, follow
     assert [(total, status) for total, _, status in seen] == [(300, Status.RUNNING)] * 2
     assert wait_until(lambda: runner.session.ended, timeout=60)
     assert runner.finish() == 0, runner.errors
-    assert wait_until(lambda: session.ended, timeout=10)
+    assert wait_until(lambda: session.ended)
     assert [(r.total, len(r.history), r.status) for r in session.runs] == [
         (300, 300, Status.FINISHED)
     ] * 2
@@ -203,21 +202,21 @@ def test_truncation_and_rotation_start_over_and_say_so(tmp_path, follow):
 
     with path.open("w") as f:  # truncated and rewritten in place
         f.write("".join(_lines("diverged.jsonl")[:50]))
-    assert wait_until(lambda: "truncated" in (session.problem or ""), timeout=10)
+    assert wait_until(lambda: "truncated" in (session.problem or ""))
     assert str(path) in session.problem
-    assert wait_until(lambda: _epochs(session) == 50, timeout=10)
-    assert [(r.width, r.meta["depth"], len(r.history)) for r in session.runs] == [
-        (5, 4, 45),
-        (100, 4, 5),
-    ]
+    wait_equal(
+        lambda: [(r.width, r.meta["depth"], len(r.history)) for r in session.runs],
+        [(5, 4, 45), (100, 4, 5)],
+    )
 
     rotated = tmp_path / "new.jsonl"
     rotated.write_text("".join(_lines("iris_val.jsonl")[:20]))
     os.replace(rotated, path)  # log rotation: a new file under the same name
-    assert wait_until(lambda: "replaced" in (session.problem or ""), timeout=10)
-    assert wait_until(lambda: _epochs(session) == 20, timeout=10)
+    assert wait_until(lambda: "replaced" in (session.problem or ""))
+    wait_equal(
+        lambda: [(r.width, r.meta["depth"], len(r.history)) for r in session.runs], [(5, 1, 20)]
+    )
     assert session.has_val
-    assert [(r.width, r.meta["depth"], len(r.history)) for r in session.runs] == [(5, 1, 20)]
 
 
 def test_the_replay_modules_import_no_textual():

@@ -112,7 +112,7 @@ def test_restarting_one_seed_never_leaks_an_old_epoch_into_any_life(make_experim
         for i in range(40):
             target.restart()
             lives.append((target.seed, target.history))
-            if i % 5 == 4 and not wait_until(lambda: len(target.history) >= 3, 10):
+            if i % 5 == 4 and not wait_until(lambda: len(target.history) >= 3):
                 problems.append(f"restart {i}: the new life never trained")
             time.sleep(0.0005 * (i % 4))
 
@@ -137,11 +137,11 @@ def test_restarting_one_seed_never_leaks_an_old_epoch_into_any_life(make_experim
 def test_restart_after_the_stack_finished_trains_that_seed_alone(make_experiment):
     exp = _stack(make_experiment, epochs=10)
     exp.start()
-    assert exp.wait(10)
+    assert exp.wait(30)
     assert not wait_until(lambda: any(r.alive for r in exp.runs), 0.2)
     exp.runs[2].restart()
     assert exp.runs[2].status is Status.RUNNING and exp.runs[2].seed == 5
-    assert exp.wait(10)
+    assert exp.wait(30)
     assert [r.status for r in exp.runs] == [Status.FINISHED] * 3
     assert [len(r.retired) for r in exp.runs] == [0, 0, 1]
     assert list(exp.runs[2].history.read()["train_loss"]) == slot(5, 2, 5, 10)
