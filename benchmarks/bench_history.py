@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from harness import Result, fake_grid, fake_session, interleave, run_probe
 
+from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.view import Monitor
-from mlp_tui.widgets.loss_plot import LossPlot
 
 PLOT_SIZE = (99, 42)  # the plot widget's size in a 160x45 terminal (table beside it)
 MAX_POINTS = max(40, PLOT_SIZE[0])  # what MlpTuiApp.tick asks plot_spec for at that size

@@ -14,12 +14,12 @@ import torch
 from harness import Result, interleave, percentile
 from textual import events
 
-from mlp_tui.app import MlpTuiApp
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
 from mlp_tui.runner import Runner
 from mlp_tui.session.live import LiveSession
+from mlp_tui.tui.app import MlpTuiApp
 
 APP_SIZE = (160, 45)
 POLL_S = 0.001  # how often the latency probe looks at the app

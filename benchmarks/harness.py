@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 from mlp_tui.engine.step import FLUSH_MAX
-from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 
 HERE = Path(__file__).resolve().parent
 N_TRAIN = 150  # iris: accuracies are stored as counts out of this

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.engine.run import Run
 
 

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mlp_tui.config import ExperimentConfig, run_meta
+from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.grid import RunNames
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import STATUS_CODE, Health, Status
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.health import HealthTracker
-from mlp_tui.engine.history import RunHistory
 from mlp_tui.engine.pacer import Pacer, RateMeter
 from mlp_tui.engine.step import Trainer, configure_threads
-from mlp_tui.grid import RunNames
-from mlp_tui.schema import STATUS_CODE, Health, Status
 
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset

@@ -15,11 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from mlp_tui.core.schema import Status
 from mlp_tui.engine.pacer import Pacer
 from mlp_tui.engine.run import SLICE_S, Life, Run, record
-from mlp_tui.engine.stack import StackedTrainer
+from mlp_tui.engine.stack_step import StackedTrainer
 from mlp_tui.engine.step import configure_threads
-from mlp_tui.schema import Status
 
 # A stack hands its epochs over at most this often: each hand-over costs every seed its health
 # check and history append (about 150 us a seed), a fifth of the time of 32 seeds of width 5 at a

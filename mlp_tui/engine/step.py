@@ -11,7 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset

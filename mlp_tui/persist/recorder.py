@@ -13,12 +13,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlp_tui.core.schema import HISTORY_COLUMNS, METRIC_NAMES, Health
 from mlp_tui.persist.codec import csv_header, encode_rows, history_format
 from mlp_tui.persist.files import AppendFile
-from mlp_tui.schema import HISTORY_COLUMNS, METRIC_NAMES, Health
 
 if TYPE_CHECKING:  # the recorder reads any session's lives; it depends on no session code
-    from mlp_tui.session.base import Life, Session
+    from mlp_tui.core.contract import Life, Session
 
 CHUNK_ROWS = 16_384  # rows formatted at once: a million-epoch catch-up needs little memory
 

@@ -17,10 +17,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlp_tui.schema import METRICS
+from mlp_tui.core.schema import METRICS
 
 if TYPE_CHECKING:
-    from mlp_tui.session.base import Life, Session
+    from mlp_tui.core.contract import Life, Session
 
 INSTALL_HINT = "needs the tensorboard package: pip install 'mlp-tui[tensorboard]'"
 CHUNK = 4096  # epochs read from a history at once

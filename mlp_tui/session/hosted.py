@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.session.base import Control, Life
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import Control, Life
 from mlp_tui.session.remote import RemoteRun
 
 POLL_S = 0.05  # a driver round: each poll briefly takes the GIL from the host's training thread

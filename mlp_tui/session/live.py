@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import Control, Life
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
-from mlp_tui.session.base import Control, Life
 
 
 def describe_config(cfg: ExperimentConfig) -> list[str]:

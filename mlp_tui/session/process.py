@@ -15,9 +15,9 @@ import os
 import threading
 import time
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.grid import stacks
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.grid import stacks
+from mlp_tui.core.schema import Status
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.remote import RemoteRun

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mlp_tui.config import ConfigError
+from mlp_tui.core.config import ConfigError
 
 INSTALL_HINT = "Ray is not installed; install it with: pip install 'mlp-tui[ray]'"
 CONNECT_TIMEOUT_S = 3.0  # a reachable head answers a TCP connect well within this

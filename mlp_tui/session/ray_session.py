@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.schema import Status
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession, data_shape
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.ray_cluster import Cluster, connect

@@ -12,12 +12,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from mlp_tui.config import ExperimentConfig, run_meta
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.contract import Life
+from mlp_tui.core.grid import RunNames
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import Health, Status
 from mlp_tui.engine.host import Batch
-from mlp_tui.grid import RunNames
-from mlp_tui.schema import Health, Status
-from mlp_tui.session.base import Life
 
 _KEYS = itertools.count(1)
 

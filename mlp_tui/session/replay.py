@@ -9,11 +9,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.contract import Life, Unsupported
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
-from mlp_tui.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
-from mlp_tui.session.base import Life, Unsupported
 
 _SERIAL = itertools.count(1)  # lives are told apart by a number never reused
 RATE_EPOCHS = 50  # a followed run's rate: over its last this many recorded epochs

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlp_tui.core.contract import Life, Unsupported
+from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
+from mlp_tui.core.text import printable
 from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
-from mlp_tui.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
-from mlp_tui.session.base import Life, Unsupported
 from mlp_tui.session.tag_history import TagHistory
-from mlp_tui.text import printable
 
 _SERIAL = itertools.count(1)
 

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlp_tui.capacity import capacity_points
-from mlp_tui.config import GRID_FIELDS
-from mlp_tui.grid import group_name
-from mlp_tui.series import SeriesTrack, band, last_points, points
-from mlp_tui.session.base import RunView
+from mlp_tui.core.config import GRID_FIELDS
+from mlp_tui.core.contract import RunView
+from mlp_tui.core.grid import group_name
+from mlp_tui.report.capacity import capacity_points
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
 from mlp_tui.view.rows import RowState, make_row, run_color, run_key
+from mlp_tui.view.series import SeriesTrack, band, last_points, points
 from mlp_tui.view.settings import (
     Scale,
     ViewSettings,
@@ -237,7 +237,7 @@ class Monitor:
     def readout(self, epoch: int) -> list[tuple[str, int, dict[str, float | None]]]:
         """(group name, runs that reached `epoch`, mean of each metric there) for every visible
         group: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
-        from mlp_tui.schema import METRIC_NAMES
+        from mlp_tui.core.schema import METRIC_NAMES
 
         out = []
         for _i, width in self.visible():

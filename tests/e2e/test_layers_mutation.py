@@ -33,7 +33,7 @@ def _lint(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess
         ("engine/data.py", "import textual  # noqa", "never import a UI"),
         ("engine/run.py", "from mlp_tui import view  # noqa", "Layers"),
         ("engine/step.py", "from mlp_tui.persist import table  # noqa", "Layers"),
-        ("session/live.py", "from mlp_tui import app  # noqa", "Layers"),
+        ("session/live.py", "from mlp_tui.tui import app  # noqa", "Layers"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):

@@ -9,9 +9,9 @@ import time
 from helpers import check_history_file
 from ui_helpers import epochs, header, notifications, press, screen_text, sleep, wait_for
 
-from mlp_tui.config import KEY_SPEED_MAX
+from mlp_tui.core.config import KEY_SPEED_MAX
+from mlp_tui.core.schema import Status
 from mlp_tui.engine.pacer import MAX_PACE_DEBT_S
-from mlp_tui.schema import Status
 
 SIZE = (160, 45)
 

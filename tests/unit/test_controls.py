@@ -7,7 +7,7 @@ import time
 
 from helpers import assert_close, plain_loop, wait_until
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 FOREVER = 10**6
 

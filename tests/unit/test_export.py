@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from helpers import wait_until
 
+from mlp_tui.core.schema import TABLE_COLUMNS, Status
 from mlp_tui.persist import files
 from mlp_tui.persist.files import FileRefused, unique_path
 from mlp_tui.persist.table import read_table, render_table, write_table
-from mlp_tui.schema import TABLE_COLUMNS, Status
-from mlp_tui.summary import summarize
+from mlp_tui.report.summary import summarize
 
 # Non-default settings, so a column that ignored the config would show.
 SETTINGS = dict(

@@ -38,7 +38,7 @@ def test_modules_and_engine_functions_stay_small():
 
 
 def test_status_names_are_literals_in_the_schema_only():
-    from mlp_tui.schema import Health, Status
+    from mlp_tui.core.schema import Health, Status
 
     names = {s.value for s in Status} | {h.value for h in Health}
     for path in PACKAGE.rglob("*.py"):

@@ -13,14 +13,21 @@ from pathlib import Path
 import pytest
 from helpers import check_history_file, wait_until
 
-from mlp_tui.config import ExperimentConfig, run_meta
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.contract import Life
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import (
+    HEALTHS,
+    HISTORY_COLUMNS,
+    METRIC_NAMES,
+    RECORD_STATUSES,
+    Health,
+    Status,
+)
 from mlp_tui.engine.step import Trainer
 from mlp_tui.persist.codec import encode_rows
 from mlp_tui.persist.reader import HistoryReader
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history
-from mlp_tui.schema import HEALTHS, HISTORY_COLUMNS, METRIC_NAMES, RECORD_STATUSES, Health, Status
-from mlp_tui.session.base import Life
 from mlp_tui.session.replay import ReplaySession
 
 SUFFIXES = pytest.mark.parametrize("suffix", [".jsonl", ".csv"])

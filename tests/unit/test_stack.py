@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from mlp_tui.config import ConfigError, ExperimentConfig, validate
-from mlp_tui.engine.stack import StackedTrainer
+from mlp_tui.core.config import ConfigError, ExperimentConfig, validate
+from mlp_tui.engine.stack_step import StackedTrainer
 from mlp_tui.engine.step import Trainer
 
 EPOCHS = 200

@@ -10,7 +10,7 @@ import time
 import pytest
 from helpers import assert_close, plain_loop, wait_until
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 FOREVER = 10**6
 TOL = {5: 1e-5, 100: 3e-5}  # README "Stacked seeds": measured 4e-7 and 2e-6 at 200 epochs

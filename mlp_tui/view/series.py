@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.history import RunHistory
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
 READ_CHUNK = 65_536  # epochs read from a history at once

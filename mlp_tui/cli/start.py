@@ -3,7 +3,7 @@ runner that owns it. Split from cli.py, which calls it; the two form one layer."
 
 from __future__ import annotations
 
-from mlp_tui.cli import Invocation, ReplayInvocation
+from mlp_tui.cli.main import Invocation, ReplayInvocation
 
 
 def start_runner(inv: Invocation | ReplayInvocation):

@@ -8,11 +8,11 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
-from mlp_tui.config import GRID_FIELDS
+from mlp_tui.core.config import GRID_FIELDS
+from mlp_tui.core.text import printable
 from mlp_tui.persist.table import pooled_rows
+from mlp_tui.report.summary import RunSummary
 from mlp_tui.runner import Runner
-from mlp_tui.summary import RunSummary
-from mlp_tui.text import printable
 from mlp_tui.view import fmt_num, fmt_rate
 
 POLL_S = 0.2

@@ -6,7 +6,7 @@ configuration (`w=5 d=2 lr=0.01`) for the table, the plot and the group controls
 
 from __future__ import annotations
 
-from mlp_tui.config import (
+from mlp_tui.core.config import (
     GRID_FIELDS,
     GRID_FLAGS,
     MAX_DEPTH,

@@ -22,21 +22,21 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Static
 
-from mlp_tui.config import ExperimentConfig, faster, slower
+from mlp_tui.core.config import ExperimentConfig, faster, slower
+from mlp_tui.core.contract import Unsupported
+from mlp_tui.core.schema import Status
+from mlp_tui.core.text import printable
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
-from mlp_tui.schema import Status
-from mlp_tui.session.base import Unsupported
-from mlp_tui.text import printable
+from mlp_tui.tui.view_keys import ViewActions
+from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
+from mlp_tui.tui.widgets.loss_plot import LossPlot
+from mlp_tui.tui.widgets.runs_table import RunsTable
 from mlp_tui.view import Monitor, ViewSettings, fmt_speed, overall_state
 from mlp_tui.view.alerts import Alerts
 from mlp_tui.view.readout import readout_text
 from mlp_tui.view.rows import run_counts
 from mlp_tui.view.settings import metric_views
-from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
-from mlp_tui.widgets.loss_plot import LossPlot
-from mlp_tui.widgets.runs_table import RunsTable
-from mlp_tui.widgets.view_actions import ViewActions
 
 TICK_S = 1 / 12
 # At most this share of the UI thread goes to building the plot: every millisecond the UI thread
@@ -292,7 +292,7 @@ class MlpTuiApp(ViewActions, App[int]):
         cfg = self.session.config
         if cfg is None or not self.check_action("settings", ()):
             return
-        from mlp_tui.widgets.settings_form import SettingsScreen
+        from mlp_tui.tui.widgets.settings_form import SettingsScreen
 
         def apply(cfg: ExperimentConfig | None) -> None:
             if cfg is None:

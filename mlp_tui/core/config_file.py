@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from mlp_tui.config import ConfigError, ExperimentConfig
+from mlp_tui.core.config import ConfigError, ExperimentConfig
 
 FLAG = "--config"
 RECORD_ONLY = ("classes",)  # written for the record, ignored when read back

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from mlp_tui.schema import Health, Status
+from mlp_tui.core.schema import Health, Status
 
 if TYPE_CHECKING:
-    from mlp_tui.config import ExperimentConfig
-    from mlp_tui.engine.history import RunHistory
+    from mlp_tui.core.config import ExperimentConfig
+    from mlp_tui.core.history import RunHistory
 
 
 class Control(str, Enum):

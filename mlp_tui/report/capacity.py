@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlp_tui.schema import METRIC_NAMES, RUN_FIELDS
+from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS
 
 if TYPE_CHECKING:
-    from mlp_tui.session.base import RunView
+    from mlp_tui.core.contract import RunView
 
 # Settings that do not split lines: the x-axis, the seed, and what does not change a result.
 _NOT_A_LINE = {"run", "width", "repeat", "seed", "device", "threads", "epochs"}

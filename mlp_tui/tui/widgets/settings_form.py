@@ -10,7 +10,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mlp_tui.config import (
+from mlp_tui.core.config import (
     MAX_EPOCHS,
     OPTIMIZERS,
     ConfigError,
@@ -19,7 +19,7 @@ from mlp_tui.config import (
     parse_int,
     parse_widths,
 )
-from mlp_tui.grid import parse_grid
+from mlp_tui.core.grid import parse_grid
 
 FIELDS = (
     ("widths", "--widths", "widths"),

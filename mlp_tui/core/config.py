@@ -10,8 +10,8 @@ import math
 import os
 from dataclasses import dataclass, replace
 
-from mlp_tui.schema import RUN_FIELDS
-from mlp_tui.userdata import DataError, UserData, check_split, is_data_path, read_data
+from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.userdata import DataError, UserData, check_split, is_data_path, read_data
 
 # Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
 # validation (and the memory estimate) need no scikit-learn import.

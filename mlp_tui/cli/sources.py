@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlp_tui.config import DATASETS, ConfigError, parse_choice
+from mlp_tui.core.config import DATASETS, ConfigError, parse_choice
 
 
 def dataset_arg(text: str) -> str:
     """A bundled name, or a data file's path as given (read and checked by `validate`)."""
-    from mlp_tui.userdata import is_data_path
+    from mlp_tui.core.userdata import is_data_path
 
     return text if is_data_path(text) else parse_choice("--dataset", text, tuple(DATASETS))
 

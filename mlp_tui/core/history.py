@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mlp_tui.schema import (
+from mlp_tui.core.schema import (
     EPOCH_FIELDS,
     HEALTH_CODE,
     HEALTHS,

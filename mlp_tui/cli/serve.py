@@ -1,4 +1,4 @@
-"""`mlp-tui serve`: its arguments, checked like the TUI's, then the web server (mlp_tui.serve).
+"""`mlp-tui serve`: its arguments, checked like the TUI's, then the web server (mlp_tui.faces.web).
 
 Split from cli.py, which dispatches here; the two form one layer."""
 
@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from mlp_tui.cli import (
+from mlp_tui.cli.main import (
     PROG,
     ConfigError,
     Invocation,
@@ -18,7 +18,7 @@ from mlp_tui.cli import (
     check_device,
     parse_args,
 )
-from mlp_tui.config import parse_int
+from mlp_tui.core.config import parse_int
 
 
 def build_serve_parser() -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def build_serve_parser() -> argparse.ArgumentParser:
 def parse_serve(argv: list[str]):
     """`serve [--host H] [--port N] [--public] [training flags]`: the training flags are
     validated here as for the TUI, then passed on as given to each app process."""
-    from mlp_tui.serve import EXTRA_HINT, ServeOptions, have_extra, is_loopback
+    from mlp_tui.faces.web import EXTRA_HINT, ServeOptions, have_extra, is_loopback
 
     ns, rest = build_serve_parser().parse_known_args(argv)
     port = parse_int("--port", ns.port, 1, 65535)
@@ -73,7 +73,7 @@ def run_serve(argv: list[str]) -> int:
         options, public = parse_serve(argv)
     except (UsageError, ConfigError) as exc:
         return _fail(str(exc))
-    from mlp_tui.serve import serve
+    from mlp_tui.faces.web import serve
 
     if public:
         sys.stderr.write(
@@ -88,6 +88,6 @@ def run_serve(argv: list[str]) -> int:
 
 def served() -> bool:
     """Started by `mlp-tui serve` for a browser tab: Textual draws through the web driver."""
-    from mlp_tui.serve import WEB_DRIVER
+    from mlp_tui.faces.web import WEB_DRIVER
 
     return os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER

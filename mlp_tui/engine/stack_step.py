@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.engine.step import BUFFER_FLOATS, FLUSH_MAX, Interruptible
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mlp_tui.config import ConfigError
+from mlp_tui.core.config import ConfigError
 
 
 def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from mlp_tui.session.base import Control
+from mlp_tui.core.contract import Control
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlp_tui import __version__
-from mlp_tui.cli_paths import check_output_path
-from mlp_tui.cli_sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
-from mlp_tui.config import (
+from mlp_tui.cli.paths import check_output_path
+from mlp_tui.cli.sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
+from mlp_tui.core.config import (
     DATASETS,
     DEVICES,
     EXPORT_SUFFIXES,
@@ -35,8 +35,8 @@ from mlp_tui.config import (
     parse_widths,
     validate,
 )
-from mlp_tui.config_file import expand as expand_config
-from mlp_tui.grid import parse_grid
+from mlp_tui.core.config_file import expand as expand_config
+from mlp_tui.core.grid import parse_grid
 
 PROG = "mlp-tui"
 BACKENDS = ("thread", "process", "ray")
@@ -347,7 +347,7 @@ def _fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "serve":
-        from mlp_tui.cli_serve import run_serve
+        from mlp_tui.cli.serve import run_serve
 
         return run_serve(list(argv[1:]))
     try:
@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_device(inv.config)
     except (UsageError, ConfigError) as exc:
         return _fail(str(exc))
-    from mlp_tui.cli_start import start_runner
+    from mlp_tui.cli.start import start_runner
     from mlp_tui.persist.codec import HistoryFormatError
     from mlp_tui.persist.files import FileRefused
     try:
@@ -371,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--history: {exc}")
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
-    from mlp_tui.cli_serve import served
+    from mlp_tui.cli.serve import served
 
     if inv.face.reset_view:
         from mlp_tui.persist.view_file import reset_view
@@ -381,10 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if inv.headless or not interactive:
         if not inv.headless:
             sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
-        from mlp_tui.headless import run_headless
+        from mlp_tui.faces.headless import run_headless
 
         return run_headless(runner)
-    from mlp_tui.app import run_app
+    from mlp_tui.tui.app import run_app
 
     return run_app(runner, quiet=inv.face.quiet)
 

@@ -3,7 +3,7 @@
 plotext 6 is used directly (textual-plotext pins plotext < 6, which is much slower and breaks
 log axes on a second build; README, Benchmarks). The widget is handed already-downsampled
 series, so a build costs the same however long the runs are; it rebuilds only when the data, the
-settings or its size changed. Ticks come from `mlp_tui.ticks`, sized to the figure, so every
+settings or its size changed. Ticks come from `mlp_tui.view.ticks`, sized to the figure, so every
 label is round, distinct and true.
 """
 
@@ -21,7 +21,8 @@ from plotext._kernel.terminal import terminal
 from rich.text import Text
 from textual.widget import Widget
 
-from mlp_tui.ticks import (
+from mlp_tui.view import PlotSeries, PlotSpec
+from mlp_tui.view.ticks import (
     Tick,
     duration_ticks,
     epoch_ticks,
@@ -29,7 +30,6 @@ from mlp_tui.ticks import (
     log_ticks,
     ticks_for_cells,
 )
-from mlp_tui.view import PlotSeries, PlotSpec
 
 CURSOR_COLOR = 250  # a light grey: the epoch cursor
 BAND_MARKER = "░"  # a band's cells, shaded; the mean's braille line is drawn over them

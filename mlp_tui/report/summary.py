@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlp_tui.schema import LOSS_METRICS, METRIC_NAMES, TABLE_COLUMNS
+from mlp_tui.core.schema import LOSS_METRICS, METRIC_NAMES, TABLE_COLUMNS
 
 if TYPE_CHECKING:
-    from mlp_tui.session.base import RunView
+    from mlp_tui.core.contract import RunView
 
 RunSummary = dict[str, object]  # keyed by schema.TABLE_COLUMNS
 
