@@ -325,7 +325,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
 
 
 def _check_stack(cfg: ExperimentConfig) -> None:
-    """A stacked model trains full-batch SGD (engine/stack.py): refuse anything else."""
+    """A stacked model trains full-batch SGD (engine/stack_step.py): refuse anything else."""
     if cfg.values("optimizer") != ("sgd",):
         raise ConfigError("--stack", "trains with --optimizer sgd only")
     if any(0 < b < cfg.n_samples for b in cfg.values("batch_size")):

@@ -12,7 +12,7 @@ from mlp_tui.core.config import MAX_WORKERS, ExperimentConfig
 from mlp_tui.core.grid import stacks
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.run import Run
-from mlp_tui.engine.stack_worker import Stack
+from mlp_tui.engine.stack import Stack
 from mlp_tui.engine.step import configure_threads, resolve_device
 
 

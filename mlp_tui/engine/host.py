@@ -51,7 +51,7 @@ def batch(run: Run, serial: int, start: int) -> Batch:
 
 class UnitHost:
     """One unit of work in a process of its own (a worker process, a Ray actor): one run, or
-    with `--stack` the runs of one stack (engine.stack_worker.Stack), each control naming its
+    with `--stack` the runs of one stack (engine.stack.Stack), each control naming its
     run by index; the first life's seed comes from the driver (a run re-hosted after a restart
     goes on with its next seed).
     `members` are (index, width, repeat, seed) of runs that share `cfg` (and, stacked, width);
@@ -62,7 +62,7 @@ class UnitHost:
     ) -> None:
         from mlp_tui.engine.baton import Baton
         from mlp_tui.engine.data import load_dataset
-        from mlp_tui.engine.stack_worker import Stack
+        from mlp_tui.engine.stack import Stack
         from mlp_tui.engine.step import configure_threads, resolve_device
 
         device = resolve_device(cfg.device)
