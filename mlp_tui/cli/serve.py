@@ -1,6 +1,6 @@
-"""`mlp-tui serve`: its arguments, checked like the TUI's, then the web server (mlp_tui.faces.web).
+"""`mlp-tui serve`: its arguments, checked like the TUI's, then the web server (faces.web).
 
-Split from cli.py, which dispatches here; the two form one layer."""
+`main` dispatches here; each browser tab's app process runs `main` again."""
 
 from __future__ import annotations
 
@@ -8,21 +8,13 @@ import argparse
 import os
 import sys
 
-from mlp_tui.cli.main import (
-    PROG,
-    ConfigError,
-    Invocation,
-    UsageError,
-    _fail,
-    _Parser,
-    check_device,
-    parse_args,
-)
-from mlp_tui.core.config import parse_int
+from mlp_tui.cli.args import Invocation, check_device, parse_args
+from mlp_tui.cli.parser import PROG, Parser, UsageError, fail
+from mlp_tui.core.config import ConfigError, parse_int
 
 
 def build_serve_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog=f"{PROG} serve",
         description="Serve the app over HTTP with textual-serve (extra mlp-tui[serve]): each "
         "browser tab trains its own runs. Any other flag is a training flag, as for mlp-tui.",
@@ -72,7 +64,7 @@ def run_serve(argv: list[str]) -> int:
     try:
         options, public = parse_serve(argv)
     except (UsageError, ConfigError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     from mlp_tui.faces.web import serve
 
     if public:
@@ -83,7 +75,7 @@ def run_serve(argv: list[str]) -> int:
     try:
         return serve(options)
     except OSError as exc:  # the address is taken or cannot be bound
-        return _fail(f"--port {options.port}: {exc.strerror or exc}")
+        return fail(f"--port {options.port}: {exc.strerror or exc}")
 
 
 def served() -> bool:

@@ -1,9 +1,9 @@
 """The session the command line asked for (a replay, or live training on a backend) and the
-runner that owns it. Split from cli.py, which calls it; the two form one layer."""
+runner that owns it."""
 
 from __future__ import annotations
 
-from mlp_tui.cli.main import Invocation, ReplayInvocation
+from mlp_tui.cli.args import Invocation, ReplayInvocation
 
 
 def start_runner(inv: Invocation | ReplayInvocation):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlp_tui.cli.main import parse_args
+from mlp_tui.cli.args import parse_args
 from mlp_tui.core.config import MAX_RUNS, ConfigError, ExperimentConfig, validate
 from mlp_tui.core.grid import group_name
 

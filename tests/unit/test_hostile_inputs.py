@@ -18,7 +18,9 @@ from helpers import check_history_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlp_tui.cli.main import UsageError, build_parser, build_replay_parser, main, parse_args
+from mlp_tui.cli.args import parse_args
+from mlp_tui.cli.main import main
+from mlp_tui.cli.parser import UsageError, build_parser, build_replay_parser
 from mlp_tui.core.config import MAX_THREADS, ConfigError
 
 HUGE = str(10**9)

@@ -67,7 +67,7 @@ def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlp-tui[ray]'" in err
     code = (
-        "import sys; from mlp_tui.cli.main import parse_args, build_parser; build_parser();"
+        "import sys; from mlp_tui.cli.args import parse_args, build_parser; build_parser();"
         "parse_args(['--backend', 'ray']); print(sorted({'ray', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
