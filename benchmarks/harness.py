@@ -128,7 +128,7 @@ def fill_history(epochs: int, seed: int = 0, val: bool = False) -> RunHistory:
 
 @dataclass
 class FakeRun:
-    """What the Monitor needs of a run (session.base.RunView), over a prepared history."""
+    """What the Monitor needs of a run (core.contract.RunView), over a prepared history."""
 
     index: int
     width: int
@@ -140,6 +140,7 @@ class FakeRun:
     status: Status = Status.RUNNING
     health: Health = Health.OK
     error: str | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:
@@ -157,6 +158,8 @@ class FakeSession:
 
     runs: list[FakeRun]
     has_val: bool = False
+    metrics: tuple[str, ...] | None = None
+    x_name: str = "epoch"
 
     @property
     def widths(self) -> tuple[int, ...]:

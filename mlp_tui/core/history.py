@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import threading
+from abc import abstractmethod
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from mlp_tui.core.schema import (
     EPOCH_FIELDS,
@@ -56,7 +58,46 @@ class Columns:
         return row
 
 
-class RunHistory:
+class History(Protocol):
+    """What every reader of a run's epochs uses: a `RunHistory`, or a TensorBoard run's tags
+    (`session.tag_history`). The x-axis defaults to the epoch; a history with steps of its own
+    overrides `axis` and `last_step`."""
+
+    has_val: bool
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool: ...  # a restart closed it: no epoch comes any more
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def read(self, start: int = 0, stop: int | None = None) -> Columns: ...
+
+    @abstractmethod
+    def column(self, name: str, start: int = 0, stop: int | None = None): ...
+
+    @abstractmethod
+    def last(self) -> dict[str, object] | None: ...
+
+    @abstractmethod
+    def best(self, metric: str) -> tuple[float | None, int | None]: ...
+
+    @abstractmethod
+    def tail(self, name: str, k: int) -> list[float]: ...
+
+    def axis(self, name: str, start: int, stop: int) -> tuple[Sequence[int], list[float]]:
+        """The x of each point of `name` in [start, stop) (here its epoch) and its active
+        seconds."""
+        return range(start + 1, stop + 1), self.column("elapsed_s", start, stop).tolist()
+
+    def last_step(self) -> int | None:
+        """The x of the latest point; None before the first."""
+        return len(self) or None
+
+
+class RunHistory(History):
     """The epochs of one life of one run. A restart closes it and starts a new one, so an epoch
     computed by the previous life can never land in the new history."""
 

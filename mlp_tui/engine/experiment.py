@@ -34,13 +34,14 @@ class Experiment:
             for i, (w, p, r) in enumerate(combos)
         ]
         self.speed = cfg.speed
-        self.units = [Stack(g) for g in stacks(self.runs)] if cfg.stack else list(self.runs)
+        groups = stacks(self.runs) if cfg.stack else [[run] for run in self.runs]
+        self.units = [Stack(g) for g in groups] if cfg.stack else [g[0] for g in groups]
         # At most MAX_WORKERS worker threads: the rest of the units wait, queued, in order.
         self._queue: collections.deque[Run | Stack] = collections.deque()
         self._slots = MAX_WORKERS
         self._lock = threading.Lock()
-        for unit in self.units:
-            for run in getattr(unit, "runs", [unit]):  # a restart after the end queues the unit
+        for unit, members in zip(self.units, groups):
+            for run in members:  # a restart after the end queues the unit
                 run._requeue = functools.partial(self._requeue, unit)
 
     def start(self) -> None:

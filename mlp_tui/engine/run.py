@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.contract import RunView
 from mlp_tui.core.grid import RunNames
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import STATUS_CODE, Health, Status
@@ -79,7 +80,7 @@ def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Statu
     return state
 
 
-class Run(RunNames):
+class Run(RunNames, RunView):
     """One width (and repeat): its current life, the lives a restart ended, and the controls."""
 
     def __init__(

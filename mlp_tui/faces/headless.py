@@ -144,7 +144,7 @@ def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | 
         progress.draw()
     for message in runner.errors:
         stderr.write(f"mlp-tui: error: {printable(message)}\n")
-    metrics = getattr(runner.session, "metrics", None)  # a session's own (TensorBoard tags)
+    metrics = runner.session.metrics  # a session's own (TensorBoard tags)
     try:
         if metrics is not None:
             stdout.write(tag_table(runner.session.runs, metrics))

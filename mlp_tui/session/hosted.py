@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 
 from mlp_tui.core.config import ExperimentConfig
-from mlp_tui.core.contract import Control, Life
+from mlp_tui.core.contract import Control, LifeRecord, Session
 from mlp_tui.session.remote import RemoteRun
 
 POLL_S = 0.05  # a driver round: each poll briefly takes the GIL from the host's training thread
@@ -28,10 +28,11 @@ def data_shape(cfg: ExperimentConfig):
     return arrays, (len(arrays.y), 0 if arrays.y_val is None else len(arrays.y_val))
 
 
-class HostedSession:
+class HostedSession(Session):
+    """A session whose runs train on hosts elsewhere; each backend says how it reaches them."""
+
     kind = "live"
     controls = frozenset(Control)
-    problem: str | None = None
     driver_name = "driver"
 
     def __init__(self, cfg: ExperimentConfig, prepared=None) -> None:
@@ -76,7 +77,7 @@ class HostedSession:
     def ended(self) -> bool:
         return not any(r.active for r in self._runs)
 
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         return [life for run in [*self._previous, *self._runs] for life in run.lives()]
 
     # --- the driver loop -------------------------------------------------------------------------

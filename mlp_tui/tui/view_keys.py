@@ -26,14 +26,14 @@ class ViewActions:
 
     def action_metric(self) -> None:
         s = self.monitor.settings
-        views = metric_views(self.session.has_val, getattr(self.session, "metrics", None))
+        views = metric_views(self.session.has_val, self.session.metrics)
         at = views.index(s.metric) + 1 if s.metric in views else 0
         s.metric = views[at % len(views)]
         self._view_changed()
 
     def action_capacity(self) -> None:
         s = self.monitor.settings
-        if not s.capacity and getattr(self.session, "metrics", None) is not None:
+        if not s.capacity and self.session.metrics is not None:
             self.notify("a TensorBoard log has no widths: no loss against width", markup=False)
             return
         s.capacity = not s.capacity

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlp_tui.core.history import RunHistory
+from mlp_tui.core.history import History
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
 READ_CHUNK = 65_536  # epochs read from a history at once
@@ -55,7 +55,7 @@ class Buckets:
 class SeriesTrack:
     """One metric of one run's current life, followed incrementally."""
 
-    def __init__(self, history: RunHistory, metric: str = "train_loss", smoothing: float = 0.0):
+    def __init__(self, history: History, metric: str = "train_loss", smoothing: float = 0.0):
         self.history = history
         self.metric = metric
         self.smoothing = smoothing
@@ -85,12 +85,7 @@ class SeriesTrack:
             if not n:
                 return total
             values[~np.isfinite(values)] = np.nan
-            axis = getattr(self.history, "axis", None)  # a tag's own steps (TensorBoard)
-            if axis is not None:
-                epochs, elapsed = axis(self.metric, start, start + n)
-            else:
-                epochs = range(start + 1, start + n + 1)
-                elapsed = self.history.column("elapsed_s", start, start + n).tolist()
+            epochs, elapsed = self.history.axis(self.metric, start, start + n)  # a log: its steps
             if self.smoothing > 0:
                 values, self._ema_state = ema_debiased(values, self.smoothing, self._ema_state)
             for e, t, v in zip(epochs, elapsed, values.tolist()):
