@@ -42,7 +42,7 @@ class Experiment:
         self._lock = threading.Lock()
         for unit, members in zip(self.units, groups):
             for run in members:  # a restart after the end queues the unit
-                run._requeue = functools.partial(self._requeue, unit)
+                run.set_requeue(functools.partial(self._requeue, unit))
 
     def start(self) -> None:
         for unit in self.units:

@@ -68,15 +68,15 @@ class UnitHost:
         device = resolve_device(cfg.device)
         configure_threads(cfg.threads)
         data, baton = load_dataset(cfg, device, arrays), Baton()
-        runs = [Run(i, width, repeat, cfg, data, baton, device) for i, width, repeat, _ in members]
-        for run, (*_, seed) in zip(runs, members, strict=True):
-            run.life = run._new_life(seed)  # the driver's seed (a re-hosted run: its next one)
+        # The driver's seed: a run re-hosted after a restart goes on with its next one.
+        runs = [Run(i, width, repeat, cfg, data, baton, device, seed=seed)
+                for i, width, repeat, seed in members]
         self.runs = {run.index: run for run in runs}
         self.unit = Stack(runs) if cfg.stack else runs[0]
         if not cfg.stack and len(runs) > 1:
             raise ValueError("only a stack hosts more than one run")
         for run in runs:
-            run._requeue = self._restarted
+            run.set_requeue(self._restarted)
 
     def _restarted(self, _run: Run) -> None:
         self.unit.start()  # a restart after the unit ended: this process trains it again

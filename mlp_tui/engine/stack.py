@@ -10,14 +10,14 @@ scheduler (one worker thread, one baton holder, one worker process under `--back
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
 
 from mlp_tui.core.schema import Status
+from mlp_tui.engine.life import Life, record
 from mlp_tui.engine.pacer import Pacer
-from mlp_tui.engine.run import SLICE_S, Life, Run, record
+from mlp_tui.engine.run import SLICE_S, Run
 from mlp_tui.engine.stack_step import StackedTrainer
 from mlp_tui.engine.step import configure_threads
 
@@ -41,7 +41,7 @@ class Stack:
         self._working = False
         self._wake = threading.Event()
         for run in runs:  # every member's control wakes the stack's worker
-            run._wake = self._wake
+            run.share_wake(self._wake)
         self._lives: list[Life | None] = []  # what each slice trains now (None: masked, ended)
         self._paused_at: list[float | None] = []
         self._seeded: list[int] = []  # the life (serial) whose initial weights each slice holds
@@ -51,13 +51,9 @@ class Stack:
         self._ended = False  # a member ended in the last hand-over
 
     @property
-    def _interrupt(self) -> bool:
+    def interrupt(self) -> bool:
         """Any member's control since the last look (polled once an epoch by the hot loop)."""
-        return any(run._interrupt for run in self.runs)
-
-    @staticmethod
-    def _wants(run: Run) -> bool:
-        return not run._stop and run._state is Status.RUNNING
+        return any(run.interrupt for run in self.runs)
 
     # --- the scheduler's side ----------------------------------------------------------------
 
@@ -67,12 +63,7 @@ class Stack:
         with self._lock:
             if self._working:
                 return False
-            members = []
-            for run in self.runs:
-                with run._lock:
-                    if self._wants(run) and not run._working:
-                        run._working = True
-                        members.append(run)
+            members = [run for run in self.runs if run.claim()]
             if not members:
                 return False
             self._working = True
@@ -81,21 +72,16 @@ class Stack:
                 daemon=True,
             )
             for run in self.runs:  # join() and alive follow the stack's worker
-                run._thread = thread
+                run.share_worker(thread)
         thread.start()
         return True
 
     def _leave(self) -> bool:
-        """True, with every member let go, when no member has a life to train. Taken under every
-        member's lock: a restart either sees its run let go (and queues the stack again) or is
-        seen here."""
-        with self._lock, contextlib.ExitStack() as held:
-            for run in self.runs:
-                held.enter_context(run._lock)
-            if any(self._wants(run) for run in self.runs):
+        """True, with every member let go, when no member has a life to train (`Run.let_go`: a
+        restart either sees its run let go, and queues the stack again, or is seen here)."""
+        with self._lock:
+            if not self.runs[0].let_go(*self.runs[1:]):
                 return False
-            for run in self.runs:
-                run._working = False
             self._working = False
             return True
 
@@ -115,10 +101,7 @@ class Stack:
             error = f"{type(exc).__name__}: {exc}"
             with self._lock:
                 for run in self.runs:
-                    with run._lock:
-                        if run._working and run._state is Status.RUNNING:
-                            run.error, run._state = error, Status.FAILED
-                        run._working = False
+                    run.worker_failed(error)
                 self._working = False
         if on_exit is not None:
             on_exit(self)
@@ -135,7 +118,7 @@ class Stack:
         self._seeded = [life.serial for life in lives]
         self._lives, self._paused_at = [None] * k, [None] * k
         now = time.perf_counter()
-        self.pacer = pacer = Pacer(self.runs[0]._speed, now)
+        self.pacer = pacer = Pacer(self.runs[0].speed, now)
         self.epochs = 0
         last_flush, slice_end = now, now + SLICE_S
         while self._controls():
@@ -144,7 +127,7 @@ class Stack:
                 self._wait(None)
                 continue
             self._ended = False
-            while not (self._ended or self._interrupt):  # until the members change
+            while not (self._ended or self.interrupt):  # until the members change
                 room = min(trainer.rows, *(self.total - self._lives[i].done for i in active))
                 until = 0.0 if pacer.paced else min(last_flush + STACK_FLUSH_S, slice_end)
                 now = trainer.compute(room, until, self)
@@ -173,11 +156,8 @@ class Stack:
             self._flush()
         now = time.perf_counter()
         for i, run in enumerate(self.runs):
-            run._interrupt = False
-            with run._lock:
-                life = run.life if self._wants(run) else None
-                if life is not None:
-                    run._working = True  # a member restarted after it ended: taken here
+            run.interrupt = False
+            life = run.adopt()  # a member restarted after it ended: taken here
             if life is not self._lives[i]:
                 if life is not None:
                     if life.serial != self._seeded[i]:
@@ -196,7 +176,7 @@ class Stack:
                 life.origin += now - self._paused_at[i]
                 self._paused_at[i] = None
             trainer.set_active(i, self._paused_at[i] is None)
-        speed = self.runs[0]._speed
+        speed = self.runs[0].speed
         if speed != self.pacer.speed:
             self.pacer.set_speed(speed, now, self.epochs)
         return any(life is not None for life in self._lives)
@@ -206,7 +186,7 @@ class Stack:
         if seconds is not None and seconds <= 0:
             return
         self._wake.clear()  # a control sets its flag, then the event: one of them is seen
-        if self._interrupt:
+        if self.interrupt:
             return
         self.baton.release()
         self._wake.wait(seconds)
@@ -228,7 +208,7 @@ class Stack:
                 continue  # restarted meanwhile: the next look at the controls adopts its new life
             life.rate.add(stamps[-1], life.done)
             if state is not Status.RUNNING:
-                run._end(life, state)
+                run.end_life(life, state)
                 self._lives[i] = None
                 self.trainer.set_active(i, False)
                 self._ended = True

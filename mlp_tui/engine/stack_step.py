@@ -139,7 +139,7 @@ class StackedTrainer:
             j += 1
             now = perf()
             stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
+            if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
 

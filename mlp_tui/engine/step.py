@@ -24,9 +24,10 @@ _DEFAULT_THREADS: int | None = None
 
 
 class Interruptible(Protocol):
-    """What the hot loop polls once an epoch: set by every control."""
+    """What the hot loop polls once an epoch: raised by every control (a run, or a stack's
+    members)."""
 
-    _interrupt: bool
+    interrupt: bool
 
 
 def resolve_device(device: str) -> str:
@@ -126,7 +127,7 @@ class Trainer:
             j += 1
             now = perf()
             stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
+            if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
 
@@ -159,7 +160,7 @@ class Trainer:
             j += 1
             now = time.perf_counter()
             self.stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
+            if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
 

@@ -18,7 +18,7 @@ TOLERANCE = {5: 4e-6, 100: 1e-5, 1000: 2e-5}
 
 
 class _Never:
-    _interrupt = False
+    interrupt = False
 
 
 def _separate(cfg, data, width: int, seed: int) -> list[float]:
