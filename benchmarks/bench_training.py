@@ -139,7 +139,7 @@ def _throughput_ratio(
 #   epoch at widths 5, 100 and 1000, a third of width 5's epoch.
 # - step.Trainer's read-back buffers: keeping even a scalar tensor of each epoch cost width 1000
 #   a fifth of its speed.
-# - run.SLICE_S, this figure at 4,000 epochs, medians of 5: 1.10 at 5 ms slices, 1.14 at 20 ms,
+# - cadence.SLICE_S, this figure at 4,000 epochs, medians of 5: 1.10 at 5 ms slices, 1.14 at 20 ms,
 #   1.17 at 50 ms (before the engine split).
 # - baton.Baton: three runs at once, each with torch's default two intra-op threads, went 1.7x
 #   slower than one after another; with one thread each, three runs trained at 0.75x the bare

@@ -34,6 +34,7 @@ from mlp_tui.core.config import (
 )
 from mlp_tui.core.config_file import expand as expand_config
 from mlp_tui.core.grid import parse_grid
+from mlp_tui.core.text import reason
 
 BACKENDS = ("thread", "process", "ray")
 
@@ -192,7 +193,7 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
         if not os.access(path, os.R_OK):
             raise ConfigError("FILE", f"{ns.file}: not readable")
     except OSError as exc:  # is_file() raises for a name too long, say
-        raise ConfigError("FILE", f"{ns.file}: {exc.strerror or exc}") from None
+        raise ConfigError("FILE", f"{ns.file}: {reason(exc)}") from None
     export = (
         check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None
     )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from mlp_tui.cli.args import Invocation, check_device, parse_args
 from mlp_tui.cli.parser import PROG, UsageError, fail
 from mlp_tui.core.config import ConfigError
+from mlp_tui.core.text import reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileRefused as exc:
         return fail(f"--history: {exc}")
     except OSError as exc:
-        return fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        return fail(f"{exc.filename or ''}: {reason(exc)}".lstrip(": "))
     from mlp_tui.cli.serve import served
 
     if inv.face.reset_view:

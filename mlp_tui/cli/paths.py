@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from mlp_tui.core.config import ConfigError
+from mlp_tui.core.text import reason
 
 
 def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:
@@ -24,7 +25,7 @@ def check_output_path(flag: str, path: str, suffixes: tuple[str, ...]) -> Path:
     try:
         return _check_writable(flag, path, p)
     except OSError as exc:  # is_dir() raises for a folder we may not even look into
-        raise ConfigError(flag, f"{path}: {exc.strerror or exc}") from None
+        raise ConfigError(flag, f"{path}: {reason(exc)}") from None
 
 
 def _check_writable(flag: str, path: str, p: Path) -> Path:

@@ -11,6 +11,7 @@ import sys
 from mlp_tui.cli.args import Invocation, check_device, parse_args
 from mlp_tui.cli.parser import PROG, Parser, UsageError, fail
 from mlp_tui.core.config import ConfigError, parse_int
+from mlp_tui.core.text import reason
 
 
 def build_serve_parser() -> argparse.ArgumentParser:
@@ -75,7 +76,7 @@ def run_serve(argv: list[str]) -> int:
     try:
         return serve(options)
     except OSError as exc:  # the address is taken or cannot be bound
-        return fail(f"--port {options.port}: {exc.strerror or exc}")
+        return fail(f"--port {options.port}: {reason(exc)}")
 
 
 def served() -> bool:

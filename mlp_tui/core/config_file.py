@@ -17,6 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from mlp_tui.core.config import ConfigError, ExperimentConfig
+from mlp_tui.core.text import reason
 
 FLAG = "--config"
 RECORD_ONLY = ("classes",)  # written for the record, ignored when read back
@@ -84,7 +85,7 @@ def _load(path: str) -> dict:
         with open(p, "rb") as f:
             return tomllib.load(f)
     except OSError as exc:
-        raise ConfigError(FLAG, f"{path}: {exc.strerror or exc}") from None
+        raise ConfigError(FLAG, f"{path}: {reason(exc)}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(FLAG, f"{path}: not valid TOML ({exc})") from None
 

@@ -1,7 +1,7 @@
 """Grids: comma lists for the settings in config.GRID_FIELDS, and the names of their groups.
 
 The config holds a grid setting as one value or a tuple; these read the text and name a run's
-configuration (`w=5 d=2 lr=0.01`) for the table, the plot and the group controls.
+configuration (`w=5 d=2 lr=0.01`) for the table, the plot and the group controls (core.runs).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from mlp_tui.core.config import (
     MAX_VALUES,
     OPTIMIZERS,
     ConfigError,
-    ExperimentConfig,
     parse_choice,
     parse_float,
     parse_int,
@@ -32,40 +31,6 @@ def group_name(width: int, values: dict[str, object]) -> str:
             parts.append(f"{GRID_SHORT[name]}={v:g}" if isinstance(v, float) else
                          f"{GRID_SHORT[name]}={v}")
     return " ".join(parts)
-
-
-
-class RunNames:
-    """`group` and `label` of a run, from its width, repeat, config and the grid settings that
-    vary (`grid_axes`): the thread backend's Run and the driver's RemoteRun alike."""
-
-    width: int
-    repeat: int
-    cfg: ExperimentConfig
-    grid_axes: tuple[str, ...]
-
-    @property
-    def group(self) -> str:
-        """The configuration this run trains, seeds aside: `w=5`, or `w=5 d=2 lr=0.01` in a grid
-        (only the grid settings that vary are named)."""
-        return group_name(self.width, {a: getattr(self.cfg, a) for a in self.grid_axes})
-
-    @property
-    def label(self) -> str:
-        return self.group if self.cfg.repeats == 1 else f"{self.group}#{self.repeat}"
-
-    @property
-    def stack_key(self) -> tuple:
-        """What a run shares with the others of its `--stack`: its width and grid point."""
-        return (self.width, self.cfg)
-
-
-def stacks(runs: list) -> list[list]:
-    """`--stack`: the runs grouped by `stack_key` (they differ only by seed), in their order."""
-    groups: dict[tuple, list] = {}
-    for run in runs:
-        groups.setdefault(run.stack_key, []).append(run)
-    return list(groups.values())
 
 
 def parse_list(flag: str, text: str, parse) -> object:

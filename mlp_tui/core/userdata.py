@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlp_tui.core.text import reason
+
 DATA_SUFFIXES = (".csv", ".npz")
 MAX_CLASSES = 10_000  # more distinct labels than this is a regression target, not classes
 
@@ -51,7 +53,7 @@ def read_data(path: str, target: str = "") -> UserData:
     try:
         st = p.stat()
     except OSError as exc:
-        raise DataError(f"{path}: {exc.strerror or exc}") from None
+        raise DataError(f"{path}: {reason(exc)}") from None
     if not p.is_file():
         raise DataError(f"{path}: not a file")
     key = (str(p.resolve()), target, st.st_mtime_ns, st.st_size)
@@ -60,7 +62,7 @@ def read_data(path: str, target: str = "") -> UserData:
         try:
             _CACHE[key] = reader(p, target)
         except OSError as exc:
-            raise DataError(f"{path}: {exc.strerror or exc}") from None
+            raise DataError(f"{path}: {reason(exc)}") from None
     return _CACHE[key]
 
 

@@ -7,7 +7,7 @@ import threading
 
 
 class Baton:
-    """First come, first served: one run computes at a time, in slices (see `run.SLICE_S`).
+    """First come, first served: one run computes at a time, in slices (see `cadence.SLICE_S`).
 
     Python threads cannot compute in parallel anyway (the GIL), but several threads that each
     enter torch's OpenMP regions each bring a team of intra-op threads, and those teams fight for

@@ -14,6 +14,7 @@ from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.pacer import Pacer, RateMeter
 
 if TYPE_CHECKING:
+    from mlp_tui.engine.cadence import Cadence
     from mlp_tui.engine.step import Trainer
 
 _SERIAL = itertools.count(1)  # lives are told apart by a number never reused (ids are)
@@ -32,8 +33,7 @@ class Life:
     pacer: Pacer | None = None
     origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time
     done: int = 0  # epochs read back into the history
-    last_flush: float = 0.0
-    slice_end: float = 0.0
+    cadence: Cadence | None = None  # its worker's hand-overs and turns (a run's own worker)
 
 
 def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:

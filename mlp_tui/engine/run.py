@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from mlp_tui.core.config import ExperimentConfig, run_meta
 from mlp_tui.core.contract import RunView
-from mlp_tui.core.grid import RunNames
 from mlp_tui.core.history import RunHistory
+from mlp_tui.core.runs import RunNames, first_seed, next_seed
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.text import failure
 from mlp_tui.engine.baton import Baton
+from mlp_tui.engine.cadence import Cadence
 from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.life import Life, record
 from mlp_tui.engine.pacer import Pacer
@@ -26,10 +28,6 @@ from mlp_tui.engine.step import Trainer, configure_threads
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
 
-# A run computes for at most this long before it hands the baton on: each hand-over costs the next
-# run its caches (width 1000 works on megabytes), yet a round of the runs stays short enough that
-# every run moves between two redraws (figures: README, "Benchmarks").
-SLICE_S = 0.02
 FLUSH_S = 0.02  # the longest a computed epoch waits before it reaches the history
 
 
@@ -58,7 +56,7 @@ class Run(RunNames, RunView):
         self.cfg, self.data, self.device = cfg, data, device
         self.baton = baton or Baton()
         self.total = cfg.epochs
-        self.life = self._new_life(cfg.seed + repeat if seed is None else seed)
+        self.life = self._new_life(first_seed(cfg, repeat) if seed is None else seed)
         self.retired: list[Life] = []  # lives a restart ended, oldest first
         self.error: str | None = None
         self._state = Status.RUNNING  # RUNNING or an end; PAUSED is derived from _resume
@@ -164,7 +162,7 @@ class Run(RunNames, RunView):
             old.history.close()
             if len(old.history):
                 self.retired.append(old)
-            self.life = self._new_life(old.seed + self.cfg.repeats)
+            self.life = self._new_life(next_seed(self.cfg, old.seed))
             self.error = None
             self._state = Status.RUNNING
             self.interrupt = True
@@ -289,7 +287,7 @@ class Run(RunNames, RunView):
                         self._working = False
                         break
         except Exception as exc:  # surfaced in the table and the exports, never swallowed
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = failure(exc)
             with self._lock:
                 self._working = False
                 if self._state is Status.RUNNING:
@@ -304,8 +302,8 @@ class Run(RunNames, RunView):
         life.trainer = trainer = Trainer(self.cfg, self.data, self.width, life.seed)
         now = time.perf_counter()
         life.pacer = pacer = Pacer(self._speed, now)
-        life.origin = life.last_flush = now
-        life.slice_end = now + SLICE_S
+        life.origin = now
+        life.cadence = cadence = Cadence(self.baton, FLUSH_S, now, flush_at_turn=True)
         # Controls that came while the previous life was ending (a pause right after a restart)
         # are looked at before the first epoch.
         self.interrupt = True
@@ -314,22 +312,16 @@ class Run(RunNames, RunView):
             if self.interrupt and not self._controls(life):
                 return
             room = min(trainer.rows, total - life.done)
-            until = 0.0 if pacer.paced else min(life.last_flush + FLUSH_S, life.slice_end)
-            now = trainer.compute(room, until, self)
+            now = trainer.compute(room, cadence.until(pacer.paced), self)
             k = life.done + trainer.buffered
             ahead = pacer.ahead(k, now)
-            if ahead > 0 or trainer.buffered == room or now - life.last_flush >= FLUSH_S or (
-                now >= life.slice_end
-            ):
-                life.last_flush = now
+            if cadence.hand_over(now, ahead > 0 or trainer.buffered == room):
                 if not self._flush(life):
                     return
                 life.rate.add(now, k)
                 if ahead > 0:
                     self._wait(life, pacer.due(k) - time.perf_counter())
-            if now >= life.slice_end:
-                self.baton.pass_turn()
-                life.slice_end = time.perf_counter() + SLICE_S
+            cadence.turn(now)
         self.end_life(life, Status.FINISHED)
 
     def _controls(self, life: Life) -> bool:
@@ -350,7 +342,7 @@ class Run(RunNames, RunView):
             self.baton.acquire()
             now = time.perf_counter()
             life.origin += now - t0
-            life.slice_end = now + SLICE_S
+            life.cadence.new_slice(now)
             if self._stop or self.life is not life:
                 return False
             life.pacer.reset(now, life.done)
@@ -366,7 +358,7 @@ class Run(RunNames, RunView):
         if self._wake.wait(seconds):
             self._wake.clear()
         self.baton.acquire()
-        life.slice_end = time.perf_counter() + SLICE_S
+        life.cadence.new_slice()
 
     def _flush(self, life: Life) -> bool:
         """Move the buffered epochs into the history; False when the life is over (it

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 
 from mlp_tui.core.schema import Status
+from mlp_tui.core.text import failure
+from mlp_tui.engine.cadence import Cadence
 from mlp_tui.engine.life import Life, record
 from mlp_tui.engine.pacer import Pacer
-from mlp_tui.engine.run import SLICE_S, Run
+from mlp_tui.engine.run import Run
 from mlp_tui.engine.stack_step import StackedTrainer
 from mlp_tui.engine.step import configure_threads
 
@@ -98,7 +100,7 @@ class Stack:
                 if self._leave():
                     break
         except Exception as exc:  # surfaced in every member's row, never swallowed
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure(exc)
             with self._lock:
                 for run in self.runs:
                     run.worker_failed(error)
@@ -120,7 +122,7 @@ class Stack:
         now = time.perf_counter()
         self.pacer = pacer = Pacer(self.runs[0].speed, now)
         self.epochs = 0
-        last_flush, slice_end = now, now + SLICE_S
+        cadence = Cadence(self.baton, STACK_FLUSH_S, now, flush_at_turn=False)
         while self._controls():
             active = self._active()
             if not active:  # every member paused: compute nothing until a control comes
@@ -129,17 +131,13 @@ class Stack:
             self._ended = False
             while not (self._ended or self.interrupt):  # until the members change
                 room = min(trainer.rows, *(self.total - self._lives[i].done for i in active))
-                until = 0.0 if pacer.paced else min(last_flush + STACK_FLUSH_S, slice_end)
-                now = trainer.compute(room, until, self)
+                now = trainer.compute(room, cadence.until(pacer.paced), self)
                 ahead = pacer.ahead(self.epochs + trainer.buffered, now)
-                if ahead > 0 or trainer.buffered == room or now - last_flush >= STACK_FLUSH_S:
-                    last_flush = now
+                if cadence.hand_over(now, ahead > 0 or trainer.buffered == room):
                     self._flush()
                     if ahead > 0:
                         self._wait(pacer.due(self.epochs) - time.perf_counter())
-                if now >= slice_end:
-                    self.baton.pass_turn()
-                    slice_end = time.perf_counter() + SLICE_S
+                cadence.turn(now)
 
     def _active(self) -> list[int]:
         return [
@@ -163,7 +161,7 @@ class Stack:
                     if life.serial != self._seeded[i]:
                         trainer.reseed(i, life.seed)
                         self._seeded[i] = life.serial
-                    life.origin = life.last_flush = now
+                    life.origin = now
                     life.rate.reset()
                 self._lives[i], self._paused_at[i] = life, None
             if life is None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from mlp_tui.core.config import GRID_FIELDS
-from mlp_tui.core.text import printable
+from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.table import pooled_rows
 from mlp_tui.report.summary import RunSummary
 from mlp_tui.runner import Runner
@@ -154,7 +154,7 @@ def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | 
     except BrokenPipeError:
         pass
     except OSError as exc:  # stdout on a full disk: the files are already written
-        stderr.write(f"mlp-tui: error: standard output: {exc.strerror or exc}\n")
+        stderr.write(f"mlp-tui: error: standard output: {reason(exc)}\n")
         code = code or 1
     return code
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.schema import METRICS
+from mlp_tui.core.text import reason
 
 if TYPE_CHECKING:
     from mlp_tui.core.contract import LifeRecord, Session
@@ -112,7 +113,7 @@ class TensorBoardRecorder:
                 for life in self.session.lives():
                     self._write(life)
             except (OSError, ValueError, RuntimeError) as exc:  # a full disk: say it, go on
-                self.error = f"--tensorboard {self.folder}: {getattr(exc, 'strerror', None) or exc}"
+                self.error = f"--tensorboard {self.folder}: {reason(exc)}"
 
     def _write(self, life: LifeRecord) -> None:
         w = self._writers.get(life.key)

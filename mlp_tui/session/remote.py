@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from mlp_tui.core.config import ExperimentConfig, run_meta
 from mlp_tui.core.contract import LifeRecord, RunView
-from mlp_tui.core.grid import RunNames
 from mlp_tui.core.history import RunHistory
+from mlp_tui.core.runs import RunNames, first_seed, next_seed
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.engine.host import Batch
 
@@ -49,7 +49,7 @@ class RemoteRun(RunNames, RunView):
         self.grid_axes = grid_axes  # the grid settings that vary (engine.run.Run's meaning)
         self.total = cfg.epochs
         self._shape = shape  # (train rows, validation rows)
-        self.life = self._new_life(cfg.seed + repeat)
+        self.life = self._new_life(first_seed(cfg, repeat))
         self.retired: list[PolledLife] = []
         self.error: str | None = None
         self.device = cfg.device
@@ -134,7 +134,7 @@ class RemoteRun(RunNames, RunView):
         with self._lock:
             old = self.life
             self._retire()
-            self.life = self._new_life(old.seed + self.cfg.repeats)
+            self.life = self._new_life(next_seed(self.cfg, old.seed))
             self.error = None
             self._state = Status.QUEUED
             self.want_pause = False

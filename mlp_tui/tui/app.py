@@ -25,7 +25,7 @@ from textual.widgets import Static
 from mlp_tui.core.config import ExperimentConfig, faster, slower
 from mlp_tui.core.contract import Unsupported
 from mlp_tui.core.schema import Status
-from mlp_tui.core.text import printable
+from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
 from mlp_tui.tui.view_keys import ViewActions
@@ -315,8 +315,7 @@ class MlpTuiApp(ViewActions, App[int]):
         try:
             message = self.runner.export_table()
         except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self.notify(f"export failed: {reason}; press e to retry", severity="error",
+            self.notify(f"export failed: {reason(exc)}; press e to retry", severity="error",
                         timeout=8, markup=False)
             return
         self.notify(message, timeout=6, markup=False)
@@ -325,8 +324,7 @@ class MlpTuiApp(ViewActions, App[int]):
         try:
             message = self.runner.export_history()
         except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self.notify(f"history export failed: {reason}", severity="error", markup=False)
+            self.notify(f"history export failed: {reason(exc)}", severity="error", markup=False)
             return
         self.notify(message, timeout=6, markup=False)
 
