@@ -35,7 +35,7 @@ def redraw(monitor: Monitor, plot: LossPlot) -> float:
     return time.perf_counter() - t0
 
 
-# widgets/loss_plot.py uses plotext 6 directly: textual-plotext pins plotext < 6, whose build
+# tui/figure.py uses plotext 6 directly: textual-plotext pins plotext < 6, whose build
 # was 8x slower.
 def redraw_cost(sizes: Sequence[int], reps: int) -> Result:
     """Time at the largest size over time at the smallest, redraws interleaved across sizes."""

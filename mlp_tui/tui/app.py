@@ -28,7 +28,7 @@ from mlp_tui.core.schema import Status
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
-from mlp_tui.tui.view_keys import ViewActions
+from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.tui.widgets.runs_table import RunsTable
@@ -50,7 +50,7 @@ PLOT_MIN_W = 60  # the plot's least width beside the table
 NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 
 
-class MlpTuiApp(ViewActions, App[int]):
+class MlpTuiApp(ViewKeyActions, App[int]):
     """Live training monitor (or a replay of a recorded history)."""
 
     CSS_PATH = "app.tcss"
@@ -231,7 +231,7 @@ class MlpTuiApp(ViewActions, App[int]):
 
     # --- keys --------------------------------------------------------------------------------
 
-    def _selected_width(self) -> int | str | None:
+    def selected_group(self) -> int | str | None:
         """The group under the cursor: a width, or in a grid the configuration's name."""
         key = self.table.selected_key
         if key is None:
@@ -256,18 +256,18 @@ class MlpTuiApp(ViewActions, App[int]):
             self.refresh_state()
 
     def action_toggle_one(self) -> None:
-        width = self._selected_width()
+        width = self.selected_group()
         if width is not None and self._control(self.session.toggle, width):
             self.refresh_state()
 
     def action_restart_all(self) -> None:
         if self._control(self.session.restart):
-            self._view_changed()
+            self.view_changed()
 
     def action_restart_one(self) -> None:
-        width = self._selected_width()
+        width = self.selected_group()
         if width is not None and self._control(self.session.restart, width):
-            self._view_changed()
+            self.view_changed()
 
     def action_faster(self) -> None:
         if self._control(self.session.set_speed, faster(self.session.speed)):

@@ -1,5 +1,6 @@
-"""The view keys: what the plot shows (metric, scale, smoothing, zoom, bands, the capacity view,
-the epoch cursor). Each change redraws at once and is remembered for the next launch."""
+"""The view keys' actions, mixed into the app: what the plot shows (metric, scale, smoothing,
+zoom, bands, the capacity view, the epoch cursor). Each change redraws at once and is remembered
+for the next launch."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from mlp_tui.view import ViewSettings
 from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
 
 
-class ViewActions:
-    """Mixed into the app: it provides `monitor`, `session`, `plot`, `refresh_now`, `notify`
-    and `_selected_width`."""
+class ViewKeyActions:
+    """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
+    `refresh_now`, `notify` and `selected_group`."""
 
-    def _view_changed(self) -> None:
+    def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""
         self.monitor.changed()
         self.refresh_now()
@@ -22,14 +23,14 @@ class ViewActions:
 
     def action_grid(self) -> None:
         self.monitor.settings.grid = not self.monitor.settings.grid
-        self._view_changed()
+        self.view_changed()
 
     def action_metric(self) -> None:
         s = self.monitor.settings
         views = metric_views(self.session.has_val, self.session.metrics)
         at = views.index(s.metric) + 1 if s.metric in views else 0
         s.metric = views[at % len(views)]
-        self._view_changed()
+        self.view_changed()
 
     def action_capacity(self) -> None:
         s = self.monitor.settings
@@ -37,32 +38,32 @@ class ViewActions:
             self.notify("a TensorBoard log has no widths: no loss against width", markup=False)
             return
         s.capacity = not s.capacity
-        self._view_changed()
+        self.view_changed()
 
     def action_capacity_at(self) -> None:
         s = self.monitor.settings
         s.capacity_at = CAPACITY_AT[(CAPACITY_AT.index(s.capacity_at) + 1) % len(CAPACITY_AT)]
         if not s.capacity:
             s.capacity = True
-        self._view_changed()
+        self.view_changed()
 
     def action_zoom(self) -> None:
         s = self.monitor.settings
         s.zoom = (s.zoom + 1) % len(ZOOMS)
-        self._view_changed()
+        self.view_changed()
 
     def action_band(self) -> None:
         s = self.monitor.settings
         s.band = BANDS[(BANDS.index(s.band) + 1) % len(BANDS)]
-        self._view_changed()
+        self.view_changed()
 
     def action_smooth_more(self) -> None:
         self.monitor.settings.smoother(+1)
-        self._view_changed()
+        self.view_changed()
 
     def action_smooth_less(self) -> None:
         self.monitor.settings.smoother(-1)
-        self._view_changed()
+        self.view_changed()
 
     def action_reset_view(self) -> None:
         reset_view()
@@ -121,21 +122,21 @@ class ViewActions:
 
     def action_log(self) -> None:
         self.monitor.settings.log = not self.monitor.scale.log  # explicit from now on
-        self._view_changed()
+        self.view_changed()
 
     def action_robust(self) -> None:
         self.monitor.settings.robust = not self.monitor.scale.robust  # explicit from now on
-        self._view_changed()
+        self.view_changed()
 
     def action_hide(self) -> None:
-        width = self._selected_width()
+        width = self.selected_group()
         if width is None:
             return
         hidden = self.monitor.settings.hidden
         hidden.symmetric_difference_update({width})
-        self._view_changed()
+        self.view_changed()
 
     def action_x_axis(self) -> None:
         s = self.monitor.settings
         s.x_mode = "seconds" if s.x_mode == "epoch" else "epoch"
-        self._view_changed()
+        self.view_changed()

@@ -58,8 +58,8 @@ FOREIGN_PRIVATE = {
     ("session/process_pool.py", "os._exit"): "documented: a worker whose parent died ends now",
     ("session/process_pool.py", "self._manager._process"): "a manager's process (pid, exit code)",
     ("core/config_file.py", "parser._actions"): "argparse lists its options nowhere else",
-    ("tui/widgets/loss_plot.py", "plotext._kernel.terminal"): "a plotext figure of its own",
-    ("tui/widgets/loss_plot.py", "term._master"): "... rather than plotext's global one",
+    ("tui/figure.py", "plotext._kernel.terminal"): "a plotext figure of its own",
+    ("tui/figure.py", "term._master"): "... rather than plotext's global one",
 }
 
 

@@ -10,8 +10,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.tui.figure import marker_for, no_color, swatch
 from mlp_tui.tui.widgets.keys import table_bindings
-from mlp_tui.tui.widgets.loss_plot import marker_for, no_color, swatch
 from mlp_tui.view import RowState, fmt_num, fmt_rate
 
 SPARK = "▁▂▃▄▅▆▇█"
