@@ -1,15 +1,16 @@
 """The runs of an experiment and what every backend does with them, defined once: their order,
-their seeds, their names, which runs a group control reaches, what a toggle does, and which runs
-train together as one unit of work. The thread backend's `engine.run.Run` and the driver's
-`session.remote.RemoteRun` of the hosted backends both follow these."""
+their seeds, their names and settings, which runs a group control reaches, what a toggle does,
+and which runs train together as one unit of work. The thread backend's `engine.run.Run` and the
+driver's `session.remote.RemoteRun` of the hosted backends both follow these."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig, run_meta
 from mlp_tui.core.grid import group_name
+from mlp_tui.core.history import RunHistory
 
 
 def planned_runs(cfg: ExperimentConfig) -> list[tuple[int, ExperimentConfig, int]]:
@@ -29,14 +30,35 @@ def next_seed(cfg: ExperimentConfig, seed: int) -> int:
     return seed + cfg.repeats
 
 
-class RunNames:
-    """`group` and `label` of a run, from its width, repeat, config and the grid settings that
-    vary (`grid_axes`): the thread backend's Run and the driver's RemoteRun alike."""
+class _Life(Protocol):
+    seed: int
+    history: RunHistory
 
+
+class PlannedRun:
+    """What a run of the plan shows, the thread backend's Run and the driver's RemoteRun alike:
+    its names (`group`, `label`) from its width, repeat, config and the grid settings that vary
+    (`grid_axes`), and its current life's seed, history and settings (`meta`)."""
+
+    index: int
     width: int
     repeat: int
     cfg: ExperimentConfig
     grid_axes: tuple[str, ...]
+    device: str
+    life: _Life
+
+    @property
+    def seed(self) -> int:
+        return self.life.seed
+
+    @property
+    def history(self) -> RunHistory:
+        return self.life.history
+
+    @property
+    def meta(self) -> dict[str, object]:
+        return run_meta(self.cfg, self.index, self.width, self.repeat, self.seed, self.device)
 
     @property
     def group(self) -> str:

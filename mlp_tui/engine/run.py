@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.history import RunHistory
-from mlp_tui.core.runs import RunNames, first_seed, next_seed
+from mlp_tui.core.runs import PlannedRun, first_seed, next_seed
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import failure
 from mlp_tui.engine.baton import Baton
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 FLUSH_S = 0.02  # the longest a computed epoch waits before it reaches the history
 
 
-class Run(RunNames, RunView):
+class Run(PlannedRun, RunView):
     """One width (and repeat): its current life, the lives a restart ended, and the controls.
 
     Its state is kept under its own lock, here only: a stack's worker (engine.stack), the
@@ -74,18 +74,6 @@ class Run(RunNames, RunView):
         self._requeue: Callable[[Run], None] | None = None  # the scheduler, for restarts
 
     # --- what readers see ----------------------------------------------------------------------
-
-    @property
-    def seed(self) -> int:
-        return self.life.seed
-
-    @property
-    def history(self) -> RunHistory:
-        return self.life.history
-
-    @property
-    def meta(self) -> dict[str, object]:
-        return run_meta(self.cfg, self.index, self.width, self.repeat, self.seed, self.device)
 
     @property
     def paused(self) -> bool:

@@ -12,10 +12,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.contract import LifeRecord, RunView
 from mlp_tui.core.history import RunHistory
-from mlp_tui.core.runs import RunNames, first_seed, next_seed
+from mlp_tui.core.runs import PlannedRun, first_seed, next_seed
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.engine.host import Batch
 
@@ -32,7 +32,7 @@ class PolledLife:
     key: int = field(default_factory=lambda: next(_KEYS))
 
 
-class RemoteRun(RunNames, RunView):
+class RemoteRun(PlannedRun, RunView):
     """One run as the driver knows it. Thread-safe: the poller applies batches while the UI
     thread reads and sends controls."""
 
@@ -65,19 +65,7 @@ class RemoteRun(RunNames, RunView):
     def _new_life(self, seed: int) -> PolledLife:
         return PolledLife(seed, RunHistory(*self._shape))
 
-    # --- RunView ---------------------------------------------------------------------------------
-
-    @property
-    def seed(self) -> int:
-        return self.life.seed
-
-    @property
-    def history(self) -> RunHistory:
-        return self.life.history
-
-    @property
-    def meta(self) -> dict[str, object]:
-        return run_meta(self.cfg, self.index, self.width, self.repeat, self.seed, self.device)
+    # --- RunView (seed, history, meta: core.runs.PlannedRun) ------------------------------------
 
     @property
     def status(self) -> Status:
