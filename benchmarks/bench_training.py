@@ -134,7 +134,7 @@ def _throughput_ratio(
 
 
 # Figures behind the engine's design, measured on the 2-core development machine (iris, one
-# intra-op thread unless said; the engine code only points here and to the README):
+# intra-op thread unless said; the engine code only points here and to docs/benchmarks.md):
 # - optim.PlainSGD: `torch.optim.SGD.step`'s per-step Python cost 58, 69 and 114 us of every
 #   epoch at widths 5, 100 and 1000, a third of width 5's epoch.
 # - step.Trainer's read-back buffers: keeping even a scalar tensor of each epoch cost width 1000

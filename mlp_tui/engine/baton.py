@@ -13,7 +13,7 @@ class Baton:
     enter torch's OpenMP regions each bring a team of intra-op threads, and those teams fight for
     the cores. Taking turns keeps every run advancing evenly and gives the running turn every
     core (with `--threads 0`); with one intra-op thread each (the default) the runs still gain
-    from it (figures: README, "Benchmarks").
+    from it (figures: docs/benchmarks.md).
     """
 
     def __init__(self) -> None:

@@ -5,7 +5,7 @@ Each layer's weights of K seeds are stacked on a leading dimension and applied w
 gradient is its own) and one `_foreach_add_` steps every seed. A mask (K, 1, 1) zeroes the update
 of seeds that are paused or ended. Batched kernels sum in another order than a single model's, so
 losses are not bit-identical to separate runs: after 200 epochs they differ by at most about 4e-7
-at width 5, 2e-6 at width 100 and 2e-5 at width 1000 (README, "Stacked seeds").
+at width 5, 2e-6 at width 100 and 2e-5 at width 1000 (docs/backends.md, "Stacked seeds").
 Full-batch SGD only (the hot path of a seed sweep; config.validate refuses the rest).
 """
 

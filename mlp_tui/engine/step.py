@@ -42,7 +42,7 @@ def configure_threads(threads: int) -> int:
     """Set torch's intra-op threads for the calling thread (OpenMP keeps the count per thread);
     0 keeps torch's default. One thread is the fastest setting for these tiny ops, and the count
     changes how MKL splits wide sums, so bit-equality with a plain loop holds under the same
-    count (README, "Reproducing a row")."""
+    count (docs/reliability.md, "Reproducing a row")."""
     import torch
 
     global _DEFAULT_THREADS
@@ -74,7 +74,7 @@ class Trainer:
 
     Losses and logits are copied into buffers rather than kept as tensors: holding on to even a
     scalar of each epoch stops the allocator from reusing the large activation buffers of wide
-    layers, which slows them markedly (README, "Benchmarks"). The hot loop writes through views made
+    layers, which slows them markedly (docs/benchmarks.md). The hot loop writes through views made
     once (`loss_at[j]`), which saves a dispatch per copy against indexing.
     """
 

@@ -74,7 +74,7 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
 
 AUTH_HINT = (
     "the cluster asks for a token: set RAY_AUTH_MODE=token, with the token in RAY_AUTH_TOKEN or "
-    "~/.ray/auth_token (README, Ray backend)"
+    "~/.ray/auth_token (docs/backends.md, Ray)"
 )
 
 

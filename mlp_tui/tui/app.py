@@ -40,7 +40,7 @@ from mlp_tui.view.settings import metric_views
 
 TICK_S = 1 / 12
 # At most this share of the UI thread goes to building the plot: every millisecond the UI thread
-# computes is one the training threads wait for the GIL (the TUI-overhead benchmark, README).
+# computes is one the training threads wait for the GIL (TUI overhead, docs/benchmarks.md).
 PLOT_SHARE = 0.03
 FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
@@ -107,7 +107,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         if self.runner.signal is not None:  # it came while the app was starting
             self._finish()
         # Everything built so far lives as long as the app: keep it out of the garbage
-        # collector's full passes, which otherwise stall the UI thread (README, Benchmarks).
+        # collector's full passes, which otherwise stall the UI thread (docs/benchmarks.md).
         gc.freeze()
 
     def _resumed(self, _app: App) -> None:
