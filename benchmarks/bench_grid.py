@@ -12,9 +12,9 @@ import time
 from bench_training import APP_SIZE, TimedRunner
 from harness import Result, percentile
 
-from mlp_tui.app import TICK_S, MlpTuiApp
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.core.config import ExperimentConfig, validate
 from mlp_tui.session.process import ProcessSession
+from mlp_tui.tui.app import TICK_S, MlpTuiApp
 
 
 def rss_mb(pid: str = "self") -> float:

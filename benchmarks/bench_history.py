@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from harness import Result, fake_grid, fake_session, interleave, run_probe
 
+from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.view import Monitor
-from mlp_tui.widgets.loss_plot import LossPlot
 
 PLOT_SIZE = (99, 42)  # the plot widget's size in a 160x45 terminal (table beside it)
 MAX_POINTS = max(40, PLOT_SIZE[0])  # what MlpTuiApp.tick asks plot_spec for at that size
@@ -35,7 +35,7 @@ def redraw(monitor: Monitor, plot: LossPlot) -> float:
     return time.perf_counter() - t0
 
 
-# widgets/loss_plot.py uses plotext 6 directly: textual-plotext pins plotext < 6, whose build
+# tui/figure.py uses plotext 6 directly: textual-plotext pins plotext < 6, whose build
 # was 8x slower.
 def redraw_cost(sizes: Sequence[int], reps: int) -> Result:
     """Time at the largest size over time at the smallest, redraws interleaved across sizes."""

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_training import engine_run  # noqa: E402
 from harness import Result, interleave  # noqa: E402
 
-from mlp_tui.config import ExperimentConfig, validate  # noqa: E402
+from mlp_tui.core.config import ExperimentConfig, validate  # noqa: E402
 
 
 def stack_ratio(width: int, seeds: int, epochs: int, reps: int, target: float = 10.0) -> Result:

@@ -14,12 +14,12 @@ import torch
 from harness import Result, interleave, percentile
 from textual import events
 
-from mlp_tui.app import MlpTuiApp
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
 from mlp_tui.runner import Runner
 from mlp_tui.session.live import LiveSession
+from mlp_tui.tui.app import MlpTuiApp
 
 APP_SIZE = (160, 45)
 POLL_S = 0.001  # how often the latency probe looks at the app
@@ -134,12 +134,12 @@ def _throughput_ratio(
 
 
 # Figures behind the engine's design, measured on the 2-core development machine (iris, one
-# intra-op thread unless said; the engine code only points here and to the README):
+# intra-op thread unless said; the engine code only points here and to docs/benchmarks.md):
 # - optim.PlainSGD: `torch.optim.SGD.step`'s per-step Python cost 58, 69 and 114 us of every
 #   epoch at widths 5, 100 and 1000, a third of width 5's epoch.
 # - step.Trainer's read-back buffers: keeping even a scalar tensor of each epoch cost width 1000
 #   a fifth of its speed.
-# - run.SLICE_S, this figure at 4,000 epochs, medians of 5: 1.10 at 5 ms slices, 1.14 at 20 ms,
+# - cadence.SLICE_S, this figure at 4,000 epochs, medians of 5: 1.10 at 5 ms slices, 1.14 at 20 ms,
 #   1.17 at 50 ms (before the engine split).
 # - baton.Baton: three runs at once, each with torch's default two intra-op threads, went 1.7x
 #   slower than one after another; with one thread each, three runs trained at 0.75x the bare

@@ -14,10 +14,10 @@ import time
 
 async def first_frame() -> dict[str, float]:
     t_import = time.monotonic()
-    from mlp_tui.app import MlpTuiApp
-    from mlp_tui.config import ExperimentConfig
+    from mlp_tui.core.config import ExperimentConfig
     from mlp_tui.runner import Runner
     from mlp_tui.session.live import LiveSession
+    from mlp_tui.tui.app import MlpTuiApp
 
     t_imported = time.monotonic()
     runner = Runner(LiveSession(ExperimentConfig()))

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 from mlp_tui.engine.step import FLUSH_MAX
-from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 
 HERE = Path(__file__).resolve().parent
 N_TRAIN = 150  # iris: accuracies are stored as counts out of this
@@ -128,7 +128,7 @@ def fill_history(epochs: int, seed: int = 0, val: bool = False) -> RunHistory:
 
 @dataclass
 class FakeRun:
-    """What the Monitor needs of a run (session.base.RunView), over a prepared history."""
+    """What the Monitor needs of a run (core.contract.RunView), over a prepared history."""
 
     index: int
     width: int
@@ -140,6 +140,7 @@ class FakeRun:
     status: Status = Status.RUNNING
     health: Health = Health.OK
     error: str | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:
@@ -157,6 +158,8 @@ class FakeSession:
 
     runs: list[FakeRun]
     has_val: bool = False
+    metrics: tuple[str, ...] | None = None
+    x_name: str = "epoch"
 
     @property
     def widths(self) -> tuple[int, ...]:

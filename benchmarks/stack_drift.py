@@ -33,14 +33,13 @@ HORIZONS = (10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000)
 
 class _Never:
     interrupt = False
-    _interrupt = False
 
 
 def _losses(width: int, seeds: list[int], epochs: int, threads: int) -> tuple[list, list]:
     """(separate, stacked): per seed, the train loss of every epoch."""
-    from mlp_tui.config import ExperimentConfig, validate
+    from mlp_tui.core.config import ExperimentConfig, validate
     from mlp_tui.engine.data import load_dataset
-    from mlp_tui.engine.stack import StackedTrainer
+    from mlp_tui.engine.stack_step import StackedTrainer
     from mlp_tui.engine.step import Trainer, configure_threads
 
     configure_threads(threads)

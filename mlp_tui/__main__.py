@@ -1,3 +1,3 @@
-from mlp_tui.cli import main
+from mlp_tui.cli.main import main
 
 raise SystemExit(main())

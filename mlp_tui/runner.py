@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlp_tui.capacity import AT_CHOICES, capacity_points, capacity_rows
-from mlp_tui.config_file import effective_toml, sidecar
+from mlp_tui.core.config_file import effective_toml, sidecar
+from mlp_tui.core.contract import Session
+from mlp_tui.core.schema import Status
+from mlp_tui.core.text import reason
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
 from mlp_tui.persist.table import write_capacity, write_table
-from mlp_tui.schema import Status
-from mlp_tui.session.base import Session
-from mlp_tui.summary import RunSummary, summarize
+from mlp_tui.report.capacity import AT_CHOICES, capacity_points, capacity_rows
+from mlp_tui.report.summary import RunSummary, summarize
 
 # The one set of signals that end a session in order (a dropped SSH session sends HUP).
 HANDLED_SIGNALS = tuple(
@@ -131,7 +132,7 @@ class Runner:
             try:
                 written = write(path)
             except (OSError, ValueError) as exc:
-                message = f"{flag} {path}: {_reason(exc)}"
+                message = f"{flag} {path}: {reason(exc)}"
                 self.errors.append(message)
                 said.append(f"export failed: {message}")
             else:
@@ -227,6 +228,3 @@ def _fill(reserved: Path, write, content) -> Path:
         reserved.unlink(missing_ok=True)
         raise
 
-
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc)

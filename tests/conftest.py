@@ -54,7 +54,7 @@ def config_home(tmp_path_factory, monkeypatch) -> Path:
 def make_experiment():
     """Build Experiments from ExperimentConfig keywords; every one is stopped at teardown, so a
     failing test never leaves worker threads behind."""
-    from mlp_tui.config import ExperimentConfig, validate
+    from mlp_tui.core.config import ExperimentConfig, validate
     from mlp_tui.engine.experiment import Experiment
 
     made = []
@@ -73,7 +73,7 @@ def make_experiment():
 def make_runner():
     """Build a Runner over a live session from config keywords (and Outputs keywords
     `export`, `history`, `force`); each is finished at teardown."""
-    from mlp_tui.config import ExperimentConfig, validate
+    from mlp_tui.core.config import ExperimentConfig, validate
     from mlp_tui.runner import Outputs, Runner
     from mlp_tui.session.live import LiveSession
 

@@ -84,9 +84,9 @@ def stacked_loop(width: int, seeds: tuple[int, ...], epochs: int, lr: float = 0.
     under the engine's thread count. A slot's numbers depend only on its own seed and the stack's
     shape (not on the other slots' values, nor on their being masked), so a stacked run's history
     equals its slot here exactly, on any machine: both sides run the same batched kernels."""
-    from mlp_tui.config import ExperimentConfig, validate
+    from mlp_tui.core.config import ExperimentConfig, validate
     from mlp_tui.engine.data import load_dataset
-    from mlp_tui.engine.stack import StackedTrainer
+    from mlp_tui.engine.stack_step import StackedTrainer
 
     result: list[list[float]] = []
     cfg = validate(ExperimentConfig(widths=(width,), lr=lr, epochs=epochs))
@@ -145,7 +145,7 @@ def acted_on(runs) -> bool:
     """Every training run's worker (a thread's, or its stack's) has acted on the controls sent
     so far: the epochs it computed before them are in its history, so a paused run's count is
     final from here on. A control raises a run's flag; its worker takes it down when it acts."""
-    return not any(r._interrupt for r in runs if r.active)
+    return not any(r.interrupt for r in runs if r.active)
 
 
 STEADY_S = 0.4  # how long a paused run's row count must hold still to count as steady
@@ -200,9 +200,9 @@ def check_history_file(
     uses), the CSV header is the schema's, each life of each run holds epochs 1, 2, 3, ... with
     no gap (a status row may repeat a life's last epoch), and at least `min_rows` epoch rows.
     Returns the epoch rows of each life, keyed by (run, seed), in file order."""
+    from mlp_tui.core.schema import HISTORY_COLUMNS, Status
     from mlp_tui.persist.codec import csv_header
     from mlp_tui.persist.reader import HistoryReader
-    from mlp_tui.schema import HISTORY_COLUMNS, Status
 
     text = path.read_bytes()
     if not allow_torn_tail:

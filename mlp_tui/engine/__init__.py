@@ -1,1 +1,2 @@
-"""The training engine: data, models, runs and their histories. Never imports Textual."""
+"""The training engine: data, models, the step, runs and their scheduling. Imports only
+`mlp_tui.core`; never a UI library or a file writer."""

@@ -7,13 +7,13 @@ import threading
 
 
 class Baton:
-    """First come, first served: one run computes at a time, in slices (see `run.SLICE_S`).
+    """First come, first served: one run computes at a time, in slices (see `cadence.SLICE_S`).
 
     Python threads cannot compute in parallel anyway (the GIL), but several threads that each
     enter torch's OpenMP regions each bring a team of intra-op threads, and those teams fight for
     the cores. Taking turns keeps every run advancing evenly and gives the running turn every
     core (with `--threads 0`); with one intra-op thread each (the default) the runs still gain
-    from it (figures: README, "Benchmarks").
+    from it (figures: docs/benchmarks.md).
     """
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 
 _LOADERS = {
     "iris": "load_iris",
@@ -40,7 +40,7 @@ def load_arrays(name: str, target: str = ""):
     """Features and labels as numpy arrays, straight from scikit-learn's bundled files or from
     the user's data file (already checked by config.validate)."""
     if name not in _LOADERS:
-        from mlp_tui.userdata import read_data
+        from mlp_tui.core.userdata import read_data
 
         data = read_data(name, target)
         return data.x, data.y

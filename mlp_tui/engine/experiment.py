@@ -8,12 +8,12 @@ import functools
 import threading
 import time
 
-from mlp_tui.config import MAX_WORKERS, ExperimentConfig
+from mlp_tui.core.config import MAX_WORKERS, ExperimentConfig
+from mlp_tui.core.runs import pauses, planned_runs, select, units
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.run import Run
-from mlp_tui.engine.stack_worker import Stack
+from mlp_tui.engine.stack import Stack
 from mlp_tui.engine.step import configure_threads, resolve_device
-from mlp_tui.grid import stacks
 
 
 class Experiment:
@@ -28,20 +28,20 @@ class Experiment:
         self.data = load_dataset(cfg, self.device)
         self.baton = Baton()
         # Each run trains a point of the grid: the config with single values (config.points).
-        combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self.runs = [
             Run(i, w, r, p, self.data, self.baton, self.device, cfg.grid_axes())
-            for i, (w, p, r) in enumerate(combos)
+            for i, (w, p, r) in enumerate(planned_runs(cfg))
         ]
         self.speed = cfg.speed
-        self.units = [Stack(g) for g in stacks(self.runs)] if cfg.stack else list(self.runs)
+        groups = units(self.runs, cfg.stack)
+        self.units = [Stack(g) for g in groups] if cfg.stack else [g[0] for g in groups]
         # At most MAX_WORKERS worker threads: the rest of the units wait, queued, in order.
         self._queue: collections.deque[Run | Stack] = collections.deque()
         self._slots = MAX_WORKERS
         self._lock = threading.Lock()
-        for unit in self.units:
-            for run in getattr(unit, "runs", [unit]):  # a restart after the end queues the unit
-                run._requeue = functools.partial(self._requeue, unit)
+        for unit, members in zip(self.units, groups):
+            for run in members:  # a restart after the end queues the unit
+                run.set_requeue(functools.partial(self._requeue, unit))
 
     def start(self) -> None:
         for unit in self.units:
@@ -71,18 +71,10 @@ class Experiment:
             self._slots += 1
         self._dispatch()
 
-    def select(self, group: int | str | None = None) -> list[Run]:
-        """Every run of one group (a width, or a `Run.group` name), or all runs."""
-        if group is None:
-            return list(self.runs)
-        if isinstance(group, int):
-            return [r for r in self.runs if r.width == group]
-        return [r for r in self.runs if r.group == group]
-
     def toggle(self, group: int | str | None = None) -> None:
         """Pause all if any is running, else resume all (of one group, or every run)."""
-        runs = self.select(group)
-        if any(r.active and not r.paused for r in runs):
+        runs = select(self.runs, group)
+        if pauses(runs):
             for r in runs:
                 r.pause()
         else:
@@ -90,7 +82,7 @@ class Experiment:
                 r.resume()
 
     def restart(self, group: int | str | None = None) -> None:
-        for run in self.select(group):
+        for run in select(self.runs, group):
             run.restart()
 
     def set_speed(self, speed: float) -> None:

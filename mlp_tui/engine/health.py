@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mlp_tui.schema import HEALTH_CODE, Health
+from mlp_tui.core.schema import HEALTH_CODE, Health
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.engine.run import Run
 
 
@@ -51,7 +51,7 @@ def batch(run: Run, serial: int, start: int) -> Batch:
 
 class UnitHost:
     """One unit of work in a process of its own (a worker process, a Ray actor): one run, or
-    with `--stack` the runs of one stack (engine.stack_worker.Stack), each control naming its
+    with `--stack` the runs of one stack (engine.stack.Stack), each control naming its
     run by index; the first life's seed comes from the driver (a run re-hosted after a restart
     goes on with its next seed).
     `members` are (index, width, repeat, seed) of runs that share `cfg` (and, stacked, width);
@@ -62,21 +62,21 @@ class UnitHost:
     ) -> None:
         from mlp_tui.engine.baton import Baton
         from mlp_tui.engine.data import load_dataset
-        from mlp_tui.engine.stack_worker import Stack
+        from mlp_tui.engine.stack import Stack
         from mlp_tui.engine.step import configure_threads, resolve_device
 
         device = resolve_device(cfg.device)
         configure_threads(cfg.threads)
         data, baton = load_dataset(cfg, device, arrays), Baton()
-        runs = [Run(i, width, repeat, cfg, data, baton, device) for i, width, repeat, _ in members]
-        for run, (*_, seed) in zip(runs, members, strict=True):
-            run.life = run._new_life(seed)  # the driver's seed (a re-hosted run: its next one)
+        # The driver's seed: a run re-hosted after a restart goes on with its next one.
+        runs = [Run(i, width, repeat, cfg, data, baton, device, seed=seed)
+                for i, width, repeat, seed in members]
         self.runs = {run.index: run for run in runs}
         self.unit = Stack(runs) if cfg.stack else runs[0]
         if not cfg.stack and len(runs) > 1:
             raise ValueError("only a stack hosts more than one run")
         for run in runs:
-            run._requeue = self._restarted
+            run.set_requeue(self._restarted)
 
     def _restarted(self, _run: Run) -> None:
         self.unit.start()  # a restart after the unit ended: this process trains it again

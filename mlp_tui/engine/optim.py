@@ -3,7 +3,7 @@
 Plain SGD (no momentum, no weight decay) is one in-place update per parameter,
 `p -= lr * p.grad`. `torch.optim.SGD.step` wraps it in Python that an MLP this small pays for on
 every epoch: step hooks, a profiler record, dynamo guards, param-group bookkeeping, a large share
-of a small width's epoch (figures: README, "Benchmarks"). `PlainSGD` issues the same update with
+of a small width's epoch (figures: docs/benchmarks.md). `PlainSGD` issues the same update with
 one `torch._foreach_add_` call, which on the CPU applies `add_(grad, alpha=-lr)` to each parameter,
 the kernel `torch.optim.SGD` runs there, so the weights stay bit-identical to a notebook's loop
 (tests compare them after hundreds of epochs).

@@ -7,80 +7,35 @@ current history, so no epoch of a previous life can reach the new one.
 
 from __future__ import annotations
 
-import itertools
-import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mlp_tui.config import ExperimentConfig, run_meta
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import RunView
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.runs import PlannedRun, first_seed, next_seed
+from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.text import failure
 from mlp_tui.engine.baton import Baton
+from mlp_tui.engine.cadence import Cadence
 from mlp_tui.engine.health import HealthTracker
-from mlp_tui.engine.history import RunHistory
-from mlp_tui.engine.pacer import Pacer, RateMeter
+from mlp_tui.engine.life import Life, record
+from mlp_tui.engine.pacer import Pacer
 from mlp_tui.engine.step import Trainer, configure_threads
-from mlp_tui.grid import RunNames
-from mlp_tui.schema import STATUS_CODE, Health, Status
 
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
 
-# A run computes for at most this long before it hands the baton on: each hand-over costs the next
-# run its caches (width 1000 works on megabytes), yet a round of the runs stays short enough that
-# every run moves between two redraws (figures: README, "Benchmarks").
-SLICE_S = 0.02
 FLUSH_S = 0.02  # the longest a computed epoch waits before it reaches the history
 
 
-_SERIAL = itertools.count(1)  # lives are told apart by a number never reused (ids are)
+class Run(PlannedRun, RunView):
+    """One width (and repeat): its current life, the lives a restart ended, and the controls.
 
-
-@dataclass
-class Life:
-    """One life of a run: a seed, its history and what it takes to train it."""
-
-    seed: int
-    history: RunHistory
-    health: HealthTracker
-    rate: RateMeter = field(default_factory=RateMeter)  # only the worker feeds or resets it
-    serial: int = field(default_factory=lambda: next(_SERIAL))
-    trainer: Trainer | None = None
-    pacer: Pacer | None = None
-    origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time
-    done: int = 0  # epochs read back into the history
-    last_flush: float = 0.0
-    slice_end: float = 0.0
-
-
-def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:
-    """Hand a life its newly computed epochs (columns keyed by epoch field, accuracies as
-    counts): the first non-finite loss is its last epoch, marked diverged; its `total`-th is
-    marked finished. Returns the life's state after them (RUNNING, FINISHED or DIVERGED), or
-    None when a restart closed its history meanwhile (the epochs belong nowhere)."""
-    losses = cols["train_loss"]
-    m = len(losses)
-    bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
-    if bad is not None:  # the epochs computed after a non-finite loss belong to no one
-        m = bad + 1
-        cols = {name: col[:m] for name, col in cols.items()}
-    state = Status.RUNNING
-    if bad is not None:
-        state = Status.DIVERGED
-    elif life.done + m == total:
-        state = Status.FINISHED
-    status = [STATUS_CODE[Status.RUNNING]] * m
-    status[-1] = STATUS_CODE[state]
-    health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
-    if not life.history.extend(cols, status, health):
-        return None
-    life.done += m
-    return state
-
-
-class Run(RunNames):
-    """One width (and repeat): its current life, the lives a restart ended, and the controls."""
+    Its state is kept under its own lock, here only: a stack's worker (engine.stack), the
+    scheduler and a host use the public methods below."""
 
     def __init__(
         self,
@@ -92,13 +47,16 @@ class Run(RunNames):
         baton: Baton | None = None,
         device: str = "cpu",
         grid_axes: tuple[str, ...] = (),
+        seed: int | None = None,
     ) -> None:
+        """`seed`: the first life's (default: the config's seed plus the repeat; a run a host
+        takes over after a restart goes on with its next seed)."""
         self.index, self.width, self.repeat = index, width, repeat
         self.grid_axes = grid_axes  # the grid settings that vary between the experiment's runs
         self.cfg, self.data, self.device = cfg, data, device
         self.baton = baton or Baton()
         self.total = cfg.epochs
-        self.life = self._new_life(cfg.seed + repeat)
+        self.life = self._new_life(first_seed(cfg, repeat) if seed is None else seed)
         self.retired: list[Life] = []  # lives a restart ended, oldest first
         self.error: str | None = None
         self._state = Status.RUNNING  # RUNNING or an end; PAUSED is derived from _resume
@@ -107,25 +65,15 @@ class Run(RunNames):
         self._resume.set()
         self._wake = threading.Event()
         self._stop = False
-        self._interrupt = False  # set by every control, so the hot loop reads one attribute
+        # Raised by every control and taken down by the worker before it reads the controls, so
+        # the hot loop polls one attribute (engine.step.Interruptible).
+        self.interrupt = False
         self._speed = cfg.speed
         self._thread: threading.Thread | None = None
         self._working = False  # a worker thread owns the current life (else it is queued)
         self._requeue: Callable[[Run], None] | None = None  # the scheduler, for restarts
 
     # --- what readers see ----------------------------------------------------------------------
-
-    @property
-    def seed(self) -> int:
-        return self.life.seed
-
-    @property
-    def history(self) -> RunHistory:
-        return self.life.history
-
-    @property
-    def meta(self) -> dict[str, object]:
-        return run_meta(self.cfg, self.index, self.width, self.repeat, self.seed, self.device)
 
     @property
     def paused(self) -> bool:
@@ -185,12 +133,12 @@ class Run(RunNames):
     def pause(self) -> None:
         if self._state is Status.RUNNING:
             self._resume.clear()
-            self._interrupt = True
+            self.interrupt = True
             self._wake.set()  # a wait for the pace ends now
 
     def resume(self) -> None:
         self._resume.set()
-        self._interrupt = True
+        self.interrupt = True
         self._wake.set()
 
     def restart(self) -> None:
@@ -202,10 +150,10 @@ class Run(RunNames):
             old.history.close()
             if len(old.history):
                 self.retired.append(old)
-            self.life = self._new_life(old.seed + self.cfg.repeats)
+            self.life = self._new_life(next_seed(self.cfg, old.seed))
             self.error = None
             self._state = Status.RUNNING
-            self._interrupt = True
+            self.interrupt = True
             self._resume.set()
             self._wake.set()
             idle = not self._working
@@ -214,13 +162,13 @@ class Run(RunNames):
 
     def set_speed(self, speed: float) -> None:
         self._speed = speed
-        self._interrupt = True
+        self.interrupt = True
         self._wake.set()
 
     def stop(self) -> None:
         with self._lock:
             self._stop = True
-            self._interrupt = True
+            self.interrupt = True
             if self._state is Status.RUNNING:
                 self._state = Status.STOPPED
             self._resume.set()
@@ -236,12 +184,76 @@ class Run(RunNames):
         """Wait (briefly, bounded) until the worker has acted on the controls sent so far, its
         epochs before them handed over: a host reports right after a pause."""
         deadline = time.monotonic() + timeout
-        while self._interrupt and self.alive and time.monotonic() < deadline:
+        while self.interrupt and self.alive and time.monotonic() < deadline:
             time.sleep(0.0005)
 
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    # --- what a stack's worker, the scheduler and a host use -----------------------------------
+
+    @property
+    def speed(self) -> float:
+        """The pace the controls ask for: epochs per second, 0 for unthrottled."""
+        return self._speed
+
+    def set_requeue(self, requeue: Callable[[Run], None]) -> None:
+        """Who queues the run's unit of work again when a restart finds no worker on it (the
+        scheduler, or the host in a process of its own)."""
+        self._requeue = requeue
+
+    def share_wake(self, wake: threading.Event) -> None:
+        """Every control sets `wake` from now on: a stack's worker waits on one for its members."""
+        self._wake = wake
+
+    def share_worker(self, thread: threading.Thread) -> None:
+        """The stack's worker thread trains this run: `join` and `alive` follow it."""
+        self._thread = thread
+
+    def claim(self) -> bool:
+        """True, the run now a stack worker's, when it has a life to train and no worker."""
+        with self._lock:
+            if self._wants() and not self._working:
+                self._working = True
+                return True
+            return False
+
+    def adopt(self) -> Life | None:
+        """The life a stack's worker trains for this run now (the run is the worker's from then
+        on), or None when the run has none (stopped or ended)."""
+        with self._lock:
+            if not self._wants():
+                return None
+            self._working = True
+            return self.life
+
+    def let_go(self, *others: Run) -> bool:
+        """Let this run and `others` go (no worker owns them) when none of them has a life to
+        train; False, nothing changed, when one has. Each run's lock is held from its look to its
+        change, so a restart either sees its run let go (and queues the unit again) or is seen."""
+        with self._lock:
+            if self._wants() or (others and not others[0].let_go(*others[1:])):
+                return False
+            self._working = False
+            return True
+
+    def worker_failed(self, error: str) -> None:
+        """The stack's worker raised: the run fails with `error` if it was training, let go."""
+        with self._lock:
+            if self._working and self._state is Status.RUNNING:
+                self.error, self._state = error, Status.FAILED
+            self._working = False
+
+    def end_life(self, life: Life, state: Status) -> None:
+        """`life` finished or diverged: the run's state, unless a restart or a stop came first."""
+        with self._lock:
+            if self.life is life and not self._stop:
+                self._state = state
+
+    def _wants(self) -> bool:
+        """A life to train: neither stopped nor ended (call under the lock)."""
+        return not self._stop and self._state is Status.RUNNING
 
     # --- the worker ------------------------------------------------------------------------------
 
@@ -263,7 +275,7 @@ class Run(RunNames):
                         self._working = False
                         break
         except Exception as exc:  # surfaced in the table and the exports, never swallowed
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = failure(exc)
             with self._lock:
                 self._working = False
                 if self._state is Status.RUNNING:
@@ -278,42 +290,36 @@ class Run(RunNames):
         life.trainer = trainer = Trainer(self.cfg, self.data, self.width, life.seed)
         now = time.perf_counter()
         life.pacer = pacer = Pacer(self._speed, now)
-        life.origin = life.last_flush = now
-        life.slice_end = now + SLICE_S
+        life.origin = now
+        life.cadence = cadence = Cadence(self.baton, FLUSH_S, now, flush_at_turn=True)
         # Controls that came while the previous life was ending (a pause right after a restart)
         # are looked at before the first epoch.
-        self._interrupt = True
+        self.interrupt = True
         total = self.total
         while life.done < total:
-            if self._interrupt and not self._controls(life):
+            if self.interrupt and not self._controls(life):
                 return
             room = min(trainer.rows, total - life.done)
-            until = 0.0 if pacer.paced else min(life.last_flush + FLUSH_S, life.slice_end)
-            now = trainer.compute(room, until, self)
+            now = trainer.compute(room, cadence.until(pacer.paced), self)
             k = life.done + trainer.buffered
             ahead = pacer.ahead(k, now)
-            if ahead > 0 or trainer.buffered == room or now - life.last_flush >= FLUSH_S or (
-                now >= life.slice_end
-            ):
-                life.last_flush = now
+            if cadence.hand_over(now, ahead > 0 or trainer.buffered == room):
                 if not self._flush(life):
                     return
                 life.rate.add(now, k)
                 if ahead > 0:
                     self._wait(life, pacer.due(k) - time.perf_counter())
-            if now >= life.slice_end:
-                self.baton.pass_turn()
-                life.slice_end = time.perf_counter() + SLICE_S
-        self._end(life, Status.FINISHED)
+            cadence.turn(now)
+        self.end_life(life, Status.FINISHED)
 
     def _controls(self, life: Life) -> bool:
         """Act on the controls that came since the last epoch; False when the life is over."""
         # Hand over what is buffered, then take the flag down and read the controls: a control
         # that comes meanwhile is read now or raises the flag again; `settle` waits for this.
         if life.trainer.buffered and not self._flush(life):
-            self._interrupt = False
+            self.interrupt = False
             return False
-        self._interrupt = False
+        self.interrupt = False
         if self._stop or self.life is not life:
             return False
         if self.paused:
@@ -324,7 +330,7 @@ class Run(RunNames):
             self.baton.acquire()
             now = time.perf_counter()
             life.origin += now - t0
-            life.slice_end = now + SLICE_S
+            life.cadence.new_slice(now)
             if self._stop or self.life is not life:
                 return False
             life.pacer.reset(now, life.done)
@@ -340,7 +346,7 @@ class Run(RunNames):
         if self._wake.wait(seconds):
             self._wake.clear()
         self.baton.acquire()
-        life.slice_end = time.perf_counter() + SLICE_S
+        life.cadence.new_slice()
 
     def _flush(self, life: Life) -> bool:
         """Move the buffered epochs into the history; False when the life is over (it
@@ -348,10 +354,5 @@ class Run(RunNames):
         cols = life.trainer.take(life.origin)
         state = record(life, cols, self.total, self.data.y_train.shape[0])
         if state is Status.DIVERGED:
-            self._end(life, state)
+            self.end_life(life, state)
         return state is not None and state is not Status.DIVERGED
-
-    def _end(self, life: Life, state: Status) -> None:
-        with self._lock:
-            if self.life is life and not self._stop:
-                self._state = state

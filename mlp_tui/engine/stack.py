@@ -1,163 +1,212 @@
-"""Stacked seeds: the runs of one configuration that differ only by seed, trained as one model.
+"""`--stack`: the runs of one configuration that differ only by seed, trained by one worker thread
+as one `StackedTrainer`.
 
-Each layer's weights of K seeds are stacked on a leading dimension and applied with one
-`torch.baddbmm`; each seed's mean cross-entropy is summed before one `backward` (so each seed's
-gradient is its own) and one `_foreach_add_` steps every seed. A mask (K, 1, 1) zeroes the update
-of seeds that are paused or ended. Batched kernels sum in another order than a single model's, so
-losses are not bit-identical to separate runs: they agree to float32 rounding over the first epochs
-and, the dynamics being chaotic, only in distribution later (docs/portability.md). A slot's numbers
-depend only on its own seed and the stack's shape, never on the other slots.
-Full-batch SGD only (the hot path of a seed sweep; config.validate refuses the rest).
+Each member stays an engine `Run`, with its own lives, history and controls: a paused member's
+update is masked out and nothing of it is recorded (its slice of the batched kernels is still
+computed, and thrown away), a restarted member's slice gets its next seed's initial weights and
+starts again from epoch 1, a member that ended is masked out. The stack is one unit for the
+scheduler (one worker thread, one baton holder, one worker process under `--backend process`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.engine.step import BUFFER_FLOATS, FLUSH_MAX, Interruptible
+from mlp_tui.core.schema import Status
+from mlp_tui.core.text import failure
+from mlp_tui.engine.cadence import Cadence
+from mlp_tui.engine.life import Life, record
+from mlp_tui.engine.pacer import Pacer
+from mlp_tui.engine.run import Run
+from mlp_tui.engine.stack_step import StackedTrainer
+from mlp_tui.engine.step import configure_threads
 
-if TYPE_CHECKING:
-    import torch
+# A stack hands its epochs over at most this often: each hand-over costs every seed its health
+# check and history append (about 150 us a seed), a fifth of the time of 32 seeds of width 5 at a
+# run's 20 ms (run.FLUSH_S). The screen redraws every 0.25 s; a control hands over at once.
+STACK_FLUSH_S = 0.1
 
-    from mlp_tui.engine.data import Dataset
 
+class Stack:
+    """The members' worker: builds the stacked model, reads every member's controls between
+    batches of epochs, and hands each member's epochs to its own history."""
 
-class StackedTrainer:
-    """K seeds of one width and config: the seeded initial weights of each seed's own model
-    (engine.step.build), stacked. `epoch()` trains every unmasked seed one full-batch epoch;
-    `compute` and `take` buffer and read back every seed's epochs like `step.Trainer`."""
+    def __init__(self, runs: list[Run]) -> None:
+        first = runs[0]
+        self.runs = runs
+        self.cfg, self.data, self.width = first.cfg, first.data, first.width
+        self.baton = first.baton
+        self.total = first.total
+        self._lock = threading.Lock()
+        self._working = False
+        self._wake = threading.Event()
+        for run in runs:  # every member's control wakes the stack's worker
+            run.share_wake(self._wake)
+        self._lives: list[Life | None] = []  # what each slice trains now (None: masked, ended)
+        self._paused_at: list[float | None] = []
+        self._seeded: list[int] = []  # the life (serial) whose initial weights each slice holds
+        self.trainer: StackedTrainer | None = None
+        self.pacer: Pacer | None = None
+        self.epochs = 0  # stack epochs read back (the pacer counts these)
+        self._ended = False  # a member ended in the last hand-over
 
-    def __init__(self, cfg: ExperimentConfig, data: Dataset, width: int, seeds: list[int]):
-        import torch
+    @property
+    def interrupt(self) -> bool:
+        """Any member's control since the last look (polled once an epoch by the hot loop)."""
+        return any(run.interrupt for run in self.runs)
 
-        self.cfg, self.data, self.width = cfg, data, width
-        self.weights: list[torch.Tensor] = []
-        self.biases: list[torch.Tensor] = []
-        slices = [self._initial(seed) for seed in seeds]
-        for layer in range(len(slices[0])):
-            self.weights.append(torch.stack([s[layer][0] for s in slices]).requires_grad_())
-            self.biases.append(torch.stack([s[layer][1] for s in slices]).requires_grad_())
-        self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
-        self.k, self.lr = len(seeds), cfg.lr
-        dev = data.x_train.device
-        self.mask = torch.ones(self.k, 1, 1, device=dev)
-        self._active = [True] * self.k
-        self._all_active = True
-        # The losses use the single model's kernels (log_softmax over the last dim) on every
-        # seed's rows at once: taking them over dim 1 runs 2.3x faster, but its other exp
-        # kernel tripled the drift from separate runs (6e-5 at width 100 after 200 epochs, on an
-        # Intel Xeon).
-        self._y = data.y_train.repeat(self.k)
-        self._y_val = None if data.y_val is None else data.y_val.repeat(self.k)
-        fields = 2 if data.y_val is None else 4  # loss and correct count, train (and val)
-        self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // (fields * self.k)))
-        self.buffer = torch.empty(fields, self.rows, self.k, device=dev)
-        self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
-        self.buffered = 0
+    # --- the scheduler's side ----------------------------------------------------------------
 
-    def _initial(self, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(weight transposed, bias as a row) of each layer of the seed's own model."""
-        import torch
+    def start(self, on_exit: Callable[[Stack], None] | None = None) -> bool:
+        """Start the worker for every member with a life to train; False when there is none
+        (or the worker runs already: it takes a restarted member itself)."""
+        with self._lock:
+            if self._working:
+                return False
+            members = [run for run in self.runs if run.claim()]
+            if not members:
+                return False
+            self._working = True
+            thread = threading.Thread(
+                target=self._main, args=(on_exit,), name=f"stack-{self.runs[0].group}",
+                daemon=True,
+            )
+            for run in self.runs:  # join() and alive follow the stack's worker
+                run.share_worker(thread)
+        thread.start()
+        return True
 
-        from mlp_tui.engine.step import build
+    def _leave(self) -> bool:
+        """True, with every member let go, when no member has a life to train (`Run.let_go`: a
+        restart either sees its run let go, and queues the stack again, or is seen here)."""
+        with self._lock:
+            if not self.runs[0].let_go(*self.runs[1:]):
+                return False
+            self._working = False
+            return True
 
-        model = build(self.cfg, self.data, self.width, seed)[0]
+    def _main(self, on_exit: Callable[[Stack], None] | None) -> None:
+        configure_threads(self.cfg.threads)
+        try:
+            while True:
+                self.baton.acquire()
+                try:
+                    self._train()
+                finally:
+                    self.baton.release()
+                    self.trainer = self.pacer = None
+                if self._leave():
+                    break
+        except Exception as exc:  # surfaced in every member's row, never swallowed
+            error = failure(exc)
+            with self._lock:
+                for run in self.runs:
+                    run.worker_failed(error)
+                self._working = False
+        if on_exit is not None:
+            on_exit(self)
+
+    # --- the worker ------------------------------------------------------------------------------
+
+    def _train(self) -> None:
+        """Train until no member has a life left (each finished, diverged, stopped)."""
+        k = len(self.runs)
+        lives = [run.life for run in self.runs]
+        self.trainer = trainer = StackedTrainer(
+            self.cfg, self.data, self.width, [life.seed for life in lives]
+        )
+        self._seeded = [life.serial for life in lives]
+        self._lives, self._paused_at = [None] * k, [None] * k
+        now = time.perf_counter()
+        self.pacer = pacer = Pacer(self.runs[0].speed, now)
+        self.epochs = 0
+        cadence = Cadence(self.baton, STACK_FLUSH_S, now, flush_at_turn=False)
+        while self._controls():
+            active = self._active()
+            if not active:  # every member paused: compute nothing until a control comes
+                self._wait(None)
+                continue
+            self._ended = False
+            while not (self._ended or self.interrupt):  # until the members change
+                room = min(trainer.rows, *(self.total - self._lives[i].done for i in active))
+                now = trainer.compute(room, cadence.until(pacer.paced), self)
+                ahead = pacer.ahead(self.epochs + trainer.buffered, now)
+                if cadence.hand_over(now, ahead > 0 or trainer.buffered == room):
+                    self._flush()
+                    if ahead > 0:
+                        self._wait(pacer.due(self.epochs) - time.perf_counter())
+                cadence.turn(now)
+
+    def _active(self) -> list[int]:
         return [
-            (m.weight.detach().t().contiguous(), m.bias.detach().unsqueeze(0))
-            for m in model
-            if isinstance(m, torch.nn.Linear)
+            i for i, life in enumerate(self._lives)
+            if life is not None and self._paused_at[i] is None
         ]
 
-    def reseed(self, index: int, seed: int) -> None:
-        """Give one seed's slice the initial weights of another seed (a restarted run)."""
-        import torch
+    def _controls(self) -> bool:
+        """Act on every member's controls (after handing over what is buffered): adopt a
+        restarted member's new life, mask paused and ended members. False when no member has a
+        life left to train."""
+        trainer = self.trainer
+        if trainer.buffered:
+            self._flush()
+        now = time.perf_counter()
+        for i, run in enumerate(self.runs):
+            run.interrupt = False
+            life = run.adopt()  # a member restarted after it ended: taken here
+            if life is not self._lives[i]:
+                if life is not None:
+                    if life.serial != self._seeded[i]:
+                        trainer.reseed(i, life.seed)
+                        self._seeded[i] = life.serial
+                    life.origin = now
+                    life.rate.reset()
+                self._lives[i], self._paused_at[i] = life, None
+            if life is None:
+                trainer.set_active(i, False)
+                continue
+            if run.paused and self._paused_at[i] is None:
+                self._paused_at[i] = now
+                life.rate.reset()
+            elif not run.paused and self._paused_at[i] is not None:
+                life.origin += now - self._paused_at[i]
+                self._paused_at[i] = None
+            trainer.set_active(i, self._paused_at[i] is None)
+        speed = self.runs[0].speed
+        if speed != self.pacer.speed:
+            self.pacer.set_speed(speed, now, self.epochs)
+        return any(life is not None for life in self._lives)
 
-        with torch.no_grad():
-            for layer, (w, b) in enumerate(self._initial(seed)):
-                self.weights[layer][index].copy_(w)
-                self.biases[layer][index].copy_(b)
+    def _wait(self, seconds: float | None) -> None:
+        """Wait without the baton, for the pace (`seconds`) or, with None, for any control."""
+        if seconds is not None and seconds <= 0:
+            return
+        self._wake.clear()  # a control sets its flag, then the event: one of them is seen
+        if self.interrupt:
+            return
+        self.baton.release()
+        self._wake.wait(seconds)
+        self.baton.acquire()
+        if seconds is None:
+            self.pacer.reset(time.perf_counter(), self.epochs)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of every seed, (K, samples, classes)."""
-        import torch
-
-        h = x.unsqueeze(0).expand(self.k, *x.shape)
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, w)
-            if i < last:
-                h = h.relu()
-        return h
-
-    def epoch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One epoch of every seed whose mask is 1; (loss, logits) per seed before the step."""
-        import torch
-        import torch.nn.functional as F
-
-        out = self.forward(self.data.x_train)
-        k, n, c = out.shape
-        losses = F.cross_entropy(out.reshape(k * n, c), self._y, reduction="none").view(k, n)
-        per_seed = losses.mean(1)
-        for p in self.params:
-            p.grad = None
-        per_seed.sum().backward()
-        grads = [p.grad for p in self.params]
-        if not self._all_active:
-            for g in grads:
-                g.mul_(self.mask)
-        with torch.no_grad():
-            torch._foreach_add_(self.params, grads, alpha=-self.lr)
-        return per_seed.detach(), out.detach()
-
-    def set_active(self, index: int, active: bool) -> None:
-        """Let one seed train, or mask its updates out (paused, or its run ended)."""
-        if self._active[index] != active:
-            self._active[index] = active
-            self.mask[index] = 1.0 if active else 0.0
-            self._all_active = all(self._active)
-
-    def compute(self, room: int, until: float, ctl: Interruptible) -> float:
-        """Train and buffer epochs until `room` are buffered, the clock passes `until` or a
-        control interrupts (at least one epoch); returns the clock at the last epoch's end."""
-        import torch
-        import torch.nn.functional as F
-
-        y, y_val, x_val = self.data.y_train, self.data.y_val, self.data.x_val
-        buf, stamps, perf = self.buffer, self.stamps, time.perf_counter
-        j = self.buffered
-        while True:
-            per_seed, out = self.epoch()
-            with torch.inference_mode():
-                buf[0, j].copy_(per_seed)
-                buf[1, j].copy_((out.argmax(2) == y).sum(1))
-                if y_val is not None:
-                    vo = self.forward(x_val)
-                    k, n, c = vo.shape
-                    vl = F.cross_entropy(vo.reshape(k * n, c), self._y_val, reduction="none")
-                    buf[2, j].copy_(vl.view(k, n).mean(1))
-                    buf[3, j].copy_((vo.argmax(2) == y_val).sum(1))
-            j += 1
-            now = perf()
-            stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
-                self.buffered = j
-                return now
-
-    def take(self) -> tuple[list[dict[str, list]], list[float]]:
-        """Every buffered epoch, read back with one host sync: per seed, columns keyed by epoch
-        field (accuracies as counts); and the epochs' clock stamps."""
-        m, self.buffered = self.buffered, 0
-        per_seed = self.buffer[:, :m].permute(2, 0, 1).tolist()  # (K, fields, m)
-        stamps = self.stamps[:m]
-        del self.stamps[:m]
-        names = ("train_loss", "train_acc", "val_loss", "val_acc")
-        out = []
-        for fields in per_seed:
-            cols = dict(zip(names, fields))
-            cols["train_acc"] = [int(c) for c in cols["train_acc"]]
-            if "val_acc" in cols:
-                cols["val_acc"] = [int(c) for c in cols["val_acc"]]
-            out.append(cols)
-        return out, stamps
+    def _flush(self) -> None:
+        """Hand each unmasked member its buffered epochs (`run.record`: a member whose loss went
+        non-finite ends diverged there, one that reached its epochs ends finished)."""
+        per_seed, stamps = self.trainer.take()
+        self.epochs += len(stamps)
+        n_train = self.data.y_train.shape[0]
+        for i in self._active():
+            run, life, cols = self.runs[i], self._lives[i], per_seed[i]
+            cols["elapsed_s"] = [t - life.origin for t in stamps]
+            state = record(life, cols, self.total, n_train)
+            if state is None:
+                continue  # restarted meanwhile: the next look at the controls adopts its new life
+            life.rate.add(stamps[-1], life.done)
+            if state is not Status.RUNNING:
+                run.end_life(life, state)
+                self._lives[i] = None
+                self.trainer.set_active(i, False)
+                self._ended = True

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
 
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
@@ -24,9 +24,10 @@ _DEFAULT_THREADS: int | None = None
 
 
 class Interruptible(Protocol):
-    """What the hot loop polls once an epoch: set by every control."""
+    """What the hot loop polls once an epoch: raised by every control (a run, or a stack's
+    members)."""
 
-    _interrupt: bool
+    interrupt: bool
 
 
 def resolve_device(device: str) -> str:
@@ -41,7 +42,7 @@ def configure_threads(threads: int) -> int:
     """Set torch's intra-op threads for the calling thread (OpenMP keeps the count per thread);
     0 keeps torch's default. One thread is the fastest setting for these tiny ops, and the count
     changes how MKL splits wide sums, so bit-equality with a plain loop holds under the same
-    count (README, "Reproducing a row")."""
+    count (docs/reliability.md, "Reproducing a row")."""
     import torch
 
     global _DEFAULT_THREADS
@@ -73,7 +74,7 @@ class Trainer:
 
     Losses and logits are copied into buffers rather than kept as tensors: holding on to even a
     scalar of each epoch stops the allocator from reusing the large activation buffers of wide
-    layers, which slows them markedly (README, "Benchmarks"). The hot loop writes through views made
+    layers, which slows them markedly (docs/benchmarks.md). The hot loop writes through views made
     once (`loss_at[j]`), which saves a dispatch per copy against indexing.
     """
 
@@ -126,7 +127,7 @@ class Trainer:
             j += 1
             now = perf()
             stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
+            if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
 
@@ -159,7 +160,7 @@ class Trainer:
             j += 1
             now = time.perf_counter()
             self.stamps.append(now)
-            if j >= room or now >= until or ctl._interrupt:
+            if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
 

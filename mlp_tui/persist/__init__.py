@@ -1,0 +1,1 @@
+"""Files in and out: history files, tables, TensorBoard event files, the remembered view."""

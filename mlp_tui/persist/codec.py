@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from mlp_tui.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
+from mlp_tui.core.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
 
 MAX_LINE = 64 * 1024  # longest row, in bytes (a CSV row with quoted newlines counts whole)
 MAX_STR = 256  # longest string value, in characters

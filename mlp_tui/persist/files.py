@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from mlp_tui.core.text import reason
+
 __all__ = [
     "AppendFile",
     "FileRefused",
@@ -68,7 +70,7 @@ def _lstat(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise FileRefused(f"{path}: {exc.strerror or exc}") from None
+        raise FileRefused(f"{path}: {reason(exc)}") from None
 
 
 def check_regular_target(path: Path, *, follow_symlinks: bool = False) -> None:
@@ -87,7 +89,7 @@ def check_regular_target(path: Path, *, follow_symlinks: bool = False) -> None:
         except FileNotFoundError:
             return  # a dangling link: write_atomic creates the file it names
         except OSError as exc:
-            raise FileRefused(f"{path}: {exc.strerror or exc}") from None
+            raise FileRefused(f"{path}: {reason(exc)}") from None
     if not stat.S_ISREG(st.st_mode):
         raise _not_regular(path, st.st_mode)
 
@@ -136,7 +138,7 @@ class AppendFile:
                 ) from None
             if exc.errno in (errno.ENXIO, errno.EISDIR):  # a pipe with no reader; a folder
                 raise FileRefused(f"{self.path} is not a regular file") from None
-            raise FileRefused(f"{self.path}: {exc.strerror or exc}") from None
+            raise FileRefused(f"{self.path}: {reason(exc)}") from None
 
     def _claim(self, force: bool) -> None:
         """The checks that hold for the opened file, not for whatever the name meant before."""
@@ -209,7 +211,7 @@ class AppendFile:
             raise
 
     def _fail(self, exc: OSError) -> None:
-        self.error = f"cannot write {self.path}: {exc.strerror or exc}"
+        self.error = f"cannot write {self.path}: {reason(exc)}"
 
     def close(self) -> None:
         """Flush to disk (a network file system may report a full disk only now) and release

@@ -13,23 +13,23 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlp_tui.core.schema import HISTORY_COLUMNS, METRIC_NAMES, Health
 from mlp_tui.persist.codec import csv_header, encode_rows, history_format
 from mlp_tui.persist.files import AppendFile
-from mlp_tui.schema import HISTORY_COLUMNS, METRIC_NAMES, Health
 
 if TYPE_CHECKING:  # the recorder reads any session's lives; it depends on no session code
-    from mlp_tui.session.base import Life, Session
+    from mlp_tui.core.contract import LifeRecord, Session
 
 CHUNK_ROWS = 16_384  # rows formatted at once: a million-epoch catch-up needs little memory
 
 
-def life_rows(life: Life, start: int = 0, stop: int | None = None) -> list[dict[str, object]]:
+def life_rows(life: LifeRecord, start: int = 0, stop: int | None = None) -> list[dict[str, object]]:
     """History rows (one per epoch) of one life, from epoch start + 1."""
     cols = life.history.read(start, stop)
     return [{**life.meta, **cols.record(i)} for i in range(len(cols))]
 
 
-def end_row(life: Life) -> dict[str, object] | None:
+def end_row(life: LifeRecord) -> dict[str, object] | None:
     """The status row a life needs when its last epoch's row does not say how it ended."""
     if life.ended is None:
         return None
@@ -44,7 +44,7 @@ def end_row(life: Life) -> dict[str, object] | None:
     return row
 
 
-def encode_history(lives: list[Life], fmt: str) -> str:
+def encode_history(lives: list[LifeRecord], fmt: str) -> str:
     """A whole history file's text (the `H` key's export)."""
     parts = [csv_header(HISTORY_COLUMNS)] if fmt == "csv" else []
     for life in lives:
@@ -103,7 +103,7 @@ class HistoryRecorder:
                     pending += 1  # its status row is still to be written
             self.pending = pending
 
-    def _write_life(self, life: Life, cursor: list) -> bool:
+    def _write_life(self, life: LifeRecord, cursor: list) -> bool:
         while cursor[0] < len(life.history):
             rows = life_rows(life, cursor[0], cursor[0] + CHUNK_ROWS)
             written = self._write(rows)

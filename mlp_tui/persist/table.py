@@ -14,9 +14,9 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlp_tui.core.schema import FIELD_KIND, RUN_FIELDS, TABLE_COLUMNS
 from mlp_tui.persist.files import write_atomic
-from mlp_tui.schema import FIELD_KIND, RUN_FIELDS, TABLE_COLUMNS
-from mlp_tui.summary import RunSummary
+from mlp_tui.report.summary import RunSummary
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".md": "md"}
 
@@ -122,7 +122,7 @@ def write_table(path: str | Path, rows: Sequence[RunSummary]) -> Path:
 
 def write_capacity(path: str | Path, rows: Sequence[dict[str, object]]) -> Path:
     """Write the capacity table (capacity.capacity_rows) atomically, format by suffix."""
-    from mlp_tui.capacity import CAPACITY_COLUMNS
+    from mlp_tui.report.capacity import CAPACITY_COLUMNS
 
     return write_atomic(Path(path), render_rows(rows, CAPACITY_COLUMNS, table_format(path)))
 

@@ -17,10 +17,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlp_tui.schema import METRICS
+from mlp_tui.core.schema import METRICS
+from mlp_tui.core.text import reason
 
 if TYPE_CHECKING:
-    from mlp_tui.session.base import Life, Session
+    from mlp_tui.core.contract import LifeRecord, Session
 
 INSTALL_HINT = "needs the tensorboard package: pip install 'mlp-tui[tensorboard]'"
 CHUNK = 4096  # epochs read from a history at once
@@ -49,7 +50,7 @@ def hparams(meta: dict[str, object]) -> dict[str, object]:
 class _LifeWriter:
     """The writer of one life and how far it got."""
 
-    def __init__(self, folder: Path, life: Life, has_val: bool) -> None:
+    def __init__(self, folder: Path, life: LifeRecord, has_val: bool) -> None:
         from torch.utils.tensorboard import SummaryWriter
         from torch.utils.tensorboard.summary import hparams as hparam_summaries
 
@@ -62,7 +63,7 @@ class _LifeWriter:
         self.written = 0
         self.closed = False
 
-    def write(self, life: Life) -> None:
+    def write(self, life: LifeRecord) -> None:
         while self.written < len(life.history):
             cols = life.history.read(self.written, self.written + CHUNK)
             for i in range(len(cols)):
@@ -112,9 +113,9 @@ class TensorBoardRecorder:
                 for life in self.session.lives():
                     self._write(life)
             except (OSError, ValueError, RuntimeError) as exc:  # a full disk: say it, go on
-                self.error = f"--tensorboard {self.folder}: {getattr(exc, 'strerror', None) or exc}"
+                self.error = f"--tensorboard {self.folder}: {reason(exc)}"
 
-    def _write(self, life: Life) -> None:
+    def _write(self, life: LifeRecord) -> None:
         w = self._writers.get(life.key)
         if w is None:
             w = self._writers[life.key] = _LifeWriter(

@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+from mlp_tui.core.text import reason
 from mlp_tui.persist.files import write_atomic
 
 APP_DIR = "mlp-tui"
@@ -42,7 +43,7 @@ def save_view(settings: dict[str, object]) -> str | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(settings, indent=1, sort_keys=True) + "\n")
     except OSError as exc:
-        return f"view settings not saved: {exc.strerror or exc}"
+        return f"view settings not saved: {reason(exc)}"
     return None
 
 

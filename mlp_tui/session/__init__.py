@@ -1,1 +1,2 @@
-"""Sessions: the contract (base) and its kinds (live, replay)."""
+"""The kinds of session (the contract: `mlp_tui.core.contract`): live training on threads,
+worker processes or Ray, a replayed or followed history file, a TensorBoard log directory."""

@@ -11,8 +11,9 @@ import threading
 import time
 from collections.abc import Sequence
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.session.base import Control, Life
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import Control, LifeRecord, Session
+from mlp_tui.core.runs import pauses, planned_runs, select
 from mlp_tui.session.remote import RemoteRun
 
 POLL_S = 0.05  # a driver round: each poll briefly takes the GIL from the host's training thread
@@ -28,10 +29,11 @@ def data_shape(cfg: ExperimentConfig):
     return arrays, (len(arrays.y), 0 if arrays.y_val is None else len(arrays.y_val))
 
 
-class HostedSession:
+class HostedSession(Session):
+    """A session whose runs train on hosts elsewhere; each backend says how it reaches them."""
+
     kind = "live"
     controls = frozenset(Control)
-    problem: str | None = None
     driver_name = "driver"
 
     def __init__(self, cfg: ExperimentConfig, prepared=None) -> None:
@@ -43,15 +45,14 @@ class HostedSession:
         self._build(cfg, prepared)
 
     def _build(self, cfg: ExperimentConfig, prepared=None) -> None:
-        """One run per width x grid point x seed, in the thread backend's order (each hosted
-        with the point's config of single values, as engine.experiment builds them);
-        `prepared`: what data_shape(cfg) returned, when the caller has it already."""
+        """One run per width x grid point x seed, in the thread backend's order (core.runs; each
+        hosted with the point's config of single values); `prepared`: what data_shape(cfg)
+        returned, when the caller has it already."""
         self.cfg, self.speed = cfg, cfg.speed
         self._arrays, self._shape = prepared or data_shape(cfg)
-        combos = [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
         self._runs = [
             RemoteRun(i, w, r, p, self._shape, cfg.grid_axes())
-            for i, (w, p, r) in enumerate(combos)
+            for i, (w, p, r) in enumerate(planned_runs(cfg))
         ]
 
     # --- what faces read -------------------------------------------------------------------------
@@ -76,7 +77,7 @@ class HostedSession:
     def ended(self) -> bool:
         return not any(r.active for r in self._runs)
 
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         return [life for run in [*self._previous, *self._runs] for life in run.lives()]
 
     # --- the driver loop -------------------------------------------------------------------------
@@ -115,18 +116,10 @@ class HostedSession:
 
     # --- controls --------------------------------------------------------------------------------
 
-    def _select(self, group: int | str | None) -> list[RemoteRun]:
-        """Every run of one group (a width, or a grid configuration's name), or all runs."""
-        if group is None:
-            return list(self._runs)
-        if isinstance(group, int):
-            return [r for r in self._runs if r.width == group]
-        return [r for r in self._runs if r.group == group]
-
-    def toggle(self, width: int | str | None = None) -> None:
+    def toggle(self, group: int | str | None = None) -> None:
         """Pause all if any is running, else resume all; a queued run starts paused."""
-        runs = self._select(width)
-        pause = any(r.active and not r.paused for r in runs)
+        runs = select(self._runs, group)
+        pause = pauses(runs)
         with self._lock:
             for run in runs:
                 if pause and not run.active:
@@ -135,10 +128,10 @@ class HostedSession:
                 self._send(run, "pause" if pause else "resume")
         self._nudge.set()
 
-    def restart(self, width: int | str | None = None) -> None:
+    def restart(self, group: int | str | None = None) -> None:
         """A fresh life with the next seed: on its host, or queued for one."""
         with self._lock:
-            for run in self._select(width):
+            for run in select(self._runs, group):
                 if self._closing:
                     return
                 if self._reaches(run):

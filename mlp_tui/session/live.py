@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlp_tui.config import ExperimentConfig
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import Control, LifeRecord, Session
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
-from mlp_tui.session.base import Control, Life
 
 
 def describe_config(cfg: ExperimentConfig) -> list[str]:
@@ -27,12 +27,11 @@ def describe_config(cfg: ExperimentConfig) -> list[str]:
     return parts
 
 
-class LiveSession:
+class LiveSession(Session):
     """Trains an ExperimentConfig, one thread per run; every control is supported."""
 
     kind = "live"
     controls = frozenset(Control)
-    problem = None
 
     def __init__(self, cfg: ExperimentConfig) -> None:
         self.experiment = Experiment(cfg)
@@ -88,15 +87,16 @@ class LiveSession:
         self.experiment = Experiment(cfg)
         self.experiment.start()
 
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         out = []
         for run in [*self._previous, *self.experiment.runs]:
             retired, current, status = run.snapshot()
             meta = run.meta
             for life in retired:
-                out.append(Life(life.serial, {**meta, "seed": life.seed}, life.history, None))
+                out.append(LifeRecord(life.serial, {**meta, "seed": life.seed}, life.history, None))
             # Ended only once its worker is done with it: a stop sets the status before the worker
             # has handed over its last epochs, and the end row must come after every epoch row.
             ended = status if status.ended and not run.alive else None
-            out.append(Life(current.serial, {**meta, "seed": current.seed}, current.history, ended))
+            seeded = {**meta, "seed": current.seed}
+            out.append(LifeRecord(current.serial, seeded, current.history, ended))
         return out

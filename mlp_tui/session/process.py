@@ -15,9 +15,9 @@ import os
 import threading
 import time
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.grid import stacks
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.runs import units
+from mlp_tui.core.schema import Status
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.remote import RemoteRun
@@ -67,7 +67,7 @@ class ProcessSession(HostedSession):
         """The queued runs as units of work, the costliest first: one run each, or with
         `--stack` the queued seeds of one width and grid point together."""
         queued = self._queued()
-        return stacks(queued) if self.cfg.stack else [[run] for run in queued]
+        return units(queued, self.cfg.stack)
 
     def _place(self) -> None:
         """Give queued units a free worker (starting one while the pool is not full), the

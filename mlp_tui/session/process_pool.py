@@ -41,7 +41,7 @@ def _die_with_parent(parent: int) -> None:
 
     # a host gets its data as arrays)
     import mlp_tui.engine.data  # noqa: F401
-    import mlp_tui.engine.stack_worker  # noqa: F401
+    import mlp_tui.engine.stack  # noqa: F401
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -57,20 +57,22 @@ class Worker:
     def __init__(self) -> None:
         self._manager = _Worker(ctx=multiprocessing.get_context("spawn"))
         self._manager.start(initializer=_die_with_parent, initargs=(os.getpid(),))
+        # The manager's process: multiprocessing has no public accessor for it (pid, exit code).
+        self._process: multiprocessing.Process = self._manager._process  # type: ignore[attr-defined]
         self.host = None
         self.unit: tuple[int, ...] = ()  # the indices of the runs it hosts
 
     @property
     def pid(self) -> int | None:
-        return self._manager._process.pid  # type: ignore[attr-defined]
+        return self._process.pid
 
     @property
     def alive(self) -> bool:
-        return self._manager._process.is_alive()  # type: ignore[attr-defined]
+        return self._process.is_alive()
 
     def death(self) -> str:
         """Why the process ended, as the user reads it."""
-        proc = self._manager._process  # type: ignore[attr-defined]
+        proc = self._process
         proc.join(1.0)
         code = proc.exitcode
         if code is None:
@@ -90,7 +92,7 @@ class Worker:
     def close(self, timeout: float = 5.0) -> None:
         """End the process: asked first, then terminated, then killed."""
         self.host = None
-        proc = self._manager._process  # type: ignore[attr-defined]
+        proc = self._process
         with contextlib.suppress(Exception):
             self._manager.shutdown()
         proc.join(timeout)

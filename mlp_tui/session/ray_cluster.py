@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mlp_tui.config import ConfigError
+from mlp_tui.core.config import ConfigError
 
 INSTALL_HINT = "Ray is not installed; install it with: pip install 'mlp-tui[ray]'"
 CONNECT_TIMEOUT_S = 3.0  # a reachable head answers a TCP connect well within this
@@ -74,7 +74,7 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
 
 AUTH_HINT = (
     "the cluster asks for a token: set RAY_AUTH_MODE=token, with the token in RAY_AUTH_TOKEN or "
-    "~/.ray/auth_token (README, Ray backend)"
+    "~/.ray/auth_token (docs/backends.md, Ray)"
 )
 
 

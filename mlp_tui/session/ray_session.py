@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import time
 
-from mlp_tui.config import ExperimentConfig
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.schema import Status
+from mlp_tui.core.text import failure
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession, data_shape
 from mlp_tui.session.live import describe_config
 from mlp_tui.session.ray_cluster import Cluster, connect
 from mlp_tui.session.remote import RemoteRun
 
 FREE_CPU_EVERY_S = 0.5  # how often queued runs ask the cluster for free CPUs
-
-
-def _reason(exc: BaseException) -> str:
-    """Ray's reason in one line (its messages run over many)."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}"
+REASON_CHARS = 300  # Ray's reasons run over many lines: one line of at most this many
 
 
 class RaySession(HostedSession):
@@ -103,7 +99,7 @@ class RaySession(HostedSession):
             try:
                 batch = ray.get(ref)
             except Exception as exc:  # the actor or its node died: this run only
-                run.end(Status.FAILED, _reason(exc))
+                run.end(Status.FAILED, failure(exc, REASON_CHARS))
                 self._release(run)
                 continue
             run.apply(batch)
@@ -160,7 +156,7 @@ class RaySession(HostedSession):
                 poll = host.poll.remote(run.index, run.life.serial, len(run.history))
                 run.apply(ray.get(poll, timeout=2))
             except Exception as exc:
-                run.end(Status.FAILED, _reason(exc))
+                run.end(Status.FAILED, failure(exc, REASON_CHARS))
             run.end(Status.STOPPED)
             ray.kill(host)
         with self._lock:

@@ -12,25 +12,27 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from mlp_tui.config import ExperimentConfig, run_meta
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.contract import LifeRecord, RunView
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.runs import PlannedRun, first_seed, next_seed
+from mlp_tui.core.schema import Health, Status
 from mlp_tui.engine.host import Batch
-from mlp_tui.grid import RunNames
-from mlp_tui.schema import Health, Status
-from mlp_tui.session.base import Life
 
 _KEYS = itertools.count(1)
 
 
 @dataclass
-class RemoteLife:
+class PolledLife:
+    """A life a host trains, as the driver knows it: the rows polled so far."""
+
     seed: int
     history: RunHistory
     serial: int = 0  # the host's number for this life; 0 until a batch of it came
     key: int = field(default_factory=lambda: next(_KEYS))
 
 
-class RemoteRun(RunNames):
+class RemoteRun(PlannedRun, RunView):
     """One run as the driver knows it. Thread-safe: the poller applies batches while the UI
     thread reads and sends controls."""
 
@@ -47,8 +49,8 @@ class RemoteRun(RunNames):
         self.grid_axes = grid_axes  # the grid settings that vary (engine.run.Run's meaning)
         self.total = cfg.epochs
         self._shape = shape  # (train rows, validation rows)
-        self.life = self._new_life(cfg.seed + repeat)
-        self.retired: list[RemoteLife] = []
+        self.life = self._new_life(first_seed(cfg, repeat))
+        self.retired: list[PolledLife] = []
         self.error: str | None = None
         self.device = cfg.device
         self.hosted = False  # a host holds this run (placed: it may still be starting)
@@ -60,22 +62,10 @@ class RemoteRun(RunNames):
         self._rate: float | None = None
         self._lock = threading.Lock()
 
-    def _new_life(self, seed: int) -> RemoteLife:
-        return RemoteLife(seed, RunHistory(*self._shape))
+    def _new_life(self, seed: int) -> PolledLife:
+        return PolledLife(seed, RunHistory(*self._shape))
 
-    # --- RunView ---------------------------------------------------------------------------------
-
-    @property
-    def seed(self) -> int:
-        return self.life.seed
-
-    @property
-    def history(self) -> RunHistory:
-        return self.life.history
-
-    @property
-    def meta(self) -> dict[str, object]:
-        return run_meta(self.cfg, self.index, self.width, self.repeat, self.seed, self.device)
+    # --- RunView (seed, history, meta: core.runs.PlannedRun) ------------------------------------
 
     @property
     def status(self) -> Status:
@@ -115,7 +105,7 @@ class RemoteRun(RunNames):
                 life.serial = batch.serial
             elif batch.serial != life.serial:
                 self._retire()
-                self.life = life = RemoteLife(batch.seed, RunHistory(*self._shape), batch.serial)
+                self.life = life = PolledLife(batch.seed, RunHistory(*self._shape), batch.serial)
             if batch.start == len(life.history):
                 life.history.extend(batch.cols, batch.status_codes, batch.health_codes)
             self._state = Status(batch.status)
@@ -132,7 +122,7 @@ class RemoteRun(RunNames):
         with self._lock:
             old = self.life
             self._retire()
-            self.life = self._new_life(old.seed + self.cfg.repeats)
+            self.life = self._new_life(next_seed(self.cfg, old.seed))
             self.error = None
             self._state = Status.QUEUED
             self.want_pause = False
@@ -145,11 +135,14 @@ class RemoteRun(RunNames):
                 if error is not None:
                     self.error = error
 
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         with self._lock:
             meta, state = self.meta, self._state
-            out = [Life(lf.key, {**meta, "seed": lf.seed}, lf.history, None) for lf in self.retired]
+            out = [
+                LifeRecord(lf.key, {**meta, "seed": lf.seed}, lf.history, None)
+                for lf in self.retired
+            ]
             ended = state if state.ended else None
             now = self.life
-            out.append(Life(now.key, {**meta, "seed": now.seed}, now.history, ended))
+            out.append(LifeRecord(now.key, {**meta, "seed": now.seed}, now.history, ended))
             return out

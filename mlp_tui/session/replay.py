@@ -9,21 +9,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.contract import LifeRecord, RunView, Session
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
-from mlp_tui.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
-from mlp_tui.session.base import Life, Unsupported
 
 _SERIAL = itertools.count(1)  # lives are told apart by a number never reused
 RATE_EPOCHS = 50  # a followed run's rate: over its last this many recorded epochs
 NOTICE_S = 5.0  # how long "the file was replaced" stays in the header
 
 
-class ReplayRun:
+class ReplayRun(RunView):
     """One recorded run (its latest life), in the shape every face reads."""
-
-    error = None
 
     def __init__(self, row: dict, following: bool) -> None:
         self.index = int(row["run"])
@@ -90,12 +88,9 @@ class ReplayRun:
         self.last_status, self.last_health = status, health
 
 
-class ReplaySession:
-    """Reads a history file (and, when following, what is appended to it later)."""
-
-    controls = frozenset()
-    config = None
-    speed = None
+class ReplaySession(Session):
+    """Reads a history file (and, when following, what is appended to it later); the controls
+    are the contract's defaults: none."""
 
     def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.2) -> None:
         self.path = Path(path)
@@ -207,14 +202,9 @@ class ReplaySession:
         self.reader.close()
         return self._thread is None or not self._thread.is_alive()
 
-    def toggle(self, group: int | str | None = None) -> None:
-        raise Unsupported("replay: the runs are recorded, not live")
-
-    restart = set_speed = reconfigure = toggle
-
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         out = []
         for r in self._runs:
             ended = r.status if r.status.ended else None
-            out.append(Life(r.key, dict(r.meta), r.history, ended))
+            out.append(LifeRecord(r.key, dict(r.meta), r.history, ended))
         return out

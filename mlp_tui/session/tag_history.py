@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import threading
 
-from mlp_tui.engine.history import Columns
-from mlp_tui.schema import EPOCH_FIELDS, LOSS_METRICS, Health, Status
+from mlp_tui.core.history import Columns, History
+from mlp_tui.core.schema import EPOCH_FIELDS, LOSS_METRICS, Health, Status
 
 _FIELDS = tuple(f.name for f in EPOCH_FIELDS if f.name != "epoch")
 
 
-class TagHistory:
+class TagHistory(History):
     """Append-only points per tag; safe to read while a follower thread appends."""
 
     has_val = False

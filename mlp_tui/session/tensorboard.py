@@ -13,19 +13,18 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlp_tui.core.contract import LifeRecord, RunView, Session
+from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
+from mlp_tui.core.text import printable
 from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
-from mlp_tui.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
-from mlp_tui.session.base import Life, Unsupported
 from mlp_tui.session.tag_history import TagHistory
-from mlp_tui.text import printable
 
 _SERIAL = itertools.count(1)
 
 
-class TagRun:
+class TagRun(RunView):
     """One run folder of the log directory."""
 
-    error = None
     repeat = 0
     seed = None  # a log has no seed: the table shows "-"
     epochs_per_s = None
@@ -57,12 +56,10 @@ class TagRun:
         return Status.RUNNING if self._session.live else Status.FINISHED
 
 
-class TensorBoardSession:
-    """Reads a log directory (and, when following, what is written to it later)."""
+class TensorBoardSession(Session):
+    """Reads a log directory (and, when following, what is written to it later); the controls
+    are the contract's defaults: none."""
 
-    controls = frozenset()
-    config = None
-    speed = None
     has_val = False
     x_name = "step"  # the plot's x-axis: TensorBoard's step, not an epoch
 
@@ -138,11 +135,6 @@ class TensorBoardSession:
             self._thread.join(timeout)
         return self._thread is None or not self._thread.is_alive()
 
-    def toggle(self, width: int | None = None) -> None:
-        raise Unsupported("replay: the runs are recorded, not live")
-
-    restart = set_speed = reconfigure = toggle
-
-    def lives(self) -> list[Life]:
-        return [Life(r.key, dict(r.meta), r.history, r.status if r.status.ended else None)
+    def lives(self) -> list[LifeRecord]:
+        return [LifeRecord(r.key, dict(r.meta), r.history, r.status if r.status.ended else None)
                 for r in self._runs]

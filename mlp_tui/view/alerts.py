@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlp_tui.schema import Health, Status
-from mlp_tui.session.base import RunView
+from mlp_tui.core.contract import RunView
+from mlp_tui.core.schema import Health, Status
 
 MAX_NAMED = 4  # runs named in one line; more are counted
 BATCH_S = 3.0  # runs that finish normally are told together, at most this often

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from mlp_tui.capacity import line_label, varying
+from mlp_tui.report.capacity import line_label, varying
 from mlp_tui.view.plotspec import Bar, Mark, PlotSeries, PlotSpec
 from mlp_tui.view.rows import run_color
 from mlp_tui.view.settings import axis_title, series_metrics, view_title

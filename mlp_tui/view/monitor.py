@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlp_tui.capacity import capacity_points
-from mlp_tui.config import GRID_FIELDS
-from mlp_tui.grid import group_name
-from mlp_tui.series import SeriesTrack, band, last_points, points
-from mlp_tui.session.base import RunView
+from mlp_tui.core.config import GRID_FIELDS
+from mlp_tui.core.contract import RunView, Session
+from mlp_tui.core.grid import group_name
+from mlp_tui.report.capacity import capacity_points
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
 from mlp_tui.view.rows import RowState, make_row, run_color, run_key
+from mlp_tui.view.series import SeriesTrack, band, last_points, points
 from mlp_tui.view.settings import (
     Scale,
     ViewSettings,
@@ -35,7 +35,7 @@ class Monitor:
     With more widths than MAX_PLOTTED, the plot shows those around the cursor (`focus`), and
     only those are followed: the cost of a tick does not grow with the number of runs."""
 
-    def __init__(self, session, settings: ViewSettings | None = None) -> None:
+    def __init__(self, session: Session, settings: ViewSettings | None = None) -> None:
         self.session = session
         self.settings = settings or ViewSettings()
         self.tracks: dict[tuple[int, str, float], SeriesTrack] = {}
@@ -104,7 +104,7 @@ class Monitor:
         return [(i, w) for i, w in self.plotted() if w not in self.settings.hidden]
 
     def metrics(self) -> tuple[str, ...]:
-        offered = getattr(self.session, "metrics", None)  # a session's own (TensorBoard tags)
+        offered = self.session.metrics  # a session's own (TensorBoard tags)
         if offered and self.settings.metric not in offered:
             self.settings.metric = offered[0]
         return series_metrics(self.settings.metric, self.has_val)
@@ -185,7 +185,7 @@ class Monitor:
             color = run_color(i)
             for k, metric in enumerate(metrics):
                 style = "val" if k else "line"
-                name = (getattr(runs[0], "name", "") or self.name_of(key)) + (" val" if k else "")
+                name = (runs[0].name or self.name_of(key)) + (" val" if k else "")
                 buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
                 if len(runs) == 1:
                     if s.smoothing:
@@ -209,7 +209,7 @@ class Monitor:
             x_range=x_span,
             series=series,
             title=title,
-            x_label=getattr(self.session, "x_name", "epoch") if s.x_mode == "epoch" else "seconds",
+            x_label=self.session.x_name if s.x_mode == "epoch" else "seconds",
             y_label=base if len(metrics) == 1 else axis_title(s.metric),
             grid=s.grid,
             marks=marks,
@@ -237,7 +237,7 @@ class Monitor:
     def readout(self, epoch: int) -> list[tuple[str, int, dict[str, float | None]]]:
         """(group name, runs that reached `epoch`, mean of each metric there) for every visible
         group: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
-        from mlp_tui.schema import METRIC_NAMES
+        from mlp_tui.core.schema import METRIC_NAMES
 
         out = []
         for _i, width in self.visible():
@@ -266,7 +266,7 @@ class Monitor:
             key = (group in self.settings.hidden, *(run_key(r) for r in runs))
             cached = self._rows.get(group)
             if cached is None or cached[0] != key:
-                name = group if isinstance(group, str) else getattr(runs[0], "name", "")
+                name = group if isinstance(group, str) else runs[0].name
                 color = self.color_of(group, i)
                 row = make_row(i, runs[0].width, runs, key[0], has_val, name, color)
                 cached = (key, row)

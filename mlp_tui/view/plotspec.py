@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlp_tui.series import log_values, y_range
-from mlp_tui.ticks import Tick
+from mlp_tui.view.series import log_values, y_range
 from mlp_tui.view.settings import ViewSettings, auto_scale
+from mlp_tui.view.ticks import Tick
 
 # How a series is drawn: "line" (a run's curve), "val" (its validation half: same colour, dotted),
 # "faint" (raw curve behind a smoothed one, or one seed), "band" (filled from `lo` to `y`),

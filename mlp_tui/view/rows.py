@@ -6,8 +6,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from mlp_tui.schema import Health, Status
-from mlp_tui.session.base import RunView
+from mlp_tui.core.contract import RunView
+from mlp_tui.core.schema import Health, Status
 
 PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
 

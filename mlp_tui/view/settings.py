@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mlp_tui.schema import METRIC_NAMES, METRIC_TITLES, METRICS
-from mlp_tui.text import printable
+from mlp_tui.core.schema import METRIC_NAMES, METRIC_TITLES, METRICS
+from mlp_tui.core.text import printable
 
 # Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
 PAIRS: dict[str, tuple[str, str]] = {

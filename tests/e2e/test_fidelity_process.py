@@ -9,7 +9,7 @@ _DEFAULT_THREADS_CHECK = """
 import torch
 from torch import nn
 from sklearn.datasets import load_iris
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.core.config import ExperimentConfig, validate
 from mlp_tui.engine.experiment import Experiment
 
 iris = load_iris()

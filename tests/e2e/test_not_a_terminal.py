@@ -146,7 +146,7 @@ def test_help_into_a_pipe_exits_0_without_torch_or_sklearn():
         assert flag in proc.stdout
     check = (
         "import sys\n"
-        "from mlp_tui.cli import main\n"
+        "from mlp_tui.cli.main import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"

@@ -12,8 +12,8 @@ import time
 import pytest
 from helpers import STEADY_S, cli_command, grows, steady, wait_until
 
-from mlp_tui.config import ExperimentConfig, validate
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.schema import Status
 from mlp_tui.session.process import ProcessSession
 
 

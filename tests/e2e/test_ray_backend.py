@@ -23,8 +23,8 @@ from ray_head import (
     still_alive,
 )
 
-from mlp_tui.config import ExperimentConfig, validate
-from mlp_tui.schema import Status
+from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.schema import Status
 
 pytestmark = pytest.mark.xdist_group("ray")
 SETTLE_S = 0.5  # ten poll intervals: rows computed before a control have reached the driver

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import cli_command, wait_until
 
+from mlp_tui.core.schema import Status
 from mlp_tui.persist.table import read_table
-from mlp_tui.schema import Status
 
 CHROMIUM = "/usr/bin/chromium"
 START_S = 90.0  # the server, then an app process that imports torch, on a loaded 2-core machine

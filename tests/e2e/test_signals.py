@@ -1,4 +1,4 @@
-"""Signals against the TUI (`mlp_tui.app.run_app`, under a pseudo-terminal): it ends with the
+"""Signals against the TUI (`mlp_tui.tui.app.run_app`, under a pseudo-terminal): it ends with the
 conventional status (128 + signal), a complete history file and a restored terminal.
 
 Every process is started at once by one module fixture (start-up, mostly importing torch, is the

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from helpers import DATA
 
-from mlp_tui.app import MlpTuiApp
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.core.config import ExperimentConfig, validate
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.live import LiveSession
 from mlp_tui.session.replay import ReplaySession
+from mlp_tui.tui.app import MlpTuiApp
 
 
 @pytest.fixture

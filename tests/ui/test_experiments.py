@@ -7,7 +7,7 @@ import math
 import pytest
 from ui_helpers import epochs, header, screen_text, wait_for
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 SIZE = (160, 45)
 

@@ -13,7 +13,7 @@ from helpers import check_history_file
 from ui_helpers import epochs, header, notifications, press, resize, screen_text, wait_for
 
 import mlp_tui.persist.files as files_module
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 SIZE = (160, 45)
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from ui_helpers import drawn, press, screen_lines, wait_for
 
-from mlp_tui.widgets.keys import KEYS, TAIL, HelpScreen
+from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen
 
 TAIL_TEXT = "?  help  q  quit"
 

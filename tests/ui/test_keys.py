@@ -20,9 +20,9 @@ from ui_helpers import (
     wait_for_value,
 )
 
-from mlp_tui.config import KEY_SPEED_MAX
+from mlp_tui.core.config import KEY_SPEED_MAX
+from mlp_tui.core.schema import Status
 from mlp_tui.engine.pacer import MAX_PACE_DEBT_S
-from mlp_tui.schema import Status
 
 SIZE = (160, 45)
 

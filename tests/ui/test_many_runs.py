@@ -7,11 +7,11 @@ from pathlib import Path
 
 from ui_helpers import send, wait_for
 
-from mlp_tui.app import MlpTuiApp
+from mlp_tui.core.schema import Status
 from mlp_tui.persist.codec import encode_rows
 from mlp_tui.runner import Runner
-from mlp_tui.schema import Status
 from mlp_tui.session.replay import ReplaySession
+from mlp_tui.tui.app import MlpTuiApp
 from mlp_tui.view import MAX_PLOTTED
 
 RUNS, EPOCHS = 1000, 20

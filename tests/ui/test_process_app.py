@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from ui_helpers import header, press, wait_for
 
-from mlp_tui.app import MlpTuiApp
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.schema import Status
 from mlp_tui.runner import Outputs, Runner
-from mlp_tui.schema import Status
 from mlp_tui.session.process import ProcessSession
+from mlp_tui.tui.app import MlpTuiApp
 
 pytestmark = pytest.mark.e2e  # starts worker processes
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ui_helpers import drawn, header, notifications, press, screen_lines, screen_text, wait_for
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 EPOCHS = 30
 
@@ -77,7 +77,7 @@ async def test_metric_then_log_on_an_accuracy_of_1e300(replay_app, tmp_path):
 # Drives the app in a child process: a crash inside plotext's C++ code aborts the process.
 DRIVE = """
 import asyncio, sys
-from mlp_tui.app import MlpTuiApp
+from mlp_tui.tui.app import MlpTuiApp
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.replay import ReplaySession
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import Input, Static
 from ui_helpers import epochs, press, screen_text, settle, wait_for
 
-from mlp_tui.widgets.settings_form import SettingsScreen
+from mlp_tui.tui.widgets.settings_form import SettingsScreen
 
 SIZE = (160, 45)
 

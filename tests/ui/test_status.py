@@ -7,7 +7,7 @@ import re
 
 from ui_helpers import epochs, header, press, screen_lines, sleep, wait_for
 
-from mlp_tui.schema import Health, Status
+from mlp_tui.core.schema import Health, Status
 
 SIZE = (160, 45)
 RATE = re.compile(r"\d+ ep/s")

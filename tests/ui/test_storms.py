@@ -12,7 +12,7 @@ import pytest
 from helpers import acted_on, assert_close, check_history_file, plain_loop
 from ui_helpers import epochs, press, send, wait_for
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 pytestmark = pytest.mark.e2e  # seconds of key storms: outside the fast core
 SIZE = (160, 45)

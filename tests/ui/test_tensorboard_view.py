@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from ui_helpers import drawn, press, screen_text, wait_for
 
-from mlp_tui.app import MlpTuiApp
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.tensorboard import TensorBoardSession
+from mlp_tui.tui.app import MlpTuiApp
 
 pytest.importorskip("tensorboard")
 

@@ -16,7 +16,7 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.events import Resize
 from textual.geometry import Size
 
-from mlp_tui.app import ALERT_TITLE, MlpTuiApp
+from mlp_tui.tui.app import ALERT_TITLE, MlpTuiApp
 
 CHARS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?"}
 T = TypeVar("T")

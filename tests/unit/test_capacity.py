@@ -9,8 +9,8 @@ import math
 import pytest
 from helpers import DATA
 
-from mlp_tui.capacity import CAPACITY_COLUMNS, capacity_points, capacity_rows, varying
 from mlp_tui.persist.table import read_table, write_capacity
+from mlp_tui.report.capacity import CAPACITY_COLUMNS, capacity_points, capacity_rows, varying
 from mlp_tui.session.replay import ReplaySession
 
 WIDTHS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]

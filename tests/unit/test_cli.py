@@ -9,8 +9,10 @@ import dataclasses
 import pytest
 
 from mlp_tui import __version__
-from mlp_tui.cli import Invocation, ReplayInvocation, build_parser, main, parse_args
-from mlp_tui.config import MAX_LR, MAX_SPEED, MAX_THREADS, MIN_SPEED, ExperimentConfig
+from mlp_tui.cli.args import Invocation, ReplayInvocation, parse_args
+from mlp_tui.cli.main import main
+from mlp_tui.cli.parser import build_parser
+from mlp_tui.core.config import MAX_LR, MAX_SPEED, MAX_THREADS, MIN_SPEED, ExperimentConfig
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from mlp_tui.core.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
 from mlp_tui.persist.codec import (
     INT_MAX,
     INT_MIN,
@@ -23,7 +24,6 @@ from mlp_tui.persist.codec import (
     encode_rows,
     history_format,
 )
-from mlp_tui.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
 
 FORMATS = ("csv", "jsonl")
 SAMPLE = {int: 7, float: 0.1 + 0.2, str: "iris", bool: True}

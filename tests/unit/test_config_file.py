@@ -8,9 +8,10 @@ import pytest
 import tomllib
 from helpers import wait_until
 
-from mlp_tui.cli import main, parse_args
-from mlp_tui.config import ExperimentConfig, validate
-from mlp_tui.config_file import effective_toml
+from mlp_tui.cli.args import parse_args
+from mlp_tui.cli.main import main
+from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.config_file import effective_toml
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.live import LiveSession
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from helpers import WAIT_S, acted_on, assert_close, plain_loop, wait_until
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 FOREVER = 10**6
 

@@ -6,7 +6,7 @@ import math
 
 from helpers import assert_close, plain_loop
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 
 def _train(make_experiment, **fields):
@@ -72,7 +72,7 @@ def test_validation_split_records_val_metrics_every_epoch(make_experiment):
 
 
 def test_validation_split_is_stratified_and_seeded():
-    from mlp_tui.config import ExperimentConfig
+    from mlp_tui.core.config import ExperimentConfig
     from mlp_tui.engine.data import load_dataset
 
     a = load_dataset(ExperimentConfig(val_split=0.2, seed=1))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mlp_tui.cli import parse_args
-from mlp_tui.config import MAX_RUNS, ConfigError, ExperimentConfig, validate
-from mlp_tui.grid import group_name
+from mlp_tui.cli.args import parse_args
+from mlp_tui.core.config import MAX_RUNS, ConfigError, ExperimentConfig, validate
+from mlp_tui.core.grid import group_name
 
 
 def _cfg(*argv: str) -> ExperimentConfig:
@@ -64,7 +64,7 @@ def test_run_limit_allows_256_and_refuses_above_the_cap():
 
 
 def test_bad_list_on_the_command_line_is_one_line(capsys):
-    from mlp_tui.cli import main
+    from mlp_tui.cli.main import main
 
     assert main(["--lr", "0.1,0.1", "--headless"]) == 2
     err = capsys.readouterr().err
@@ -91,7 +91,7 @@ def test_experiment_trains_each_point(make_experiment):
     losses = [r.history.read(2, 3)["train_loss"][0] for r in exp.runs]
     assert len(set(losses)) == 8  # each point trained with its own depth and lr
     # the capacity view draws one line per depth x lr, each over both widths
-    from mlp_tui.capacity import capacity_points, line_label, varying
+    from mlp_tui.report.capacity import capacity_points, line_label, varying
 
     points = capacity_points(exp.runs)
     keys = varying(points)
@@ -120,7 +120,7 @@ def test_controls_apply_to_one_group(make_experiment):
 
 
 def test_headless_table_names_each_runs_configuration(capsys):
-    from mlp_tui.cli import main
+    from mlp_tui.cli.main import main
 
     assert main(["--widths", "5", "--depth", "1,2", "--lr", "0.1,0.01", "--epochs", "3",
                  "--speed", "0", "--headless"]) == 0

@@ -10,8 +10,8 @@ from collections import defaultdict
 import pytest
 from helpers import assert_close, check_history_file, plain_loop
 
-from mlp_tui.cli import main
-from mlp_tui.headless import run_headless
+from mlp_tui.cli.main import main
+from mlp_tui.faces.headless import run_headless
 from mlp_tui.persist.table import read_table
 
 

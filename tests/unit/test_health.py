@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlp_tui.core.schema import HEALTH_CODE, HEALTHS, Health
 from mlp_tui.engine import health
 from mlp_tui.engine.health import (
     CHANCE_WINDOW,
@@ -35,7 +36,6 @@ from mlp_tui.engine.health import (
     prior_loss,
     stall_floor,
 )
-from mlp_tui.schema import HEALTH_CODE, HEALTHS, Health
 
 CURVES = Path(__file__).resolve().parents[1] / "data" / "curves"
 OK = HEALTH_CODE[Health.OK]
@@ -307,7 +307,8 @@ def test_health_imports_only_the_schema():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [
         "['mlp_tui',",
+        "'mlp_tui.core',",
+        "'mlp_tui.core.schema',",
         "'mlp_tui.engine',",
-        "'mlp_tui.engine.health',",
-        "'mlp_tui.schema']",
+        "'mlp_tui.engine.health']",
     ]

@@ -10,8 +10,8 @@ from array import array
 import numpy as np
 from helpers import WAIT_S
 
-from mlp_tui.engine.history import RunHistory
-from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
 
 RUNNING, DIVERGED = STATUS_CODE[Status.RUNNING], STATUS_CODE[Status.DIVERGED]
 OK = HEALTH_CODE[Health.OK]

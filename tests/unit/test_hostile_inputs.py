@@ -18,8 +18,10 @@ from helpers import WAIT_S, check_history_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlp_tui.cli import UsageError, build_parser, build_replay_parser, main, parse_args
-from mlp_tui.config import MAX_THREADS, ConfigError
+from mlp_tui.cli.args import parse_args
+from mlp_tui.cli.main import main
+from mlp_tui.cli.parser import UsageError, build_parser, build_replay_parser
+from mlp_tui.core.config import MAX_THREADS, ConfigError
 
 HUGE = str(10**9)
 
@@ -194,8 +196,8 @@ def scratch(tmp_path, monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("a bad invocation must not start a run")
 
-    monkeypatch.setattr("mlp_tui.headless.run_headless", refuse)
-    monkeypatch.setattr("mlp_tui.app.run_app", refuse)
+    monkeypatch.setattr("mlp_tui.faces.headless.run_headless", refuse)
+    monkeypatch.setattr("mlp_tui.tui.app.run_app", refuse)
     return tmp_path
 
 
@@ -341,7 +343,9 @@ def test_force_overwrites_a_history_and_an_empty_one_needs_none(
 def test_a_huge_batch_size_is_never_blamed_on_the_widths(scratch, capsys, monkeypatch):
     """A batch larger than the dataset is a full batch: it costs no more memory than that."""
     started = []
-    monkeypatch.setattr("mlp_tui.headless.run_headless", lambda runner: started.append(runner) or 0)
+    monkeypatch.setattr(
+        "mlp_tui.faces.headless.run_headless", lambda runner: started.append(runner) or 0
+    )
     code = main(["--headless", "--batch-size", "100000000", "--widths", "5,100,1000"])
     out, err = capsys.readouterr()
     if code == 2:
@@ -416,9 +420,9 @@ def test_main_refuses_in_one_line_or_accepts(argv):
     cwd = os.getcwd()
     with (
         tempfile.TemporaryDirectory() as folder,
-        mock.patch("mlp_tui.headless.run_headless", return_value=99),
-        mock.patch("mlp_tui.app.run_app", return_value=99),
-        mock.patch("mlp_tui.cli.check_device"),
+        mock.patch("mlp_tui.faces.headless.run_headless", return_value=99),
+        mock.patch("mlp_tui.tui.app.run_app", return_value=99),
+        mock.patch("mlp_tui.cli.main.check_device"),
         contextlib.redirect_stderr(err),
         contextlib.redirect_stdout(io.StringIO()),
     ):

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from mlp_tui.tui.figure import build_figure, render_spec
 from mlp_tui.view import PlotSeries, PlotSpec
-from mlp_tui.widgets.loss_plot import build_figure, render_spec
 
 BRAILLE = re.compile("[\u2801-\u28ff]")
 

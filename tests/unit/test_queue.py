@@ -9,7 +9,7 @@ import time
 from helpers import wait_until
 
 import mlp_tui.engine.experiment as experiment_module
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 
 def test_runs_beyond_the_workers_queue_and_all_finish(make_experiment, monkeypatch):

@@ -12,14 +12,21 @@ import pytest
 from disks import KINDS, PAGE, FsizeDisk, make_disk
 from helpers import check_history_file, read_all, wait_until
 
-from mlp_tui.config import ExperimentConfig, run_meta
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.config import ExperimentConfig, run_meta
+from mlp_tui.core.contract import LifeRecord
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import (
+    HEALTHS,
+    HISTORY_COLUMNS,
+    METRIC_NAMES,
+    RECORD_STATUSES,
+    Health,
+    Status,
+)
 from mlp_tui.engine.step import Trainer
 from mlp_tui.persist.codec import encode_rows
 from mlp_tui.persist.reader import HistoryReader
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history
-from mlp_tui.schema import HEALTHS, HISTORY_COLUMNS, METRIC_NAMES, RECORD_STATUSES, Health, Status
-from mlp_tui.session.base import Life
 from mlp_tui.session.replay import ReplaySession
 
 SUFFIXES = pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
@@ -32,7 +39,7 @@ def _wait_ended(runner, timeout: float = 60.0) -> None:
     assert wait_until(lambda: runner.session.ended, timeout=timeout), "runs did not end"
 
 
-def _expected(life: Life) -> list[dict[str, object]]:
+def _expected(life: LifeRecord) -> list[dict[str, object]]:
     """The epoch rows a life's history holds, with its settings."""
     cols = life.history.read()
     return [{**life.meta, **cols.record(i)} for i in range(len(cols))]
@@ -231,25 +238,25 @@ def test_a_full_disk_keeps_the_rows_that_fit(small_disk, make_runner, freed):
 class _Lives:
     """The one thing a recorder asks of a session."""
 
-    def __init__(self, *lives: Life) -> None:
+    def __init__(self, *lives: LifeRecord) -> None:
         self._lives = list(lives)
 
-    def lives(self) -> list[Life]:
+    def lives(self) -> list[LifeRecord]:
         return self._lives
 
 
-def _failed_life_filling(room: int, line_bytes: int = 512) -> Life:
+def _failed_life_filling(room: int, line_bytes: int = 512) -> LifeRecord:
     """A failed life whose epoch rows are `line_bytes` each (its dataset name pads them) and
     fill exactly `room` bytes: its status row is the one line that does not fit."""
 
-    def make(pad: int) -> Life:
+    def make(pad: int) -> LifeRecord:
         meta = run_meta(ExperimentConfig(), 0, 5, 0, 0, "cpu")
         meta["dataset"] = "d" * pad
         history = RunHistory(n_train=150)
         for _ in range(room // line_bytes):
             row = {"train_loss": 0.5, "train_acc": 100, "elapsed_s": 0.5}
             history.append(row, Status.RUNNING, Health.OK)
-        return Life(0, meta, history, Status.FAILED)
+        return LifeRecord(0, meta, history, Status.FAILED)
 
     base = len(encode_rows([_expected(make(0))[0]], "jsonl"))
     life = make(line_bytes - base)
@@ -292,7 +299,7 @@ def test_a_status_row_that_never_fits_is_reported(one_page):
 # --- every status and health ------------------------------------------------------------------
 
 
-def _life(index: int, end: Status, health: Health, epochs: int = 4) -> Life:
+def _life(index: int, end: Status, health: Health, epochs: int = 4) -> LifeRecord:
     """A life whose last epoch has `health` and that ended `end` (RUNNING: still training)."""
     meta = run_meta(ExperimentConfig(epochs=epochs), index, 5 + index, 0, index, "cpu")
     history = RunHistory(n_train=150)
@@ -302,7 +309,7 @@ def _life(index: int, end: Status, health: Health, epochs: int = 4) -> Life:
         status = end if last and end in RECORD_STATUSES else Status.RUNNING
         row = {"train_loss": loss, "train_acc": 100 + e, "elapsed_s": 0.25 * e}
         history.append(row, status, health if last else HEALTHS[(index + e) % len(HEALTHS)])
-    return Life(index, meta, history, end if end.ended else None)
+    return LifeRecord(index, meta, history, end if end.ended else None)
 
 
 @SUFFIXES

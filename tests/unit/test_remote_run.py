@@ -8,9 +8,9 @@ import sys
 
 from helpers import wait_until
 
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.schema import Status
 from mlp_tui.engine.host import UnitHost
-from mlp_tui.schema import Status
 from mlp_tui.session.remote import RemoteRun
 
 
@@ -51,7 +51,7 @@ def test_a_restart_without_a_host_queues_the_next_seed_and_an_end_is_kept():
 
 
 def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
-    from mlp_tui import cli
+    from mlp_tui.cli import main as cli
 
     assert cli.main(["--ray-address", "h:1"]) == 2
     assert "--ray-address: needs --backend ray" in capsys.readouterr().err
@@ -67,7 +67,7 @@ def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'mlp-tui[ray]'" in err
     code = (
-        "import sys; from mlp_tui.cli import parse_args, build_parser; build_parser();"
+        "import sys; from mlp_tui.cli.args import parse_args, build_parser; build_parser();"
         "parse_args(['--backend', 'ray']); print(sorted({'ray', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -76,8 +76,8 @@ def test_ray_flags_are_checked_without_importing_ray(capsys, monkeypatch):
 
 def test_every_status_has_a_rank_when_a_widths_runs_are_grouped():
     """A width whose only run was queued (a Ray run waiting for a CPU) crashed the table."""
+    from mlp_tui.tui.widgets.runs_table import STATUS_STYLE
     from mlp_tui.view.rows import ALL_ENDED, group_status, overall_state
-    from mlp_tui.widgets.runs_table import STATUS_STYLE
 
     for status in Status:
         assert group_status([status]) is status and status in STATUS_STYLE

@@ -14,12 +14,12 @@ import sys
 import pytest
 from helpers import DATA, wait_equal, wait_until
 
+from mlp_tui.core.contract import Unsupported
+from mlp_tui.core.schema import Health, Status
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.table import write_table
-from mlp_tui.schema import Health, Status
-from mlp_tui.session.base import Unsupported
+from mlp_tui.report.summary import summarize
 from mlp_tui.session.replay import ReplaySession
-from mlp_tui.summary import summarize
 
 LIVE_CONFIGS = {
     "val": dict(widths=(5, 100, 1000), epochs=150, val_split=0.2),
@@ -223,7 +223,7 @@ def test_the_replay_modules_import_no_textual():
     code = (
         "import sys\n"
         "from mlp_tui.session.replay import ReplaySession\n"
-        "from mlp_tui.summary import summarize\n"
+        "from mlp_tui.report.summary import summarize\n"
         f"s = ReplaySession({str(DATA / 'iris_seed0.jsonl')!r})\n"
         "assert [summarize(r)['epochs_done'] for r in s.runs] == [120] * 3\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}))\n"

@@ -11,7 +11,7 @@ from helpers import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlp_tui.cli import main
+from mlp_tui.cli.main import main
 
 VALID = (DATA / "iris_seed0.jsonl").read_bytes().splitlines(keepends=True)[:40]
 SETTINGS = settings(

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
+from mlp_tui.core.schema import HEALTH_CODE, Health, Status
 from mlp_tui.engine.health import HealthTracker
-from mlp_tui.schema import HEALTH_CODE, Health, Status
 
 PACED = 500  # epochs a second: fast enough for a short test, slow enough to read back each epoch
 SPEEDS = pytest.mark.parametrize("speed", [0, PACED], ids=["batched", "paced"])

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from mlp_tui.engine.history import RunHistory
-from mlp_tui.schema import HEALTH_CODE, STATUS_CODE, Health, Status
-from mlp_tui.series import (
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
+from mlp_tui.view.series import (
     CAPACITY,
     SeriesTrack,
     ema_debiased,

@@ -12,10 +12,10 @@ import sys
 import pytest
 from helpers import cli_command
 
-import mlp_tui.serve
-from mlp_tui.cli import main
-from mlp_tui.cli_serve import parse_serve as _parse_serve
-from mlp_tui.serve import EXTRA_HINT, app_command, is_loopback
+import mlp_tui.faces.web
+from mlp_tui.cli.main import main
+from mlp_tui.cli.serve import parse_serve as _parse_serve
+from mlp_tui.faces.web import EXTRA_HINT, app_command, is_loopback
 
 
 def test_defaults_bind_loopback_port_8000_and_pass_training_flags_on():
@@ -61,7 +61,7 @@ def test_only_loopback_addresses_count_as_loopback(host, loopback):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, words, capsys, monkeypatch):
-    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: pytest.fail("served"))
+    monkeypatch.setattr(mlp_tui.faces.web, "serve", lambda options: pytest.fail("served"))
     assert main(["serve", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mlp-tui: error: "), err
@@ -78,7 +78,7 @@ def test_without_the_extra_one_line_names_the_install_command(capsys, monkeypatc
 
 def test_public_host_serves_with_a_warning(capsys, monkeypatch):
     served = []
-    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: served.append(options) or 0)
+    monkeypatch.setattr(mlp_tui.faces.web, "serve", lambda options: served.append(options) or 0)
     assert main(["serve", "--host", "0.0.0.0", "--public", "--epochs", "7"]) == 0
     assert served[0].host == "0.0.0.0" and served[0].app_argv == ("--epochs", "7")
     err = capsys.readouterr().err
@@ -86,7 +86,7 @@ def test_public_host_serves_with_a_warning(capsys, monkeypatch):
 
 
 def test_loopback_serves_without_a_warning(capsys, monkeypatch):
-    monkeypatch.setattr(mlp_tui.serve, "serve", lambda options: 0)
+    monkeypatch.setattr(mlp_tui.faces.web, "serve", lambda options: 0)
     assert main(["serve", "--host", "localhost"]) == 0
     assert capsys.readouterr().err == ""
 

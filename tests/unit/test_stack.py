@@ -9,8 +9,8 @@ import statistics
 
 import pytest
 
-from mlp_tui.config import ConfigError, ExperimentConfig, validate
-from mlp_tui.engine.stack import StackedTrainer
+from mlp_tui.core.config import ConfigError, ExperimentConfig, validate
+from mlp_tui.engine.stack_step import StackedTrainer
 from mlp_tui.engine.step import Trainer
 
 # Stacked and separate runs use different kernels (batched matmuls sum in another order), so
@@ -27,7 +27,7 @@ LONG, SEEDS, MEDIAN_TOL, GAP_TOL = 300, 16, 1e-4, 1e-2
 
 
 class _Never:
-    _interrupt = False
+    interrupt = False
 
 
 def _separate(cfg, data, width: int, seed: int, epochs: int) -> list[float]:

@@ -12,7 +12,7 @@ import time
 import pytest
 from helpers import stacked_loop, wait_until
 
-from mlp_tui.schema import Status
+from mlp_tui.core.schema import Status
 
 FOREVER = 10**6
 SEEDS = (0, 1, 2)  # a stack of --repeats 3 from seed 0

@@ -11,7 +11,7 @@ pytest.importorskip("tensorboard")
 
 from torch.utils.tensorboard import SummaryWriter  # noqa: E402
 
-from mlp_tui.cli import main  # noqa: E402
+from mlp_tui.cli.main import main  # noqa: E402
 from mlp_tui.persist import tensorboard as tb  # noqa: E402
 from mlp_tui.session.tensorboard import TensorBoardSession  # noqa: E402
 

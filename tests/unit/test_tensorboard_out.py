@@ -8,8 +8,8 @@ import pytest
 from helpers import wait_until
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from mlp_tui.cli import main
-from mlp_tui.config import ExperimentConfig, validate
+from mlp_tui.cli.main import main
+from mlp_tui.core.config import ExperimentConfig, validate
 from mlp_tui.persist import tensorboard as tb
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.live import LiveSession

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mlp_tui.ticks import (
+from mlp_tui.view.ticks import (
     duration_ticks,
     epoch_ticks,
     linear_ticks,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlp_tui.cli import main, parse_args
-from mlp_tui.config import ConfigError, ExperimentConfig, validate
+from mlp_tui.cli.args import parse_args
+from mlp_tui.cli.main import main
+from mlp_tui.core.config import ConfigError, ExperimentConfig, validate
+from mlp_tui.core.userdata import DataError, read_data
 from mlp_tui.engine.data import load_dataset
-from mlp_tui.userdata import DataError, read_data
 
 
 def write(path, text: str):

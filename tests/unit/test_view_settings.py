@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from mlp_tui.engine.history import RunHistory
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import Health, Status
 from mlp_tui.persist.view_file import load_view, reset_view, save_view, view_path
-from mlp_tui.schema import Health, Status
 from mlp_tui.view.alerts import BATCH_S, Alerts
 from mlp_tui.view.rows import OVERFIT_PATIENCE, overfit_since
 from mlp_tui.view.settings import (

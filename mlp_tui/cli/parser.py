@@ -1,0 +1,146 @@
+"""The argument parsers (`mlp-tui`, `mlp-tui replay`) and how bad input ends: one line on stderr,
+exit status 2, never the usage block. Imports nothing heavy: `--help` stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from mlp_tui import __version__
+from mlp_tui.core.config import DATASETS, MAX_DEPTH, MAX_EPOCHS, MAX_REPEATS, ExperimentConfig
+
+PROG = "mlp-tui"
+EXIT_USAGE = 2
+MAX_PROCESS_WORKERS = 64
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line for the user, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (`UsageError`) that takes `-1e-3` for a value."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse takes `-inf`, `-1e-3` or `-5,-6` for an unknown option and answers "expected
+        # one argument"; no option here starts with a digit, so let such values through to the
+        # checks that say what is wrong with them.
+        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+    prefix = ""  # "replay: " for the replay subcommand
+
+    def error(self, message: str) -> None:  # one line, never the usage block
+        raise UsageError(self.prefix + message.removeprefix("argument "))
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:
+        if message:
+            sys.stderr.write(message)
+        raise SystemExit(status)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = ExperimentConfig()
+    p = Parser(
+        prog=PROG,
+        description=(
+            "Train an MLP on a scikit-learn dataset for several hidden widths at once and watch "
+            "the losses live. `mlp-tui replay FILE` opens a recorded --history file; "
+            "`mlp-tui serve` serves the app in a browser."
+        ),
+        epilog="Keys in the app: p pause/resume all, space pause/resume one, r/R restart, "
+        "+/- speed, m metric (train+val pairs), l log y, o outlier range, s/S smoothing, "
+        "left/right/home/end epoch cursor (escape: live), z zoom, b seed band, w loss vs width, "
+        "a capacity at epoch/best, g grid, v hide run, x x-axis, 0 reset view, c settings, "
+        "e export table, E export history, ? help, q quit.",
+    )
+    a = p.add_argument
+    a("--dataset", default=d.dataset,
+      help=f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
+      "(default: iris)")
+    a("--target", default="", metavar="COLUMN",
+      help="--dataset FILE.csv: the label column (default: the last one)")
+    a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
+    a("--depth", default=str(d.depth),
+      help=f"hidden layers, 1..{MAX_DEPTH}; a comma list makes a grid (default: 1)")
+    a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
+    a("--lr", default=str(d.lr), help="learning rate; a comma list makes a grid (default: 0.1)")
+    a("--optimizer", default=d.optimizer, help="sgd or adam, or both: sgd,adam (default: sgd)")
+    a("--batch-size", default="0",
+      help="mini-batch size; 0 = full batch; a comma list makes a grid (default: 0)")
+    a("--seed", default=str(d.seed), help="first seed; a restart takes the next (default: 0)")
+    a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
+    a("--standardize", action="store_true", help="standardize features (default: raw)")
+    a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
+    a("--stack", action="store_true",
+      help="train the seeds (--repeats) of each width and grid point as one stacked model: "
+      "much faster for narrow nets; full-batch sgd only; losses equal unstacked runs' to float32 "
+      "rounding at first, in distribution later (docs/portability.md)")
+    a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
+    a(
+        "--speed",
+        default=str(d.speed),
+        help="epochs per second per run; 0 = unthrottled (default: 20)",
+    )
+    a(
+        "--threads",
+        default=str(d.threads),
+        help="torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
+    )
+    a("--config", metavar="FILE.toml",
+      help="flags from a TOML file (keys: the flags' names); the command line wins")
+    a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")
+    a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
+    a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
+    a("--force", action="store_true", help="overwrite an existing --history file")
+    a("--backend", default="thread",
+      help="thread, process or ray: where the runs train (default: thread)")
+    a("--workers", metavar="N",
+      help=f"with --backend process: worker processes, 1..{MAX_PROCESS_WORKERS} (default: one "
+      "per core)")
+    a(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --backend ray: HOST:PORT of a Ray head; default auto (RAY_ADDRESS, else the "
+        "head `ray start` recorded here, else a Ray started for this session)",
+    )
+    a("--tensorboard", metavar="DIR",
+      help="TensorBoard event files, one sub-folder per run and seed, written while the runs go "
+      "(pip install 'mlp-tui[tensorboard]')")
+    _face_args(p)
+    a("--version", action="version", version=f"{PROG} {__version__}")
+    return p
+
+
+def _face_args(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--capacity-export", metavar="PATH",
+      help="loss against width (seeds pooled) at each run's latest and best-validation epoch: "
+      ".csv, .json or .md (written with --export's policy)")
+    a("--quiet", action="store_true", help="no terminal bell on alerts (a run ends or goes bad)")
+    a("--reset-view", action="store_true",
+      help="forget the remembered view (metric, scale, smoothing, layout, hidden runs)")
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog=f"{PROG} replay",
+        description="Open a history file recorded with --history (.csv or .jsonl), or a "
+        "TensorBoard log directory written by any program (pip install 'mlp-tui[tensorboard]').",
+    )
+    p.prefix = "replay: "
+    p.add_argument("file", help="the history file, or a TensorBoard log directory")
+    p.add_argument("--follow", action="store_true", help="keep reading rows as they are appended")
+    p.add_argument("--headless", action="store_true", help="print the final table, no TUI")
+    p.add_argument("--export", metavar="PATH", help="write the final table: .csv, .json or .md")
+    _face_args(p)
+    return p
+
+
+def fail(message: str) -> int:
+    """Say what is wrong in one line and return the usage exit status."""
+    # One line whatever the user typed: a newline or an escape in a value is shown escaped.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    return EXIT_USAGE

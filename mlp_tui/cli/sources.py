@@ -1,0 +1,47 @@
+"""Command-line checks for the ecosystem flags: `--dataset FILE`, `--tensorboard DIR` and a
+TensorBoard log directory given to `replay`. Kept out of cli.py so that it stays short; every
+check raises ConfigError (one line, exit 2) and imports nothing heavy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlp_tui.core.config import DATASETS, ConfigError, parse_choice
+
+
+def dataset_arg(text: str) -> str:
+    """A bundled name, or a data file's path as given (read and checked by `validate`)."""
+    from mlp_tui.core.userdata import is_data_path
+
+    return text if is_data_path(text) else parse_choice("--dataset", text, tuple(DATASETS))
+
+
+def tensorboard_dir(text: str) -> Path:
+    """--tensorboard DIR: the package must be there; DIR may not exist yet, but not be a file."""
+    from mlp_tui.persist import tensorboard as tb
+
+    if tb.tensorboard_missing():
+        raise ConfigError("--tensorboard", tb.INSTALL_HINT)
+    if not text.strip() or "\0" in text:
+        raise ConfigError("--tensorboard", f"{text!r} is not a folder name")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError("--tensorboard", f"{text} exists and is not a folder")
+    return path
+
+
+def is_logdir(path: Path) -> bool:
+    """`replay PATH` on a directory reads it as a TensorBoard log directory."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL: the file checks say it
+        return False
+
+
+def check_logdir_arg(path: Path) -> None:
+    from mlp_tui.persist.tb_reader import LogdirError, check_logdir
+
+    try:
+        check_logdir(path)
+    except LogdirError as exc:
+        raise ConfigError("FILE", str(exc)) from None

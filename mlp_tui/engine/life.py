@@ -1,0 +1,61 @@
+"""One life of a run (a seed, its history, what it takes to train it) and the hand-over of its
+newly computed epochs to its history: the same for a run's own worker and a stack's."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mlp_tui.core.history import RunHistory
+from mlp_tui.core.schema import STATUS_CODE, Status
+from mlp_tui.engine.health import HealthTracker
+from mlp_tui.engine.pacer import Pacer, RateMeter
+
+if TYPE_CHECKING:
+    from mlp_tui.engine.cadence import Cadence
+    from mlp_tui.engine.step import Trainer
+
+_SERIAL = itertools.count(1)  # lives are told apart by a number never reused (ids are)
+
+
+@dataclass
+class Life:
+    """One life of a run: a seed, its history and what it takes to train it."""
+
+    seed: int
+    history: RunHistory
+    health: HealthTracker
+    rate: RateMeter = field(default_factory=RateMeter)  # only the worker feeds or resets it
+    serial: int = field(default_factory=lambda: next(_SERIAL))
+    trainer: Trainer | None = None
+    pacer: Pacer | None = None
+    origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time
+    done: int = 0  # epochs read back into the history
+    cadence: Cadence | None = None  # its worker's hand-overs and turns (a run's own worker)
+
+
+def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:
+    """Hand a life its newly computed epochs (columns keyed by epoch field, accuracies as
+    counts): the first non-finite loss is its last epoch, marked diverged; its `total`-th is
+    marked finished. Returns the life's state after them (RUNNING, FINISHED or DIVERGED), or
+    None when a restart closed its history meanwhile (the epochs belong nowhere)."""
+    losses = cols["train_loss"]
+    m = len(losses)
+    bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+    if bad is not None:  # the epochs computed after a non-finite loss belong to no one
+        m = bad + 1
+        cols = {name: col[:m] for name, col in cols.items()}
+    state = Status.RUNNING
+    if bad is not None:
+        state = Status.DIVERGED
+    elif life.done + m == total:
+        state = Status.FINISHED
+    status = [STATUS_CODE[Status.RUNNING]] * m
+    status[-1] = STATUS_CODE[state]
+    health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
+    if not life.history.extend(cols, status, health):
+        return None
+    life.done += m
+    return state

@@ -1,0 +1,140 @@
+"""The capacity curve: every metric against width, one point per width (seeds pooled), one line
+per remaining setting (depth, learning rate...). The notebook's conclusion, computed live.
+
+Pure: it reads run histories through the RunView protocol, so the TUI's capacity view, its
+readout and `--capacity-export` are the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS
+
+if TYPE_CHECKING:
+    from mlp_tui.core.contract import RunView
+
+# Settings that do not split lines: the x-axis, the seed, and what does not change a result.
+_NOT_A_LINE = {"run", "width", "repeat", "seed", "device", "threads", "epochs"}
+LINE_FIELDS = tuple(f.name for f in RUN_FIELDS if f.name not in _NOT_A_LINE)
+AT_CHOICES = ("epoch", "best")
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean, population std, min and max over the seeds of one width."""
+
+    mean: float
+    std: float
+    lo: float
+    hi: float
+    n: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Stat | None:
+        vals = [v for v in values if v is not None and math.isfinite(v)]
+        if not vals:
+            return None
+        std = statistics.pstdev(vals) if len(vals) > 1 else 0.0
+        return cls(statistics.fmean(vals), std, min(vals), max(vals), len(vals))
+
+
+@dataclass(frozen=True)
+class CapacityPoint:
+    line: tuple[tuple[str, object], ...]  # the settings this point's line shares
+    width: int
+    runs: int  # runs that reached the epoch asked for
+    epochs: tuple[int, ...]  # the epoch each of those runs is read at
+    values: dict[str, Stat | None]  # by metric name
+    best: bool = False  # lowest mean validation loss on its line
+
+
+def _epoch_of(run: RunView, at: str, epoch: int | None) -> int | None:
+    n = len(run.history)
+    if at == "best":
+        metric = "val_loss" if run.history.best("val_loss")[1] is not None else "train_loss"
+        return run.history.best(metric)[1]
+    if epoch is None:
+        return n or None
+    return epoch if 1 <= epoch <= n else None
+
+
+def capacity_points(
+    runs: Sequence[RunView], at: str = "epoch", epoch: int | None = None
+) -> list[CapacityPoint]:
+    """Points by line, then width (ascending). `at="epoch"` reads every run at `epoch` (or at its
+    latest epoch when None; a run that has not reached it is left out); `at="best"` reads each
+    run at its best validation epoch (best train loss without a validation set)."""
+    groups: dict[tuple, dict[int, list[tuple[int, dict]]]] = {}
+    for run in runs:
+        meta = run.meta
+        if meta.get("width") is None:  # a run without a width (a TensorBoard log's)
+            continue
+        line = tuple((k, meta.get(k)) for k in LINE_FIELDS)
+        e = _epoch_of(run, at, epoch)
+        per_width = groups.setdefault(line, {}).setdefault(int(meta["width"]), [])
+        if e is not None:
+            per_width.append((e, run.history.read(e - 1, e).record(0)))
+    points: list[CapacityPoint] = []
+    for line in sorted(groups, key=repr):
+        row = []
+        for width in sorted(groups[line]):
+            got = groups[line][width]
+            values = {m: Stat.of([rec[m] for _, rec in got]) for m in METRIC_NAMES}
+            row.append(CapacityPoint(line, width, len(got), tuple(e for e, _ in got), values))
+        scored = [p for p in row if p.values["val_loss"] is not None]
+        if scored:
+            best = min(scored, key=lambda p: p.values["val_loss"].mean)
+            row = [p if p is not best else _best(p) for p in row]
+        points.extend(row)
+    return points
+
+
+def _best(p: CapacityPoint) -> CapacityPoint:
+    return CapacityPoint(p.line, p.width, p.runs, p.epochs, p.values, best=True)
+
+
+def varying(points: Sequence[CapacityPoint]) -> tuple[str, ...]:
+    """The line settings that differ between lines (what a legend must name)."""
+    lines = {p.line for p in points}
+    if len(lines) < 2:
+        return ()
+    return tuple(k for i, k in enumerate(LINE_FIELDS) if len({ln[i][1] for ln in lines}) > 1)
+
+
+def line_label(line: tuple[tuple[str, object], ...], keys: tuple[str, ...]) -> str:
+    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in line if k in keys)
+
+
+CAPACITY_COLUMNS: tuple[str, ...] = (
+    *LINE_FIELDS,
+    "width",
+    "at",
+    "runs",
+    "epoch_min",
+    "epoch_max",
+    *(f"{m}_{s}" for m in METRIC_NAMES for s in ("mean", "std", "min", "max")),
+    "best_by_val_loss",
+)
+
+
+def capacity_rows(points: Sequence[CapacityPoint], at: str) -> list[dict[str, object]]:
+    """The capacity table: one row per point, keyed by CAPACITY_COLUMNS."""
+    rows = []
+    for p in points:
+        row: dict[str, object] = dict(p.line)
+        row.update(width=p.width, at=at, runs=p.runs,
+                   epoch_min=min(p.epochs, default=None), epoch_max=max(p.epochs, default=None),
+                   best_by_val_loss=p.best)
+        for m in METRIC_NAMES:
+            st = p.values[m]
+            for s in ("mean", "std", "min", "max"):
+                key = {"min": "lo", "max": "hi"}.get(s, s)
+                row[f"{m}_{s}"] = None if st is None else getattr(st, key)
+        rows.append({c: row.get(c) for c in CAPACITY_COLUMNS})
+    return rows

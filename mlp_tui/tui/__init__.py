@@ -1,0 +1,1 @@
+"""The Textual face: the app, its stylesheet, its widgets and the plot's drawing."""

@@ -1,0 +1,392 @@
+"""The Textual app: a thin layer that renders a session's state and maps keys to its controls.
+
+Workers never touch widgets: they append to their histories, and a timer on the UI thread reads
+what is new about 12 times a second and redraws once per tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import sys
+import time
+from collections.abc import Iterator
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Container
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Static
+
+from mlp_tui.core.config import ExperimentConfig, faster, slower
+from mlp_tui.core.contract import Unsupported
+from mlp_tui.core.schema import Status
+from mlp_tui.core.text import printable, reason
+from mlp_tui.persist.view_file import load_view
+from mlp_tui.runner import Runner
+from mlp_tui.tui.view_keys import ViewKeyActions
+from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
+from mlp_tui.tui.widgets.loss_plot import LossPlot
+from mlp_tui.tui.widgets.runs_table import RunsTable
+from mlp_tui.view import Monitor, ViewSettings, fmt_speed, overall_state
+from mlp_tui.view.alerts import Alerts
+from mlp_tui.view.readout import readout_text
+from mlp_tui.view.rows import run_counts
+from mlp_tui.view.settings import metric_views
+
+TICK_S = 1 / 12
+# At most this share of the UI thread goes to building the plot: every millisecond the UI thread
+# computes is one the training threads wait for the GIL (TUI overhead, docs/benchmarks.md).
+PLOT_SHARE = 0.03
+FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
+MIN_W, MIN_H = 60, 15
+ALERT_TITLE = "alert"
+PLOT_MIN_W = 60  # the plot's least width beside the table
+# The control each action needs: a session that lacks it hides the key (key bar, palette).
+NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
+
+
+class MlpTuiApp(ViewKeyActions, App[int]):
+    """Live training monitor (or a replay of a recorded history)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "mlp-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = bindings()
+
+    def __init__(self, runner: Runner, quiet: bool = False) -> None:
+        super().__init__()
+        self.runner = runner
+        self.session = runner.session
+        self.quiet = quiet  # no bell on alerts
+        self.monitor = Monitor(self.session, ViewSettings.from_dict(load_view()))
+        self.alerts = Alerts()
+        self._last_readout = ""
+        self._stopping = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self.redraws = 0
+        self._last_header: Text | None = None
+        self._last_view = ""
+        self._next_frame = 0.0
+        self._plot_size = (0, 0)  # the plot's size when its spec was last sampled
+        self._table_need = 0
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.plot = LossPlot(id="plot")
+        self.table = RunsTable(has_val=self.session.has_val, id="table")
+        self.header = Static("", id="header")
+        self.viewbar = Static("", id="viewbar")
+        self.readout = Static("", id="readout")
+        yield self.header
+        yield self.viewbar
+        yield self.readout
+        with Container(id="main"):
+            yield self.plot
+            yield self.table
+        yield Static(
+            f"terminal too small\nmlp-tui needs at least {MIN_W}x{MIN_H}",
+            id="too-small",
+        )
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        self._event_loop = asyncio.get_running_loop()
+        self.runner.start()
+        self._apply_size(self.size.width, self.size.height)
+        self.set_interval(TICK_S, self.tick)
+        self.table.focus()
+        self.tick()
+        self.app_resume_signal.subscribe(self, self._resumed)
+        if self.runner.signal is not None:  # it came while the app was starting
+            self._finish()
+        # Everything built so far lives as long as the app: keep it out of the garbage
+        # collector's full passes, which otherwise stall the UI thread (docs/benchmarks.md).
+        gc.freeze()
+
+    def _resumed(self, _app: App) -> None:
+        """Back from ctrl+z / fg: the terminal was cleared meanwhile, so draw everything."""
+        self._last_header, self._last_view = None, ""
+        self.plot.show(self.plot.spec)
+        for widget in self.screen.walk_children():
+            widget.refresh()
+        self.screen.refresh(layout=True)
+        self.refresh_now()
+
+    def signalled(self, _signum: int) -> None:
+        """From the runner's signal handler (main thread, any moment): end like `q` soon."""
+        if self._event_loop is not None:  # set on mount; before it, on_mount sees the signal
+            self._event_loop.call_soon_threadsafe(self._finish)
+
+    @on(Resize)
+    def _resized(self, event: Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        if self._stopping or self._event_loop is None:  # not mounted yet, or on the way out
+            return
+        self.monitor.changed()
+        small = width < MIN_W or height < MIN_H
+        self.screen.set_class(small, "-too-small")
+        self._layout(width)
+
+    def _layout(self, width: int) -> None:
+        """Side by side only when the plot and the whole table both fit; else stacked, with
+        the table showing the columns that fit whole (never a cut column)."""
+        self.monitor.changed()  # the plot's width changes: sample it again
+        table = self.table
+        need = table.needed()
+        wide = width - need >= PLOT_MIN_W
+        self.query_one("#main").set_class(not wide, "-narrow")
+        if wide:
+            table.styles.width = need
+            table.fit(need)
+        else:
+            table.styles.width = "1fr"
+            table.fit(width)
+        self._table_need = table.needed()
+
+    # --- the tick: engine state -> widgets ---------------------------------------------------
+
+    def tick(self) -> None:
+        if self._stopping or not self.plot.is_attached:
+            return
+        mon = self.monitor
+        focus = self.table.cursor_row
+        if focus != mon.focus:
+            mon.focus = focus
+            mon.changed()
+        now = time.perf_counter()
+        size = (self.plot.size.width, self.plot.size.height)
+        if size != self._plot_size and all(size):  # laid out anew: sample at the new size now
+            self._plot_size = size
+            mon.changed()
+            self._next_frame = 0.0
+        if now < self._next_frame:
+            self._update_header()
+        else:
+            # The plot and the table show the same moment: they are redrawn together, at most
+            # every FRAME_S and within PLOT_SHARE of the UI thread (a key redraws at once).
+            with self.batch_update():
+                plot = self.plot
+                if mon.tick():
+                    # One bucket per two cells, drawn as two points (its min and max).
+                    width = plot.size.width or int(self.size.width * 0.6)
+                    rows = plot.size.height or self.size.height // 2
+                    plot.show(mon.plot_spec(max_points=max(40, width), rows=rows))
+                    self.redraws += 1
+                self.table.show_rows(mon.rows())
+                if self.table.needed() != self._table_need:  # a column grew: lay out again
+                    self._layout(self.size.width)
+                self._update_header()
+            self._next_frame = now + max(FRAME_S, plot.last_build_s / PLOT_SHARE)
+        message = self.runner.poll()
+        if message:
+            self.notify(message, timeout=6, markup=False)
+        self._alert()
+
+    def _alert(self) -> None:
+        """A run ended or turned bad: say so (and ring, unless --quiet)."""
+        news = self.alerts.update(self.session.runs, time.monotonic())
+        for line, bad in news:
+            self.notify(printable(line), title=ALERT_TITLE, severity="error" if bad else
+                        "information", timeout=8 if bad else 4, markup=False)
+        if news and not self.quiet:
+            self.bell()
+
+    def _update_header(self) -> None:
+        """The state first (it must never be cut off), then what is running, then a fault."""
+        s = self.session
+        statuses = [r.status for r in s.runs]
+        header = Text(overall_state(statuses).upper(), style="bold")
+        parts = s.describe()
+        if any(isinstance(k, str) for k in self.monitor.groups()) or Status.QUEUED in statuses:
+            parts.append(run_counts(statuses))  # a grid, or runs waiting for a worker
+        if s.speed is not None:
+            parts.append(fmt_speed(s.speed))
+        header.append("  " + printable(" · ".join(parts)))
+        problem = self.runner.problem
+        if problem:
+            header.append(f"  {printable(problem)}", style="bold red")
+        if header != self._last_header:
+            self._last_header = header
+            self.header.update(header)
+        mon = self.monitor
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats)
+        if view != self._last_view:
+            self._last_view = view
+            self.viewbar.update(Text(view))
+        cursor = mon.settings.cursor
+        readout = "" if cursor is None else readout_text(mon, cursor)
+        if readout != self._last_readout:
+            self._last_readout = readout
+            self.readout.update(Text(printable(readout)))
+            self.readout.set_class(bool(readout), "-on")
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def selected_group(self) -> int | str | None:
+        """The group under the cursor: a width, or in a grid the configuration's name."""
+        key = self.table.selected_key
+        if key is None:
+            return None
+        return int(key) if key.isdigit() else key
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys for controls the session lacks are hidden and do nothing."""
+        need = NEEDS.get(action)
+        return need is None or need in self.session.controls
+
+    def _control(self, call, *args) -> bool:
+        try:
+            call(*args)
+        except Unsupported as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return False
+        return True
+
+    def action_toggle_all(self) -> None:
+        if self._control(self.session.toggle):
+            self.refresh_state()
+
+    def action_toggle_one(self) -> None:
+        width = self.selected_group()
+        if width is not None and self._control(self.session.toggle, width):
+            self.refresh_state()
+
+    def action_restart_all(self) -> None:
+        if self._control(self.session.restart):
+            self.view_changed()
+
+    def action_restart_one(self) -> None:
+        width = self.selected_group()
+        if width is not None and self._control(self.session.restart, width):
+            self.view_changed()
+
+    def action_faster(self) -> None:
+        if self._control(self.session.set_speed, faster(self.session.speed)):
+            self._update_header()
+
+    def action_slower(self) -> None:
+        if self._control(self.session.set_speed, slower(self.session.speed)):
+            self._update_header()
+
+    def refresh_state(self) -> None:
+        """Show a pause or resume at once in the header and the table; the plot (its build
+        takes tens of milliseconds) waits for its next frame, as it shows no status."""
+        self.table.show_rows(self.monitor.rows())
+        self._update_header()
+
+    def refresh_now(self) -> None:
+        """Show a key's effect at once, skipping the redraw budget."""
+        self._next_frame = 0.0
+        self.tick()
+
+    def action_settings(self) -> None:
+        cfg = self.session.config
+        if cfg is None or not self.check_action("settings", ()):
+            return
+        from mlp_tui.tui.widgets.settings_form import SettingsScreen
+
+        def apply(cfg: ExperimentConfig | None) -> None:
+            if cfg is None:
+                return
+            settings = self.monitor.settings
+            self.session.reconfigure(cfg)
+            self.monitor = Monitor(self.session, settings)
+            settings.hidden.clear()
+            settings.cursor = None
+            if settings.metric not in metric_views(cfg.val_split > 0):
+                settings.metric = "loss"
+            self.table.reset(has_val=cfg.val_split > 0)
+            self._table_need = 0  # lay out again once the new rows are in
+            self.notify("restarted with the new settings")
+            self.refresh_now()
+
+        self.push_screen(SettingsScreen(cfg.with_changes(speed=self.session.speed)), apply)
+
+    def action_export(self) -> None:
+        try:
+            message = self.runner.export_table()
+        except (OSError, ValueError) as exc:
+            self.notify(f"export failed: {reason(exc)}; press e to retry", severity="error",
+                        timeout=8, markup=False)
+            return
+        self.notify(message, timeout=6, markup=False)
+
+    def action_export_history(self) -> None:
+        try:
+            message = self.runner.export_history()
+        except (OSError, ValueError) as exc:
+            self.notify(f"history export failed: {reason(exc)}", severity="error", markup=False)
+            return
+        self.notify(message, timeout=6, markup=False)
+
+    def action_quit_app(self) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        """Stop every run, save everything (the runner's policy), then leave."""
+        if self._stopping:
+            return
+        self._stopping = True
+        code = self.runner.finish()
+        if self.runner.signal is not None:
+            self.runner.arm_exit_watchdog(code)
+        self.exit(return_code=code)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        for k in (*KEYS, *TAIL):
+            if k.action != "quit_app" and self.check_action(k.action, ()):
+                yield SystemCommand(
+                    f"{k.label} ({k.shown})", k.help, getattr(self, f"action_{k.action}")
+                )
+
+
+@contextlib.contextmanager
+def _screen_on_terminal() -> Iterator[None]:
+    """Textual draws on stderr. With stderr redirected (`mlp-tui 2>log`) but stdout on the
+    terminal, draw on the terminal instead, and give stderr back for the closing messages."""
+    try:
+        redirected = not os.isatty(2) and os.isatty(1)
+    except OSError:
+        redirected = False
+    if not redirected:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(1, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run_app(runner: Runner, quiet: bool = False) -> int:
+    """Run the TUI over a runner's session; returns the exit status. Messages for the user
+    (a file that could not be saved) go to stderr once the terminal is restored."""
+    app = MlpTuiApp(runner, quiet=quiet)
+    with runner.signals(app.signalled), _screen_on_terminal():
+        try:
+            app.run()
+        finally:
+            code = runner.finish()
+    if app.return_code and not code:  # the app itself failed (Textual printed why)
+        code = app.return_code
+    for message in runner.errors:
+        sys.stderr.write(f"mlp-tui: error: {printable(message)}\n")
+    return code

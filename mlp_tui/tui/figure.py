@@ -1,0 +1,361 @@
+"""A PlotSpec drawn with plotext as Rich text: one figure, or a grid of small ones, with a legend,
+end labels and ticks. Each build uses a plotext figure of its own (no global plotext state).
+
+plotext 6 is used directly (textual-plotext pins plotext < 6, which is much slower and breaks
+log axes on a second build; docs/benchmarks.md). The series come already downsampled, so a build
+costs the same however long the runs are. Ticks come from `mlp_tui.view.ticks`, sized to the
+figure, so every label is round, distinct and true.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import plotext as plt
+from plotext._kernel.terminal import terminal
+from rich.text import Text
+
+from mlp_tui.view import PlotSeries, PlotSpec
+from mlp_tui.view.ticks import (
+    Tick,
+    duration_ticks,
+    epoch_ticks,
+    linear_ticks,
+    log_ticks,
+    ticks_for_cells,
+)
+
+CURSOR_COLOR = 250  # a light grey: the epoch cursor
+BAND_MARKER = "░"  # a band's cells, shaded; the mean's braille line is drawn over them
+VAL_MARKER = "braille"  # a validation curve: its run's colour, dotted (points, not joined)
+
+# Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
+MONO_MARKERS = ("braille", "dot", "+", "x", "*", "o", "#", "%", "=", "~", "^", "&", "@", "$")
+_SWATCH = {"braille": "━", "dot": "•", "val": "⠤"}
+_X_GAP, _Y_GAP, _LOG_Y_GAP = 8, 3, 2  # cells a tick wants before its label is known
+
+Range = tuple[float, float]
+
+
+def no_color() -> bool:
+    """https://no-color.org: any non-empty NO_COLOR asks for a monochrome picture."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def marker_for(i: int, mono: bool) -> str:
+    """The plotext marker of the i-th series: braille lines in colour, distinct glyphs without."""
+    return MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
+
+
+def swatch(marker: str) -> str:
+    """What the legend shows for a marker."""
+    return _SWATCH.get(marker, marker) * 2
+
+
+def faint(color: int) -> int:
+    """A darker shade of a 256-colour cube entry (greys and the 16 basic colours: grey 240)."""
+    if not 16 <= color <= 231:
+        return 240
+    c = color - 16
+    r, g, b = c // 36, c // 6 % 6, c % 6
+    return 16 + 36 * (r // 2) + 6 * (g // 2) + b // 2
+
+
+def _series_marker(s: PlotSeries, mono: bool) -> str:
+    if s.style == "val":
+        return "·" if mono else VAL_MARKER
+    if s.style == "points":
+        return "●"
+    return marker_for(s.index, mono)
+
+
+def build_figure(
+    spec: PlotSpec,
+    width: int,
+    height: int,
+    series: list[PlotSeries],
+    markers: list[str] | None = None,
+) -> str:
+    """One plotext figure as an ANSI string of exactly `height` lines."""
+    width, height = max(width, 10), max(height, 5)
+    mono = no_color()
+    markers = markers or [_series_marker(s, mono) for s in series]
+    points = [_finite(s) for s in series]
+    x_range = _padded(spec.x_range or _extent([x for x, _ in points]), 0.01)
+    y_range = _padded(spec.y_range or _extent([y for _, y in points]), 0.05)
+    # A point far outside a clipped range would make plotext draw (and allocate) the whole
+    # off-screen stretch of its line: hold every point within one range's height of the edges.
+    span = y_range[1] - y_range[0]
+    points = [(x, np.clip(y, y_range[0] - span, y_range[1] + span)) for x, y in points]
+
+    rows = height - 4 - (1 if spec.title else 0)  # frame, x tick labels, axis titles
+    y_ticks = _fit(
+        log_ticks if spec.log else linear_ticks,
+        y_range,
+        rows,
+        _LOG_Y_GAP if spec.log else _Y_GAP,
+        lambda a, b: 1.5,
+    )
+    cols = width - 2 - max(len(label) for _, label in y_ticks)
+    x_make = duration_ticks if spec.x_label == "seconds" else epoch_ticks  # epochs, steps
+    if spec.x_ticks is not None:
+        fixed = spec.x_ticks
+        x_make = lambda lo, hi, n: _thinned(fixed, n)  # noqa: E731
+    x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
+
+    fx, fy = _scale(x_range), _scale(y_range)
+    term = terminal()
+    term.limit(False, False)
+    fig = term._master
+    fig.theme("simple")
+    fig.plot_size(width, height)
+    def line(xs, ys, m: str, color: int, connect: bool = True) -> None:
+        sig = fig.signal((xs * fx).tolist(), (ys * fy).tolist(),
+                         marker=plt.marker(m, pixel=plt.pixel(color)))
+        if connect:
+            sig.lines()
+        fig.draw(sig)
+
+    for (x, y), s, m in zip(points, series, markers):
+        if not len(x):
+            continue
+        if s.style == "band" and s.lo is not None:  # a zigzag between the edges fills it
+            lo = np.clip(np.asarray(s.lo, dtype=float)[np.isfinite(s.y)],
+                         y_range[0] - span, y_range[1] + span)
+            line(np.repeat(x, 2), np.column_stack([lo, y]).ravel(), BAND_MARKER,
+                 faint(s.color))
+        else:
+            color = faint(s.color) if s.style == "faint" and not mono else s.color
+            joined = s.joined if s.joined is not None else s.style not in ("points", "val")
+            line(x, y, "dot" if s.style == "val" and joined and not mono else m, color, joined)
+    for b in spec.bars:
+        line(np.array([b.x, b.x]), np.clip(np.array([b.lo, b.hi]), *y_range), "braille", b.color)
+    if spec.cursor is not None:
+        line(np.array([spec.cursor] * 2), np.array(y_range), "braille", CURSOR_COLOR)
+    labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
+    if len(labelled) > 1:
+        pts, sers = [p for p, _ in labelled], [s for _, s in labelled]
+        for x, y, label, color, align in _end_labels(pts, sers, x_range, y_range, rows, cols):
+            text = plt.colorize(label) if mono else plt.colorize(label, pixel=plt.pixel(color))
+            fig.draw(fig.text(x * fx, y * fy, text, alignment=align))
+    for mk in spec.marks:
+        if not y_range[0] <= mk.y <= y_range[1]:
+            continue
+        text, align = mk.text, "left"
+        if _at(mk.x, x_range) > 0.7 and " " in text:  # the glyph stays on the point
+            glyph, rest = text.split(" ", 1)
+            text, align = f"{rest} {glyph}", "right"
+        text = plt.colorize(text) if mono else plt.colorize(text, pixel=plt.pixel(mk.color))
+        fig.draw(fig.text(mk.x * fx, mk.y * fy, text, alignment=align))
+    for axis, (lo, hi), ticks, f in (("x", x_range, x_ticks, fx), ("y", y_range, y_ticks, fy)):
+        fig.ruler(axis).lim(lo * f, hi * f)
+        fig.ruler(axis).ticks([p * f for p, _ in ticks], [label for _, label in ticks])
+    fig.title(spec.title)
+    fig.label(spec.x_label, axis="x")
+    fig.label(spec.y_label, axis="y")
+    return fig.build().string()
+
+
+def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
+    """The whole widget picture, a legend line above the plot (or the grid of plots)."""
+    if width < 20 or height < 6:
+        return Text("plot: too small", style="dim")
+    if spec.message and not any(len(s.x) for s in spec.series):
+        return Text(spec.message, style="dim", justify="center")
+    legend = _legend(spec)
+    legend.truncate(width, overflow="ellipsis")
+    body_h = height - 1
+    if spec.grid and len({s.index for s in spec.series}) > 1:
+        body = _grid(spec, width, body_h)
+    else:
+        body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
+    return Text("\n", no_wrap=True).join([legend, body])
+
+
+def _legend(spec: PlotSpec) -> Text:
+    """A swatch and label per curve; the validation curves and marks explained once."""
+    mono = no_color()
+    legend = Text(no_wrap=True, overflow="ellipsis")
+    vals = [s for s in spec.series if s.style == "val"]
+    for s in spec.series:
+        if s.style == "line" or (s.style == "val" and spec.x_label == "width"):
+            mark = _series_marker(s, mono)
+            if s.style == "val" and not mono:
+                mark = "dot" if s.joined else "val"
+            legend.append(swatch(mark) + " ", style=f"color({s.color})")
+            legend.append(f"{s.label}  ")
+    if vals and spec.x_label != "width":
+        legend.append(swatch("·" if mono else "val") + " validation  ", style="dim")
+    for text in dict.fromkeys(m.text[0] for m in spec.marks):
+        what = "best width (val loss)" if spec.x_label == "width" else "best val epoch"
+        legend.append(f"{text} {what}  ", style="dim")
+    return legend
+
+
+def _grid(spec: PlotSpec, width: int, height: int) -> Text:
+    """Small multiples, one per run (its curves, band and marks), sharing one x range and one
+    y range, hence the same ticks."""
+    cells: dict[int, list[PlotSeries]] = {}
+    for s in spec.series:
+        cells.setdefault(s.index, []).append(s)
+    groups = list(cells.values())
+    n = len(groups)
+    cols = math.ceil(math.sqrt(n)) if width >= 2 * height else max(1, math.floor(math.sqrt(n)))
+    rows = math.ceil(n / cols)
+    cell_w, cell_h = width // cols, height // rows
+    points = [_finite(s) for s in spec.series]
+    x_range = spec.x_range or _extent([x for x, _ in points])
+    y_range = spec.y_range or _extent([y for _, y in points])
+    lines: list[Text] = []
+    for r in range(rows):
+        row_parts = []
+        for c in range(cols):
+            i = r * cols + c
+            if i >= n:
+                row_parts.append([Text(" " * cell_w)] * cell_h)
+                continue
+            group = groups[i]
+            main = next((s for s in group if s.in_legend), group[0])
+            sub = PlotSpec(
+                title=main.label,
+                x_label=spec.x_label,
+                y_label="",
+                y_range=y_range,
+                x_range=x_range,
+                log=spec.log,
+                marks=[m for m in spec.marks if m.color == main.color],
+                cursor=spec.cursor,
+                x_ticks=spec.x_ticks,
+            )
+            ansi = build_figure(sub, cell_w, cell_h, group)
+            row_parts.append(Text.from_ansi(ansi, no_wrap=True).split("\n")[:cell_h])
+        for k in range(cell_h):
+            line = Text(no_wrap=True)
+            for part in row_parts:
+                seg = part[k] if k < len(part) else Text("")
+                seg.truncate(cell_w, pad=True)
+                line.append_text(seg)
+            lines.append(line)
+    return Text("\n", no_wrap=True).join(lines)
+
+
+def _thinned(ticks: list[Tick], n: int) -> list[Tick]:
+    """At most n of fixed ticks, evenly spread, the first and the last always kept."""
+    if len(ticks) <= n:
+        return ticks
+    n = max(2, n)
+    picks = sorted({round(i * (len(ticks) - 1) / (n - 1)) for i in range(n)})
+    return [ticks[i] for i in picks]
+
+
+def _fit(
+    make: Callable[[float, float, int], list[Tick]],
+    span: Range,
+    cells: int,
+    gap: int,
+    need: Callable[[str, str], float],
+) -> list[Tick]:
+    """As many ticks as the axis holds without two labels touching."""
+    lo, hi = span
+    n = ticks_for_cells(cells, gap)
+    while True:
+        ticks = make(lo, hi, n)
+        apart = all(
+            (_at(b, span) - _at(a, span)) * (cells - 1) >= need(la, lb)
+            for (a, la), (b, lb) in zip(ticks, ticks[1:])
+        )
+        if apart or n <= 2:
+            return ticks
+        n = min(n, len(ticks)) - 1
+
+
+def _end_labels(
+    points: list[tuple[np.ndarray, np.ndarray]],
+    series: list[PlotSeries],
+    x_range: Range,
+    y_range: Range,
+    rows: int,
+    cols: int,
+) -> list[tuple[float, float, str, int, str]]:
+    """(x, y, label, colour, alignment) by each visible line end, one or two rows off it, only
+    where no other label is in the way and no other line ends as near: a label never names the
+    wrong line."""
+    ends = [_cell(x, y, x_range, y_range, rows, cols) for x, y in points]
+    taken: list[tuple[int, int, int]] = []
+    out = []
+    for i, s in enumerate(series):
+        if ends[i] is None or len(s.label) > cols // 2:
+            continue
+        col, low, high = ends[i]
+        n = len(s.label)
+        align, c0 = ("right", col - n + 1) if col >= n - 1 else ("left", col)
+        c1 = c0 + n - 1
+        others = [e for j, e in enumerate(ends) if j != i and e and c0 - 2 <= e[0] <= c1 + 2]
+        for r in (high + 1, low - 1, high + 2, low - 2):
+            free = 0 <= r < rows and c1 < cols
+            free = free and not any(r == t and c0 <= t1 + 1 and t0 <= c1 + 1 for t, t0, t1 in taken)
+            mine = max(abs(r - low), abs(r - high))
+            if free and all(min(abs(r - lo), abs(r - hi)) > mine for _, lo, hi in others):
+                taken.append((r, c0, c1))
+                y_at = _value_at(r / max(1, rows - 1), y_range)
+                out.append((float(points[i][0][-1]), y_at, s.label, s.color, align))
+                break
+    return out
+
+
+def _cell(
+    x: np.ndarray, y: np.ndarray, x_range: Range, y_range: Range, rows: int, cols: int
+) -> tuple[int, int, int] | None:
+    """Column and rows (from the bottom) where a series' last point may be drawn, if it is: both
+    neighbours when it sits near a row boundary, where plotext's rounding can go either way."""
+    if not len(x):
+        return None
+    tx, ty = _at(float(x[-1]), x_range), _at(float(y[-1]), y_range)
+    if not (0 <= tx <= 1 and 0 <= ty <= 1):
+        return None
+    row = ty * (rows - 1)
+    low, high = round(row - 0.1), round(row + 0.1)
+    return round(tx * (cols - 1)), low, high
+
+
+def _finite(s: PlotSeries) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(s.x, dtype=float), np.asarray(s.y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _extent(arrays: list[np.ndarray]) -> Range:
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        return 0.0, 1.0
+    return float(min(a.min() for a in arrays)), float(max(a.max() for a in arrays))
+
+
+def _padded(span: Range, rel: float) -> Range:
+    """A range plotext can draw: a point range is widened, without overflowing."""
+    lo, hi = sorted(span)
+    if hi > lo:
+        return lo, hi
+    pad = abs(lo) * rel or 0.5
+    return max(lo - pad, -sys.float_info.max), min(hi + pad, sys.float_info.max)
+
+
+def _scale(span: Range) -> float:
+    """plotext subtracts the limits, which overflows near the float limit: there it is handed
+    values scaled by a power of two (exact), while the labels keep the true ones."""
+    return 1.0 if max(abs(span[0]), abs(span[1])) < 1e300 else 2.0**-40
+
+
+def _at(v: float, span: Range) -> float:
+    """Where v falls along span, 0..1; halved to stay finite for ranges near the float limit."""
+    lo, hi = span
+    return (v / 2 - lo / 2) / (hi / 2 - lo / 2)
+
+
+def _value_at(t: float, span: Range) -> float:
+    lo, hi = span
+    return (lo / 2 + t * (hi / 2 - lo / 2)) * 2
