@@ -188,7 +188,7 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
     if "\0" in ns.file:  # no file name holds one; os calls would raise ValueError
         raise ConfigError("FILE", f"{ns.file!r}: no such file")
     try:
-        if not (path.is_file() or path.is_dir()):
+        if not path.exists():  # a FIFO or a device is there: the reader says what it is
             raise ConfigError("FILE", f"{ns.file}: no such file")
         if not os.access(path, os.R_OK):
             raise ConfigError("FILE", f"{ns.file}: not readable")

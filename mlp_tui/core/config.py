@@ -82,7 +82,7 @@ class ExperimentConfig:
         if self.dataset in DATASETS:
             return None
         try:
-            return read_data(self.dataset, self.target)
+            return read_data(self.dataset, self.target, memory_budget)
         except DataError as exc:
             raise ConfigError("--target" if "target column" in str(exc) else "--dataset",
                               str(exc)) from None
@@ -243,6 +243,11 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
+def memory_budget() -> int:
+    """What the runs, and a data file once read, may take: half the memory available."""
+    return available_memory() // 2
+
+
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     """Check every field; raise ConfigError naming the first bad flag."""
     if cfg.dataset not in DATASETS and not is_data_path(cfg.dataset):
@@ -311,7 +316,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
                 f"{cfg.val_split} leaves too few samples for a stratified split of "
                 f"{cfg.n_samples} samples in {cfg.n_classes} classes",
             )
-    budget = available_memory() // 2
+    budget = memory_budget()
     points = cfg.points()
     total = sum(estimate_bytes(p, w) for p in points for w in cfg.widths) * cfg.repeats
     if total > budget:

@@ -5,6 +5,10 @@ Keys are the flags' own names (`val-split` or `val_split`); a list is a comma li
 (`widths = [5, 100]` or `widths = "5,100"`); `true` turns a switch on. The file's values go
 in front of the command line's, so argparse lets the command line win, and every value goes
 through the same checks as a typed flag.
+
+The file is read through `inputs.read_input` (a regular file of at most `CONFIG_CAP`), and its
+nesting is measured before it is parsed: no flag takes more than a flat list, and tomllib
+recurses once per level.
 """
 
 from __future__ import annotations
@@ -12,15 +16,23 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
 from mlp_tui.core.config import ConfigError, ExperimentConfig
+from mlp_tui.core.inputs import CONFIG_CAP, InputRefused, read_input
 from mlp_tui.core.text import reason
 
 FLAG = "--config"
 RECORD_ONLY = ("classes",)  # written for the record, ignored when read back
+MAX_NESTING = 8  # arrays and inline tables, one inside another; a flag's list is 1
+_SPECIAL = re.compile(r"[\[{]+|[\]}]+|[\"'#]")  # a run of openers or closers at once
+# Where each kind of string or a comment ends (a backslash escapes in basic strings); the
+# scan jumps from one match to the next, so it is linear in the text whatever it holds.
+_ENDS = {'"""': re.compile(r'\\.|"""', re.S), '"': re.compile(r'\\.|"|\n', re.S),
+         "'''": re.compile("'''"), "'": re.compile("'|\n"), "#": re.compile("\n")}
 
 
 def config_path(argv: Sequence[str]) -> str | None:
@@ -82,12 +94,48 @@ def _load(path: str) -> dict:
     if p.suffix.lower() != ".toml":
         raise ConfigError(FLAG, f"{path}: expected a .toml file")
     try:
-        with open(p, "rb") as f:
-            return tomllib.load(f)
+        text = read_input(p, CONFIG_CAP).decode("utf-8")
+    except InputRefused as exc:
+        raise ConfigError(FLAG, str(exc)) from None
     except OSError as exc:
         raise ConfigError(FLAG, f"{path}: {reason(exc)}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(FLAG, f"{path}: not valid TOML ({exc})") from None
+    depth = nesting(text)
+    if depth > MAX_NESTING:
+        raise ConfigError(FLAG, f"{path}: values nest {depth} deep; no flag takes more than a "
+                          "flat list")
+    try:
+        return tomllib.loads(text)
+    except RecursionError:  # the count above missed a way to nest: still one line
+        raise ConfigError(FLAG, f"{path}: values nest too deep; no flag takes more than a "
+                          "flat list") from None
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long for Python
+        raise ConfigError(FLAG, f"{path}: not valid TOML ({exc})") from None
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and inline tables nest in TOML text (a `[table]` header counts 1),
+    brackets inside strings and comments aside; linear, and without recursion."""
+    depth = deepest = 0
+    i = 0
+    while (m := _SPECIAL.search(text, i)) is not None:
+        c, i = m.group(), m.end()
+        if c[0] in "[{":
+            depth += len(c)
+            deepest = max(deepest, depth)
+        elif c[0] in "]}":
+            depth = max(0, depth - len(c))
+        else:  # a string or a comment: skip to its end (an unclosed one ends the scan)
+            if c != "#" and text.startswith(c * 2, i):
+                c, i = c * 3, i + 2
+            end = _ENDS[c]
+            while (e := end.search(text, i)) is not None and e.group().startswith("\\"):
+                i = e.end()
+            if e is None:
+                break
+            i = e.end()
+    return deepest
 
 
 def _text(path: str, key: str, value: object) -> str:
@@ -97,10 +145,17 @@ def _text(path: str, key: str, value: object) -> str:
     if isinstance(value, list):
         if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value):
             raise ConfigError(FLAG, f"{path}: {key} must be a list of numbers or words")
-        return ",".join(str(v) for v in value)
+        return ",".join(_str(path, key, v) for v in value)
     if isinstance(value, (int, float, str)):
-        return str(value)
+        return _str(path, key, value)
     raise ConfigError(FLAG, f"{path}: {key} must be a number, a word or a list, got a table")
+
+
+def _str(path: str, key: str, value: int | float | str) -> str:
+    try:
+        return str(value)
+    except ValueError:  # an integer past Python's 4300-digit limit (hex is read, not shown)
+        raise ConfigError(FLAG, f"{path}: {key} holds a number too long to read") from None
 
 
 # --- the effective configuration, written next to an export ----------------------------------

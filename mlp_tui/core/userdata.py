@@ -4,20 +4,35 @@
 Labels of any type become classes 0..k-1 in sorted order (numerically when every label is a
 number, so "10" follows "9"); `classes` keeps their names for the exports. numpy is imported
 lazily and nothing else heavy is: the CLI reads a file's shape without torch or scikit-learn.
+
+Reading is bounded: the file goes through `inputs.open_input` (a regular file, at most
+`DATA_CAP`), an .npz is checked from its zip directory and each array's .npy header (shape,
+dtype, size) before any array is inflated, and what the data will take in memory is compared
+with what the run check allows before it is read.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from mlp_tui.core.inputs import DATA_CAP, InputRefused, open_input, size_text
 from mlp_tui.core.text import reason
 
 DATA_SUFFIXES = (".csv", ".npz")
 MAX_CLASSES = 10_000  # more distinct labels than this is a regression target, not classes
+# Peak memory of reading a CSV file, per byte of it: one Python string per cell. Measured (#24):
+# 8x for typical numeric cells, 27x for two-character ones.
+CSV_MEMORY_PER_BYTE = 28
+MAX_DIRECTORY = 1 << 20  # an .npz's zip directory, bytes (about 10,000 arrays)
+DEFLATE_MAX_RATIO = 1032  # deflate never inflates one byte to more than this
 
 
 class DataError(ValueError):
@@ -47,31 +62,43 @@ def is_data_path(name: str) -> bool:
 _CACHE: dict[tuple, UserData] = {}
 
 
-def read_data(path: str, target: str = "") -> UserData:
-    """Read and check a data file; the same unchanged file is read once per process."""
+def read_data(path: str, target: str = "", memory: Callable[[], int] | None = None) -> UserData:
+    """Read and check a data file; the same unchanged file is read once per process.
+    `memory()` is the most the data may take once read (None: not checked)."""
     p = Path(path).expanduser()
     try:
         st = p.stat()
     except OSError as exc:
         raise DataError(f"{path}: {reason(exc)}") from None
-    if not p.is_file():
-        raise DataError(f"{path}: not a file")
+    except ValueError:  # a NUL in the name
+        raise DataError(f"{path!r}: no such file") from None
     key = (str(p.resolve()), target, st.st_mtime_ns, st.st_size)
     if key not in _CACHE:
         reader = _read_npz if p.suffix.lower() == ".npz" else _read_csv
         try:
-            _CACHE[key] = reader(p, target)
+            with open_input(p, DATA_CAP) as f:
+                _CACHE[key] = reader(p, f, target, memory)
+        except InputRefused as exc:
+            raise DataError(str(exc)) from None
         except OSError as exc:
             raise DataError(f"{path}: {reason(exc)}") from None
     return _CACHE[key]
 
 
-def _read_csv(p: Path, target: str) -> UserData:
+def _check_memory(p: Path, need: int, memory: Callable[[], int] | None) -> None:
+    budget = None if memory is None else memory()
+    if budget is not None and need > budget:
+        raise DataError(f"{p}: reading it takes about {size_text(need)} of memory, more than "
+                        f"the {size_text(budget)} this machine can spare")
+
+
+def _read_csv(p: Path, f: BinaryIO, target: str, memory: Callable[[], int] | None) -> UserData:
     import numpy as np
 
-    with open(p, newline="", encoding="utf-8-sig", errors="replace") as f:
+    _check_memory(p, CSV_MEMORY_PER_BYTE * os.fstat(f.fileno()).st_size, memory)
+    with io.TextIOWrapper(f, encoding="utf-8-sig", errors="replace", newline="") as text:
         try:
-            rows = list(csv.reader(f))
+            rows = list(csv.reader(text))
         except csv.Error as exc:
             raise DataError(f"{p}: not a readable CSV file ({exc})") from None
     rows = [r for r in rows if r]  # blank lines carry nothing
@@ -154,31 +181,35 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _read_npz(p: Path, target: str) -> UserData:
+def _read_npz(p: Path, f: BinaryIO, target: str, memory: Callable[[], int] | None) -> UserData:
+    """X and y of an .npz, each checked from its .npy header before it is read: never unpickled,
+    never larger than DATA_CAP or than the memory the run may take."""
+    import zipfile
+
     import numpy as np
 
     if target:
         raise DataError(f"{p}: --target names a CSV column; an .npz file holds arrays X and y")
+    _check_directory(p, f)
     try:
-        with np.load(p, allow_pickle=False) as npz:
-            missing = [k for k in ("X", "y") if k not in npz.files]
+        with zipfile.ZipFile(f) as archive:
+            members = {i.filename.removesuffix(".npy"): i for i in archive.infolist()}
+            missing = [k for k in ("X", "y") if k not in members]
             if missing:
-                found = ", ".join(npz.files) or "none"
-                raise DataError(f"{p}: no array {' or '.join(missing)} (found: {found})")
-            x, raw_y = npz["X"], npz["y"]
+                found = ", ".join(members) or "none"
+                raise DataError(f"{p}: no array {' or '.join(missing)} (found: {found})"[:300])
+            x_info, y_info = members["X"], members["y"]
+            x_shape, x_dtype = _npy_header(p, archive, x_info)
+            y_shape, y_dtype = _npy_header(p, archive, y_info)
+            _check_shapes(p, x_shape, x_dtype, y_shape, y_dtype)
+            n, k = x_shape
+            _check_memory(p, _nbytes(x_shape, x_dtype) + _nbytes(y_shape, y_dtype)
+                          + 9 * n * k + 16 * n, memory)  # + float64 X, its NaN mask, y's index
+            x, raw_y = _npy_read(archive, x_info), _npy_read(archive, y_info)
     except DataError:
         raise
-    except ValueError as exc:  # object arrays (pickles) are refused, as are broken archives
-        raise DataError(f"{p}: not a readable .npz of numeric arrays ({exc})"[:300]) from None
-    except (OSError, EOFError, KeyError) as exc:
+    except _zip_errors() as exc:
         raise DataError(f"{p}: not a readable .npz file ({exc})"[:300]) from None
-    if x.ndim != 2 or x.shape[1] == 0:
-        raise DataError(f"{p}: X must be a 2-D array (samples x features), got shape {x.shape}")
-    if raw_y.ndim != 1 or raw_y.shape[0] != x.shape[0]:
-        raise DataError(f"{p}: y must be 1-D with one label per row of X ({x.shape[0]}), "
-                        f"got shape {raw_y.shape}")
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise DataError(f"{p}: X must be numeric, got {x.dtype}")
     x = x.astype(np.float64)
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
@@ -191,6 +222,113 @@ def _read_npz(p: Path, target: str) -> UserData:
     names = tuple(_label_text(v) for v in values)
     features = tuple(f"x{i}" for i in range(x.shape[1]))
     return _checked(p, x, y.astype(np.int64).reshape(-1), names, features)
+
+
+def _zip_errors() -> tuple[type[BaseException], ...]:
+    """What zipfile, zlib, bz2, lzma and numpy's .npy reader raise for a damaged archive."""
+    import zipfile
+    import zlib
+
+    errors: list[type[BaseException]] = [zipfile.BadZipFile, zlib.error, ValueError, EOFError,
+                                         OSError, NotImplementedError, RuntimeError]
+    try:
+        import lzma
+
+        errors.append(lzma.LZMAError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _check_directory(p: Path, f: BinaryIO) -> None:
+    """Refuse a zip directory over MAX_DIRECTORY: zipfile reads all of it, one object per
+    member, before any member can be looked at. Its size is read as zipfile reads it: the end
+    record (at the very end, else the last one in the comment's reach), overridden by a zip64
+    record when a zip64 locator stands before it. A file with none is zipfile's to refuse."""
+    size = os.fstat(f.fileno()).st_size
+    start = max(0, size - 22 - 0xFFFF)
+    f.seek(start)
+    tail = f.read()
+    at = len(tail) - 22
+    if not (at >= 0 and tail[at : at + 4] == b"PK\x05\x06" and tail[-2:] == b"\0\0"):
+        at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return
+    entries, directory = struct.unpack_from("<HI", tail, at + 10)
+    end = start + at
+    if end >= 76:
+        f.seek(end - 76)
+        record, locator = f.read(56), f.read(20)
+        if locator[:4] == b"PK\x06\x07" and record[:4] == b"PK\x06\x06":
+            entries, directory = struct.unpack_from("<QQ", record, 32)
+    if directory > MAX_DIRECTORY:
+        raise DataError(f"{p}: its zip directory holds {size_text(directory)} ({entries} "
+                        f"members), more than the {size_text(MAX_DIRECTORY)} an .npz of arrays "
+                        "X and y may have")
+
+
+def _npy_header(p: Path, archive, info) -> tuple[tuple[int, ...], Any]:
+    """An array's shape and dtype from its .npy header, read without its data; refused when
+    it holds objects, or claims more than DATA_CAP, more than the member holds, or more than
+    its compressed bytes can inflate to."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    with archive.open(info) as m:
+        version = npy.read_magic(m)
+        if version == (1, 0):
+            shape, _, dtype = npy.read_array_header_1_0(m)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = npy.read_array_header_2_0(m)
+        else:
+            raise DataError(f"{p}: {info.filename}: unknown .npy format version {version}")
+        offset = m.tell()
+    name = info.filename
+    if dtype.hasobject:
+        raise DataError(f"{p}: not a readable .npz of numeric arrays ({name} holds Python "
+                        "objects, which are never unpickled)")
+    if any(d < 0 for d in shape):
+        raise DataError(f"{p}: {name}: negative shape {shape}")
+    nbytes = _nbytes(shape, dtype)
+    try:
+        DATA_CAP.check(p, nbytes, f"{name} holds {size_text(nbytes)} ({dtype}, shape {shape})")
+    except InputRefused as exc:
+        raise DataError(str(exc)) from None
+    if nbytes > info.file_size - offset:
+        raise DataError(f"{p}: {name} declares {size_text(nbytes)} of data but holds "
+                        f"{size_text(max(0, info.file_size - offset))} (a damaged file)")
+    most = {zipfile.ZIP_STORED: info.compress_size,
+            zipfile.ZIP_DEFLATED: DEFLATE_MAX_RATIO * info.compress_size + 1024}
+    if info.file_size > most.get(info.compress_type, info.file_size):
+        raise DataError(f"{p}: {name} claims {size_text(info.file_size)} from "
+                        f"{size_text(info.compress_size)} compressed, more than its compression "
+                        "can give (a damaged file)")
+    return shape, dtype
+
+
+def _nbytes(shape: tuple[int, ...], dtype) -> int:
+    return math.prod(shape) * dtype.itemsize
+
+
+def _check_shapes(p: Path, x_shape, x_dtype, y_shape, y_dtype) -> None:
+    if len(x_shape) != 2 or x_shape[1] == 0:
+        raise DataError(f"{p}: X must be a 2-D array (samples x features), got shape {x_shape}")
+    if len(y_shape) != 1 or y_shape[0] != x_shape[0]:
+        raise DataError(f"{p}: y must be 1-D with one label per row of X ({x_shape[0]}), "
+                        f"got shape {y_shape}")
+    if x_dtype.kind not in "iuf":
+        raise DataError(f"{p}: X must be numeric, got {x_dtype}")
+    if y_dtype.kind not in "biufUS":
+        raise DataError(f"{p}: y must hold numbers or strings (the labels), got {y_dtype}")
+
+
+def _npy_read(archive, info):
+    """The array (its header already checked): numpy reads a zip member in bounded chunks."""
+    from numpy.lib import format as npy
+
+    with archive.open(info) as m:
+        return npy.read_array(m, allow_pickle=False)
 
 
 def _label_text(value: object) -> str:

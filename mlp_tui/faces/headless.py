@@ -129,16 +129,21 @@ def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | 
     wake = threading.Event()
     progress = Progress(stderr, runner) if _isatty(stderr) else None
     reported: set[str] = set()
+
+    def warn() -> None:
+        problem = runner.problem
+        if problem and progress is None and problem not in reported:
+            reported.add(problem)  # said while it happens, not only at the end
+            stderr.write(f"mlp-tui: warning: {printable(problem)}\n")
+
     with runner.signals(lambda _signum: wake.set()):
         runner.start()
         while not runner.session.ended and runner.signal is None:
             wake.wait(POLL_S)
-            problem = runner.problem
-            if problem and progress is None and problem not in reported:
-                reported.add(problem)  # said while it happens, not only at the end
-                stderr.write(f"mlp-tui: warning: {printable(problem)}\n")
+            warn()
             if progress:
                 progress.draw()
+        warn()  # a session that ended at once (a replay) may have one too: a damaged file
         code = runner.finish()
     if progress:
         progress.draw()

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from mlp_tui.core.inputs import describe_mode
 from mlp_tui.core.text import reason
 
 __all__ = [
@@ -48,20 +49,8 @@ class FileRefused(ValueError):
     """A path mlp-tui will not write to; `str()` is the one line the user sees."""
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 def _not_regular(path: Path, mode: int) -> FileRefused:
-    return FileRefused(f"{path} is not a regular file (it is {_kind(mode)})")
+    return FileRefused(f"{path} is not a regular file (it is {describe_mode(mode)})")
 
 
 def _lstat(path: Path) -> os.stat_result | None:

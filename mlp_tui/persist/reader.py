@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+from mlp_tui.core.inputs import InputRefused, open_regular
 from mlp_tui.persist.codec import (
     HISTORY_FORMATS,
     MAX_LINE,
@@ -26,16 +27,12 @@ HEAD_BYTES = 512  # the file's first bytes, compared on each call to notice a re
 _BOM = b"\xef\xbb\xbf"
 
 
-def open_regular(path: Path) -> int:
-    """A read-only descriptor on `path`, refused unless it is a regular file; never blocks."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise HistoryFormatError(f"{path}: not a regular file")
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)  # O_NONBLOCK: swapped for a FIFO since the stat, still no wait
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise HistoryFormatError(f"{path}: not a regular file")
-    return fd
+def _open(path: Path) -> int:
+    """The one bounded opener (`inputs.open_regular`), its refusal as a history error."""
+    try:
+        return open_regular(path)
+    except InputRefused as exc:
+        raise HistoryFormatError(str(exc)) from None
 
 
 class HistoryReader:
@@ -56,7 +53,7 @@ class HistoryReader:
             raise HistoryFormatError(f"unknown history format {self.fmt!r}")
         self.more = False
         self.restarted: str | None = None
-        self._fd = open_regular(self.path)
+        self._fd = _open(self.path)
         self._reset()
 
     def _reset(self) -> None:
@@ -101,7 +98,7 @@ class HistoryReader:
                 raise HistoryFormatError(f"{self.path}: not a regular file")
             if (st.st_dev, st.st_ino) != self._ident:
                 try:
-                    fd = open_regular(self.path)
+                    fd = _open(self.path)
                 except FileNotFoundError:
                     return
                 os.close(self._fd)

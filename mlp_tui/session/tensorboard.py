@@ -78,8 +78,8 @@ class TensorBoardSession(Session):
         self._thread: threading.Thread | None = None
         self.read_all()
         if not self._runs and not follow:
-            raise LogdirError(f"{self.path}: no TensorBoard scalars found (event files under it "
-                              "hold none, or are damaged)")
+            why = self.reader.damage or "event files under it hold none, or are damaged"
+            raise LogdirError(f"{self.path}: no TensorBoard scalars found ({why})")
 
     def read_all(self) -> None:
         news = self.reader.read_new()
@@ -114,7 +114,9 @@ class TensorBoardSession(Session):
 
     @property
     def problem(self) -> str | None:
-        return self._error
+        """A directory gone unreadable while followed, else a damaged event file."""
+        damage = self.reader.damage
+        return self._error or (damage and f"{damage}; the events before it are shown")
 
     def start(self) -> None:
         if self.following and self._thread is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ui_helpers import drawn, press, screen_text, wait_for
+from ui_helpers import drawn, header, press, screen_text, wait_for
 
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.tensorboard import TensorBoardSession
@@ -75,3 +75,24 @@ async def test_every_view_key_on_a_log_keeps_the_app_up(tmp_path, monkeypatch):
     finally:
         runner.finish()
     assert [p.name for p in tmp_path.glob("mlp-tui-*.csv")]  # the exports were written
+
+
+async def test_a_damaged_event_file_is_said_in_the_header(tmp_path):
+    """A record whose length claims gigabytes: the events before it are drawn, the header
+    names the file and the byte (the whole line: a wide terminal)."""
+    from hostile_files import event_records, frame, write_event_file
+
+    write_event_file(tmp_path / "logs" / "run", event_records(range(10)),
+                     tail=frame(b"x" * 10, length=16 << 30)[:12])
+    runner = Runner(TensorBoardSession(tmp_path / "logs"), Outputs())
+    app = MlpTuiApp(runner)
+    try:
+        async with app.run_test(size=(400, 30)) as pilot:
+            await pilot.pause(0.3)
+            top = header(app)
+            assert "events.out.tfevents.1700000000.host.1.0: damaged at byte 458: a record " \
+                   "claims 16 GiB, over the 64 MiB limit for an event record" in top, top
+            assert "the events before it are shown" in top
+            assert len(app.session.runs[0].history) == 10
+    finally:
+        runner.finish()

@@ -58,6 +58,8 @@ FOREIGN_PRIVATE = {
     ("session/process_pool.py", "os._exit"): "documented: a worker whose parent died ends now",
     ("session/process_pool.py", "self._manager._process"): "a manager's process (pid, exit code)",
     ("core/config_file.py", "parser._actions"): "argparse lists its options nowhere else",
+    ("persist/tb_reader.py", "acc._generator"): "tensorboard's EventAccumulator takes no loader "
+    "of ours otherwise (its own record reader allocates what a length claims)",
     ("tui/figure.py", "plotext._kernel.terminal"): "a plotext figure of its own",
     ("tui/figure.py", "term._master"): "... rather than plotext's global one",
 }

@@ -97,13 +97,15 @@ def test_a_truncated_event_file_gives_what_came_before(tmp_path):
 
 @pytest.mark.parametrize("content", [None, b"not an event file at all" * 20])
 def test_no_scalars_is_one_line_and_exit_2(tmp_path, capsys, content):
+    why = "event files under it hold none, or are damaged"
     if content is not None:
         (tmp_path / "r").mkdir()
         (tmp_path / "r" / "events.out.tfevents.1.host").write_bytes(content)
+        why = f"{tmp_path}/r/events.out.tfevents.1.host: damaged at byte 0: a record's length " \
+              "fails its checksum"  # where the damage is, when there is some
     assert main(["replay", str(tmp_path), "--headless"]) == 2
     err = capsys.readouterr().err
-    assert err == f"mlp-tui: error: FILE: {tmp_path}: no TensorBoard scalars found (event files " \
-                  "under it hold none, or are damaged)\n"
+    assert err == f"mlp-tui: error: FILE: {tmp_path}: no TensorBoard scalars found ({why})\n"
 
 
 def test_without_the_package_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
