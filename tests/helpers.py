@@ -141,6 +141,12 @@ def wait_equal(
     return value
 
 
+# A stop takes a few milliseconds (the worker looks at its flag between epochs and at once
+# during a pace's wait). This bound only tells a stop that works from one that waits: for the
+# run's end, or for a pace of one epoch every 2 s. It holds on a loaded machine.
+STOP_S = 1.5
+
+
 def acted_on(runs) -> bool:
     """Every training run's worker (a thread's, or its stack's) has acted on the controls sent
     so far: the epochs it computed before them are in its history, so a paused run's count is

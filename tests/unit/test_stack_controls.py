@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from helpers import stacked_loop, wait_until
+from helpers import STOP_S, acted_on, stacked_loop, wait_until
 
 from mlp_tui.core.schema import Status
 
@@ -66,14 +66,16 @@ def test_pausing_one_seed_freezes_it_exactly_and_the_others_train(make_experimen
     assert wait_until(lambda: min(_counts(exp)) >= 3)
     paused = exp.runs[1]
     paused.pause()
+    t_pause = time.monotonic()
     assert paused.status is Status.PAUSED
-    time.sleep(0.2)
+    assert wait_until(lambda: acted_on(exp.runs))  # the stack's worker took the pause
     frozen = _counts(exp)
     assert wait_until(lambda: min(_counts(exp)[0], _counts(exp)[2]) > max(frozen) + 20)
     time.sleep(0.3)
     assert len(paused.history) == frozen[1]
     assert [r.status for r in exp.runs] == [Status.RUNNING, Status.PAUSED, Status.RUNNING]
     paused.resume()
+    pause_s = time.monotonic() - t_pause  # over 0.3 s
     assert wait_until(lambda: len(paused.history) > frozen[1] + 10)
     assert exp.stop()
     # Its weights did not move while paused: its epochs go on exactly as an uninterrupted slot's,
@@ -82,7 +84,7 @@ def test_pausing_one_seed_freezes_it_exactly_and_the_others_train(make_experimen
     losses = list(paused.history.read(0, min(len(paused.history), f + 50))["train_loss"])
     assert losses == slot(5, 1, 1, len(losses))
     elapsed = paused.history.read(f - 1, f + 1)["elapsed_s"]
-    assert elapsed[1] - elapsed[0] < 0.3
+    assert elapsed[1] - elapsed[0] < pause_s / 2  # counted, the gap would exceed the pause
 
 
 def test_pausing_every_seed_computes_nothing(make_experiment):
@@ -91,7 +93,7 @@ def test_pausing_every_seed_computes_nothing(make_experiment):
     assert wait_until(lambda: min(_counts(exp)) >= 3)
     exp.toggle()
     assert [r.status for r in exp.runs] == [Status.PAUSED] * 3
-    time.sleep(0.2)
+    assert wait_until(lambda: acted_on(exp.runs))
     frozen = _counts(exp)
     time.sleep(0.5)
     assert _counts(exp) == frozen and all(r.alive for r in exp.runs)
@@ -156,7 +158,7 @@ def test_a_pause_right_after_a_restart_holds(make_experiment):
         assert wait_until(lambda: len(run.history) > 3)
         run.restart()
         run.pause()
-        time.sleep(0.05)
+        assert wait_until(lambda: acted_on([run]))
         frozen = len(run.history)
         time.sleep(0.15)
         assert len(run.history) == frozen and run.status is Status.PAUSED
@@ -164,7 +166,7 @@ def test_a_pause_right_after_a_restart_holds(make_experiment):
 
 
 @pytest.mark.parametrize("paused", [False, True])
-def test_stop_ends_every_seed_within_a_second(make_experiment, paused):
+def test_stop_ends_every_seed_at_once(make_experiment, paused):
     exp = _stack(make_experiment, widths=(5, 100))
     exp.start()
     assert wait_until(lambda: min(_counts(exp)) >= 3)
@@ -172,7 +174,7 @@ def test_stop_ends_every_seed_within_a_second(make_experiment, paused):
         exp.toggle()
     t0 = time.monotonic()
     assert exp.stop()
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < STOP_S
     assert [r.status for r in exp.runs] == [Status.STOPPED] * 6
 
 
