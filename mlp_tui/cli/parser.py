@@ -4,15 +4,27 @@ exit status 2, never the usage block. Imports nothing heavy: `--help` stays inst
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
+from collections.abc import Sequence
 
 from mlp_tui import __version__
-from mlp_tui.core.config import DATASETS, MAX_DEPTH, MAX_EPOCHS, MAX_REPEATS, ExperimentConfig
+from mlp_tui.core.config import (
+    DATASETS,
+    GRID_FLAGS,
+    MAX_DEPTH,
+    MAX_EPOCHS,
+    MAX_REPEATS,
+    ExperimentConfig,
+)
 
 PROG = "mlp-tui"
 EXIT_USAGE = 2
 MAX_PROCESS_WORKERS = 64
+# The flags that take one comma list: `--widths 5 100` gets the hint to write `5,100`.
+LIST_FLAGS = ("--widths", *GRID_FLAGS.values())
+NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -27,17 +39,66 @@ class Parser(argparse.ArgumentParser):
         # argparse takes `-inf`, `-1e-3` or `-5,-6` for an unknown option and answers "expected
         # one argument"; no option here starts with a digit, so let such values through to the
         # checks that say what is wrong with them.
-        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     prefix = ""  # "replay: " for the replay subcommand
 
     def error(self, message: str) -> None:  # one line, never the usage block
         raise UsageError(self.prefix + message.removeprefix("argument "))
 
+    def parse_args(self, args: Sequence[str] | None = None, namespace=None):  # type: ignore[override]
+        """argparse's, but what it could not place gets a hint at the likely fix."""
+        args = list(sys.argv[1:] if args is None else args)
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(unrecognized(args, extras, long_options(self)))
+        return ns
+
     def exit(self, status: int = 0, message: str | None = None) -> None:
         if message:
             sys.stderr.write(message)
         raise SystemExit(status)
+
+
+def long_options(parser: argparse.ArgumentParser) -> list[str]:
+    return [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+
+
+def unrecognized(args: Sequence[str], extras: Sequence[str], options: Sequence[str]) -> str:
+    """The one line for arguments argparse could not place: a list written with spaces
+    (`--widths 5 100`: use commas), a misspelt flag (`--widht`: did you mean --widths?), or
+    argparse's own words."""
+    spaced = _spaced_list(args, options)
+    if spaced is not None:
+        flag, values = spaced
+        return f"{flag} takes one comma list, without spaces: {flag} {','.join(values)}"
+    for extra in extras:
+        name = extra.split("=", 1)[0]
+        if name.startswith("-") and name not in options:
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f" (see {PROG} --help)"
+            return f"unknown option {name}{hint}"
+    return "unrecognized arguments: " + " ".join(extras)
+
+
+def _spaced_list(args: Sequence[str], options: Sequence[str]) -> tuple[str, list[str]] | None:
+    """A list flag followed by more than one bare value: the flag and those values."""
+    for i, arg in enumerate(args):
+        flag, eq, first = arg.partition("=")
+        if flag not in LIST_FLAGS or flag not in options:
+            continue
+        values = [first] if eq else []
+        for token in args[i + 1:]:
+            if token.startswith("--") or (token.startswith("-") and not _number(token)):
+                break
+            values.append(token)
+        if len(values) > 1:
+            return flag, [v.strip(",") for v in values]
+    return None
+
+
+def _number(token: str) -> bool:
+    return NEGATIVE_NUMBER.match(token) is not None
 
 
 def build_parser() -> argparse.ArgumentParser:

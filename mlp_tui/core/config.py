@@ -161,14 +161,32 @@ def slower(speed: float) -> float:
 
 
 def parse_int(flag: str, text: str, low: int, high: int) -> int:
+    """A whole number in [low, high]; written plainly (`20000`) or as a whole number in
+    scientific notation (`1e6`, `2.5e3`)."""
     text = str(text).strip()
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(flag, f"expected a whole number, got {text!r}") from None
+        value = _whole(flag, text, low, high)
     if not low <= value <= high:
         raise ConfigError(flag, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def _whole(flag: str, text: str, low: int, high: int) -> int:
+    """`1e6` as 1000000: exact (decimal), and range-checked before it becomes an int, so that
+    `1e999999999` costs nothing."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        d = None
+    if d is None or not d.is_finite() or d != d.to_integral_value():
+        raise ConfigError(flag, f"expected a whole number, got {text!r}")
+    if not low <= d <= high:
+        raise ConfigError(flag, f"must be between {low} and {high}, got {text}")
+    return int(d)
 
 
 def parse_float(flag: str, text: str) -> float:

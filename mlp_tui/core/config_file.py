@@ -74,8 +74,7 @@ def file_args(path: str, options: dict[str, bool]) -> list[str]:
         if key in RECORD_ONLY:
             continue
         if flag not in options:
-            known = ", ".join(sorted(f[2:] for f in options))
-            raise ConfigError(FLAG, f"{path}: unknown key {key!r} (known: {known})")
+            raise ConfigError(FLAG, f"{path}: unknown key {key!r}{_suggest(flag, options)}")
         if options[flag]:  # a switch
             if not isinstance(value, bool):
                 raise ConfigError(FLAG, f"{path}: {key} must be true or false, got {value!r}")
@@ -83,6 +82,17 @@ def file_args(path: str, options: dict[str, bool]) -> list[str]:
             continue
         out += [flag, _text(path, key, value)]
     return out
+
+
+def _suggest(flag: str, options: dict[str, bool]) -> str:
+    """`; did you mean 'epochs'?` for a near miss, else the keys a file may hold."""
+    import difflib
+
+    names = sorted(f[2:] for f in options)
+    close = difflib.get_close_matches(flag[2:], names, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (known: {', '.join(names)})"
 
 
 def _load(path: str) -> dict:

@@ -145,3 +145,11 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"mlp-tui {__version__}"
+
+
+@pytest.mark.parametrize(("text", "value"), [("1e6", 10**6), ("2.5E3", 2500), ("20000.0", 20000)])
+def test_a_whole_number_in_scientific_notation_is_a_whole_number(text, value):
+    """#23: `--epochs 1e6` is a whole number; so are the other integer flags' values."""
+    inv = parse_args(["--epochs", text, "--seed", text])
+    assert (inv.config.epochs, inv.config.seed) == (value, value)
+    assert type(inv.config.epochs) is int

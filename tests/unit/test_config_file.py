@@ -38,7 +38,8 @@ def test_a_comma_string_works_like_a_list(tmp_path):
 
 
 BAD = {
-    "unknown key": ("epoch = 3\n", "--config: ", "unknown key 'epoch'"),
+    "unknown key": ("epoch = 3\n", "--config: ", "unknown key 'epoch'; did you mean 'epochs'?"),
+    "far key": ("colour = 3\n", "--config: ", "unknown key 'colour' (known: backend,"),
     "bad value": ('depth = "deep"\n', "--depth: ", "expected a whole number, got 'deep'"),
     "out of range": ("epochs = 0\n", "--epochs: ", "must be between 1"),
     "not TOML": ("widths = [5,\n", "--config: ", "not valid TOML"),

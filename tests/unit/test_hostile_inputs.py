@@ -56,7 +56,8 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--lr", "fast"], "--lr", "expected a number, got 'fast'"),
     # --epochs
     (["--epochs", "2.5"], "--epochs", "expected a whole number, got '2.5'"),
-    (["--epochs", "1e3"], "--epochs", "expected a whole number"),
+    (["--epochs", "1.5e0"], "--epochs", "expected a whole number, got '1.5e0'"),
+    (["--epochs", "1e30"], "--epochs", "must be between 1 and 10000000, got 1e30"),
     (["--epochs", "ten"], "--epochs", "expected a whole number"),
     (["--epochs", "-3"], "--epochs", "must be between 1 and"),
     (["--epochs", "0"], "--epochs", "must be between 1 and"),
@@ -131,9 +132,14 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--history", "{tmp}/link.csv", "--force"], "--history", "is a symbolic link"),
     (["--history", "{tmp}/dangling.jsonl"], "--history", "is a symbolic link"),
     # flags
-    (["--bogus"], "--bogus", "unrecognized arguments"),
-    (["--widths", "5", "--verbose"], "--verbose", "unrecognized arguments"),
-    (["-x"], "-x", "unrecognized arguments"),
+    (["--bogus"], "--bogus", "unknown option --bogus (see mlp-tui --help)"),
+    (["--widths", "5", "--verbose"], "--verbose", "unknown option"),
+    (["-x"], "-x", "unknown option -x"),
+    # the likely fix, said (#23): a list with spaces, a misspelt flag
+    (["--widths", "5", "100"], "--widths", "one comma list, without spaces: --widths 5,100"),
+    (["--lr", "0.1", "0.01", "--depth", "1"], "--lr", "--lr 0.1,0.01"),
+    (["--widht", "5"], "--widht", "unknown option --widht; did you mean --widths?"),
+    (["--val-splt", "0.2"], "--val-splt", "did you mean --val-split?"),
     (["extra"], "extra", "unrecognized arguments"),
     (["two\nlines"], "two\\nlines", "unrecognized arguments"),  # still one line, escaped
     (["--dataset", "\x1b[2J"], "--dataset", "unknown value '\\x1b[2J'"),  # no raw escapes
@@ -155,7 +161,8 @@ BAD: list[tuple[list[str], str, str]] = [
     (["replay", "{tmp}/gap.csv"], "FILE", "epoch 3 follows epoch 0"),
     (["replay", "{tmp}/gap.csv", "--export", "{tmp}/gap.csv"], "--export", "replayed FILE"),
     (["replay", "{tmp}/gap.csv", "--export", "out.txt"], "--export", "unsupported format"),
-    (["replay", "{tmp}/gap.csv", "--follow", "--bogus"], "--bogus", "unrecognized arguments"),
+    (["replay", "{tmp}/gap.csv", "--follow", "--bogus"], "--bogus", "unknown option"),
+    (["replay", "{tmp}/gap.csv", "--folow"], "--folow", "did you mean --follow?"),
 ]
 
 HEADER = "run,dataset,width,depth,repeat,seed,optimizer,lr,epoch,train_loss,train_acc"
