@@ -11,6 +11,7 @@ from typing import TextIO
 from mlp_tui.core.config import GRID_FIELDS
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.table import pooled_rows
+from mlp_tui.report.stats import STD_LABEL
 from mlp_tui.report.summary import RunSummary
 from mlp_tui.runner import Runner
 from mlp_tui.view import fmt_num, fmt_rate
@@ -49,7 +50,7 @@ def text_table(rows: Sequence[RunSummary]) -> str:
         body.append([printable(c) for c in cells])
     text = _aligned(head, body)
     if any(r["repeat"] for r in rows):
-        text += "\nmean ± std over seeds:\n" + _pooled_table(rows, has_val)
+        text += f"\nmean ± {STD_LABEL} over seeds:\n" + _pooled_table(rows, has_val)
     return text
 
 

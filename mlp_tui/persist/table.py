@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mlp_tui.core.schema import FIELD_KIND, RUN_FIELDS, TABLE_COLUMNS
 from mlp_tui.persist.files import write_atomic
+from mlp_tui.report.stats import STD_LABEL, sample_std
 from mlp_tui.report.summary import RunSummary
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".md": "md"}
@@ -98,10 +99,15 @@ def pooled_rows(rows: Sequence[RunSummary]) -> list[dict[str, object]]:
         row["runs"] = len(members)
         for c in POOLED:
             vals = [m[c] for m in members if isinstance(m[c], float) and math.isfinite(m[c])]
-            row[c] = (f"{_cell(statistics.fmean(vals), 4)} ± {_cell(statistics.pstdev(vals), 2)}"
-                      if vals else None)
+            row[c] = _mean_std(vals) if vals else None
         out.append(row)
     return out
+
+
+def _mean_std(vals: list[float]) -> str:
+    """`mean ± sample std`; a single value is its own mean, with no spread to claim."""
+    mean, std = _cell(statistics.fmean(vals), 4), sample_std(vals)
+    return mean if std is None else f"{mean} ± {_cell(std, 2)}"
 
 
 def render_table(rows: Sequence[RunSummary], fmt: str) -> str:
@@ -111,7 +117,8 @@ def render_table(rows: Sequence[RunSummary], fmt: str) -> str:
     if fmt == "md" and any(r["repeat"] for r in rows):
         pooled = pooled_rows(rows)
         columns = [*(f.name for f in RUN_FIELDS if f.name not in _PER_SEED), "runs", *POOLED]
-        text += "\nMean ± std over seeds:\n\n" + "\n".join(_md_lines(pooled, columns)) + "\n"
+        text += f"\nMean ± {STD_LABEL} over seeds:\n\n"
+        text += "\n".join(_md_lines(pooled, columns)) + "\n"
     return text
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS
+from mlp_tui.report.stats import sample_std
 
 if TYPE_CHECKING:
     from mlp_tui.core.contract import RunView
@@ -26,7 +27,7 @@ AT_CHOICES = ("epoch", "best")
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean, population std, min and max over the seeds of one width."""
+    """Mean, sample std (0 for a single seed), min and max over the seeds of one width."""
 
     mean: float
     std: float
@@ -39,7 +40,7 @@ class Stat:
         vals = [v for v in values if v is not None and math.isfinite(v)]
         if not vals:
             return None
-        std = statistics.pstdev(vals) if len(vals) > 1 else 0.0
+        std = sample_std(vals) or 0.0
         return cls(statistics.fmean(vals), std, min(vals), max(vals), len(vals))
 
 

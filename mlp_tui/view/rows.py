@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.report.stats import sample_std
 
 PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
 
@@ -58,7 +59,7 @@ def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
         return (values[0] if values else None), None
     if len(values) == 1:
         return vals[0], None
-    return statistics.fmean(vals), statistics.pstdev(vals)
+    return statistics.fmean(vals), sample_std(vals)
 
 
 def overfit_since(run: RunView) -> int | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlp_tui.core.history import History
+from mlp_tui.report.stats import STD_DDOF
 
 CAPACITY = 1024  # buckets kept per series; a plot never shows more than a few hundred columns
 READ_CHUNK = 65_536  # epochs read from a history at once
@@ -230,7 +231,7 @@ def band(series: list[tuple[np.ndarray, np.ndarray]]) -> Band:
     base_x = min(series, key=lambda s: s[0][-1])[0]
     stacked = np.vstack([np.interp(base_x, x, y) for x, y in series])
     return Band(base_x, stacked.mean(axis=0), stacked.min(axis=0), stacked.max(axis=0),
-                stacked.std(axis=0))
+                stacked.std(axis=0, ddof=STD_DDOF) if len(stacked) > 1 else np.zeros(len(base_x)))
 
 
 def y_range(

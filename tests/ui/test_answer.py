@@ -132,8 +132,8 @@ async def test_seed_band_limits_are_the_seeds_min_and_max(replay_app):
         b = next(s for s in spec.series if s.style == "band")
         vals = np.array([[record(r, int(x))["train_loss"] for x in b.x]
                          for r in app.session.runs if r.width == 5])
-        assert np.allclose(b.y, vals.mean(axis=0) + vals.std(axis=0), rtol=1e-9)
-        assert np.allclose(b.lo, vals.mean(axis=0) - vals.std(axis=0), rtol=1e-9)
+        assert np.allclose(b.y, vals.mean(axis=0) + vals.std(axis=0, ddof=1), rtol=1e-9)
+        assert np.allclose(b.lo, vals.mean(axis=0) - vals.std(axis=0, ddof=1), rtol=1e-9)
         await press(pilot, "b")
         spec = app.plot.spec
         assert [s.style for s in spec.series].count("faint") == 15  # every seed, on demand

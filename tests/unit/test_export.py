@@ -241,3 +241,23 @@ def test_the_final_export_on_a_full_disk_fails_whole_and_e_writes_it_later(runs,
     assert [p.name for p in tmp_path.iterdir()] == ["final.csv"]
     assert runner.export_table() == f"final table written to {target}"
     assert read_table(target) == read_table(write_table(tmp_path / "ref.csv", rows[:2]))
+
+
+def _seed_row(repeat: int, seed: int, **values: float) -> dict[str, object]:
+    row: dict[str, object] = {c: None for c in TABLE_COLUMNS}
+    row.update(width=5, depth=1, lr=0.1, repeat=repeat, seed=seed, epochs_done=1, epochs=1,
+               status="finished", health="ok", seconds=0.0, **values)
+    return row
+
+
+def test_mean_std_over_seeds_is_the_sample_std_and_says_so():
+    """#23: 0.7667 and 0.6667 pool as 0.7167 ± 0.071 (n - 1, as pandas), not ± 0.05; a single
+    seed claims no spread; the Markdown and headless tables name the figure."""
+    from mlp_tui.faces.headless import text_table
+    from mlp_tui.persist.table import pooled_rows
+
+    rows = [_seed_row(0, 0, final_train_loss=0.7667), _seed_row(1, 1, final_train_loss=0.6667)]
+    assert pooled_rows(rows)[0]["final_train_loss"] == "0.7167 ± 0.071"
+    assert pooled_rows(rows[:1])[0]["final_train_loss"] == "0.7667"
+    assert "Mean ± sample std over seeds" in render_table(rows, "md")
+    assert "mean ± sample std over seeds" in text_table(rows)
