@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlp_tui.core.config_file import effective_toml, sidecar
 from mlp_tui.core.contract import Session
-from mlp_tui.core.schema import Status
+from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import reason
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
@@ -32,7 +32,10 @@ HANDLED_SIGNALS = tuple(
 )
 EXIT_GRACE_S = 2.0  # after a signal, the longest the terminal's restoration may take
 STOP_TIMEOUT_S = 30.0  # workers inside torch's lazy imports must finish before the exit
+# A run whose health is not ok is a finding, not a failure: the experiment completed, so the
+# exit status stays 0 (a failed run, an unsaved file or a signal set it, as before).
 EXIT_OK, EXIT_FAILED = 0, 1
+SUMMARY_NAMES = 8  # runs named in the closing summary's line; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Runner:
         self._export_due = True  # runs changed since --export was last written
         self._notify: Callable[[int], None] | None = None
         self._exit_code: int | None = None
+        self.written: dict[Path, None] = {}  # every file written, in order (the summary's)
         if self.outputs.history is not None:  # refused files fail here, before any training
             self.recorder = HistoryRecorder(session, self.outputs.history, self.outputs.force)
         if self.outputs.tensorboard is not None:
@@ -151,9 +155,10 @@ class Runner:
     def _with_config(self, export: Path) -> Path:
         """Every export gets the effective configuration beside it (`r.csv` -> `r.config.toml`),
         a --config file; a recorded session has none to write."""
+        self.written[export] = None
         cfg = self.session.config
         if cfg is not None:
-            write_atomic(sidecar(export), effective_toml(cfg))
+            self.written[write_atomic(sidecar(export), effective_toml(cfg))] = None
         return export
 
     def summaries(self) -> list[RunSummary]:
@@ -179,7 +184,7 @@ class Runner:
         """The history key: every life so far, to a new CSV file here."""
         path = unique_path(Path("."), "mlp-tui-history", ".csv")
         text = encode_history(self.session.lives(), history_format(path))
-        _fill(path, write_atomic, text)
+        self.written[_fill(path, write_atomic, text)] = None
         return f"history written to {path}"
 
     @property
@@ -192,6 +197,27 @@ class Runner:
         return self.session.problem
 
     # --- the end -------------------------------------------------------------------------------
+
+    def summary(self) -> list[str]:
+        """What a face says when the session ends (on stderr, after the terminal is back): the
+        files written, and each run whose health is not ok or that diverged."""
+        lines = []
+        files = [*self.written]
+        for path in (self.outputs.history, self.outputs.tensorboard):
+            if path is not None and self.session.runs:
+                files.append(path)
+        if files:
+            lines.append("wrote " + ", ".join(str(f) for f in dict.fromkeys(files)))
+        runs = self.session.runs
+        bad = [r for r in runs if r.health is not Health.OK or r.status is Status.DIVERGED]
+        if bad:
+            named = [f"{r.label} {_verdict(r)}" for r in bad[:SUMMARY_NAMES]]
+            more = len(bad) - len(named)
+            tail = f", and {more} more (see the table)" if more else ""
+            lines.append(f"{len(bad)} of {len(runs)} runs not ok: " + ", ".join(named) + tail)
+        elif runs:
+            lines.append(f"{len(runs)} run{'s' if len(runs) > 1 else ''}, health ok")
+        return lines
 
     def finish(self) -> int:
         """Stop every run, save what was computed, and return the exit status. Idempotent."""
@@ -218,6 +244,13 @@ class Runner:
         else:
             self._exit_code = EXIT_FAILED if self.errors else EXIT_OK
         return self._exit_code
+
+
+def _verdict(run) -> str:
+    """`diverging`, `chance`, or `diverged` (a status) where the health says no more."""
+    if run.health is not Health.OK:
+        return run.health.value
+    return run.status.value
 
 
 def _fill(reserved: Path, write, content) -> Path:

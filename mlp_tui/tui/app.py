@@ -389,4 +389,6 @@ def run_app(runner: Runner, quiet: bool = False) -> int:
         code = app.return_code
     for message in runner.errors:
         sys.stderr.write(f"mlp-tui: error: {printable(message)}\n")
+    for line in runner.summary():
+        sys.stderr.write(f"mlp-tui: {printable(line)}\n")
     return code

@@ -21,7 +21,9 @@ def test_acceptance_run_matches_the_plain_loop(tmp_path, monkeypatch, capsys):
     argv += ["--speed", "0", "--export", "final.csv", "--history", "hist.csv"]
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    assert err == ""  # not a terminal: no progress lines
+    # not a terminal: no progress lines, only the closing summary (#23)
+    assert err == ("mlp-tui: wrote final.csv, final.config.toml, hist.csv\n"
+                   "mlp-tui: 3 runs, health ok\n")
     table = out.splitlines()
     assert len(table) == 4 and "final loss" in table[0]
 
@@ -54,7 +56,9 @@ def test_run_headless_writes_table_export_and_history(make_runner, tmp_path, exp
     )
     out, err = io.StringIO(), io.StringIO()
     assert run_headless(runner, out, err) == 0
-    assert err.getvalue() == ""
+    sidecar = (tmp_path / export).with_suffix(".config.toml")
+    assert err.getvalue() == (f"mlp-tui: wrote {tmp_path / export}, {sidecar}, "
+                              f"{tmp_path / history}\nmlp-tui: 2 runs, health ok\n")
     lines = out.getvalue().splitlines()
     assert "val loss" in lines[0] and len(lines) == 3
     final = read_table(tmp_path / export)
@@ -101,7 +105,9 @@ def test_a_full_stdout_still_leaves_the_export_and_exits_non_zero(make_runner, t
     err = io.StringIO()
     code = run_headless(runner, FullStream(fail_on), err)
     assert code != 0
-    assert err.getvalue() == "mlp-tui: error: standard output: No space left on device\n"
+    assert err.getvalue() == ("mlp-tui: error: standard output: No space left on device\n"
+                              f"mlp-tui: wrote {export}, {export.with_suffix('.config.toml')}\n"
+                              "mlp-tui: 2 runs, health ok\n")
     rows = read_table(export)
     assert [(r["width"], r["epochs_done"], r["status"]) for r in rows] == [
         (5, 4, "finished"),
@@ -117,5 +123,18 @@ def test_an_export_that_cannot_be_written_exits_1_and_says_so(make_runner, tmp_p
     assert run_headless(runner, out, err) == 1
     assert len(out.getvalue().splitlines()) == 2
     message = err.getvalue()
-    assert message.startswith(f"mlp-tui: error: --export {export}: ") and message.count("\n") == 1
+    assert message.startswith(f"mlp-tui: error: --export {export}: ") and message.count("\n") == 2
+    assert message.endswith("\nmlp-tui: 1 run, health ok\n")  # nothing said to be written
     assert not export.parent.exists()
+
+
+def test_headless_ends_naming_the_runs_that_are_not_ok(make_runner, tmp_path):
+    """#23: `--lr 1000 --headless` says which runs went bad on stderr, and what was written;
+    a completed experiment with bad runs still exits 0 (a finding, not a failure)."""
+    runner = make_runner(export=tmp_path / "t.csv", widths=(5, 7), lr=1000.0, epochs=60, speed=0)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_headless(runner, out, err) == 0
+    lines = err.getvalue().splitlines()
+    assert lines == [f"mlp-tui: wrote {tmp_path / 't.csv'}, {tmp_path / 't.config.toml'}",
+                     "mlp-tui: 2 of 2 runs not ok: w=5 diverging, w=7 diverging"]
+    assert {r["health"] for r in read_table(tmp_path / "t.csv")} == {"diverging"}

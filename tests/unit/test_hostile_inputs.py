@@ -341,7 +341,8 @@ def test_force_overwrites_a_history_and_an_empty_one_needs_none(
     argv = ["--headless", "--history", "h.csv", "--widths", "5", "--epochs", "3", "--speed", "0"]
     assert main([*argv, *force]) == 0
     out, err = capsys.readouterr()
-    assert err == "" and len(out.splitlines()) == 2
+    assert err == "mlp-tui: wrote h.csv\nmlp-tui: 1 run, health ok\n"
+    assert len(out.splitlines()) == 2
     assert "earlier run" not in path.read_text()
     lives = check_history_file(path)
     assert list(lives) == [(0, 0)] and [r["epoch"] for r in lives[(0, 0)]] == [1, 2, 3]
