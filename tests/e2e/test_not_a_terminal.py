@@ -85,7 +85,7 @@ def results(tmp_path_factory):
 def test_training_without_a_terminal_runs_headless(results, name):
     code, stdout, stderr = results[name]
     assert code == 0, stderr
-    assert stderr == "mlp-tui: not a terminal, running headless\n"
+    assert stderr == "mlp-tui: not a terminal, running headless\nmlp-tui: 3 runs, health ok\n"
     assert "\x1b[" not in stdout  # no TUI, no progress lines: only the table
     table = stdout.splitlines()
     assert len(table) == 4, stdout
@@ -98,7 +98,8 @@ def test_training_without_a_terminal_runs_headless(results, name):
 def test_replay_without_a_terminal_prints_the_table(results):
     code, stdout, stderr = results["replay-devnull-to-pipe"]
     assert code == 0, stderr
-    assert stderr == "mlp-tui: not a terminal, running headless\n"
+    assert stderr.startswith("mlp-tui: not a terminal, running headless\nmlp-tui: ")
+    assert stderr.count("\n") == 2 and "error" not in stderr  # then the closing summary
     table = stdout.splitlines()
     assert "final loss" in table[0] and len(table) >= 2
     assert "Traceback" not in stdout + stderr
@@ -121,7 +122,9 @@ def test_stdout_on_a_full_disk_still_writes_the_files_and_fails(tmp_path):
             timeout=120,
         )
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr == "mlp-tui: error: standard output: No space left on device\n"
+    assert proc.stderr == ("mlp-tui: error: standard output: No space left on device\n"
+                           "mlp-tui: wrote t.csv, t.config.toml, h.jsonl\n"
+                           "mlp-tui: 3 runs, health ok\n")
     rows = read_table(tmp_path / "t.csv")
     assert [(r["width"], r["epochs_done"], r["status"]) for r in rows] == [
         (5, 30, "finished"),
