@@ -13,11 +13,13 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.config_file import effective_toml, sidecar
 from mlp_tui.core.contract import Session
+from mlp_tui.core.runs import planned_runs
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import reason
 from mlp_tui.persist.files import unique_path, write_atomic
@@ -156,10 +158,24 @@ class Runner:
         """Every export gets the effective configuration beside it (`r.csv` -> `r.config.toml`),
         a --config file; a recorded session has none to write."""
         self.written[export] = None
-        cfg = self.session.config
+        cfg = self.effective_config()
         if cfg is not None:
             self.written[write_atomic(sidecar(export), effective_toml(cfg))] = None
         return export
+
+    def effective_config(self) -> ExperimentConfig | None:
+        """The configuration that trains the rows as they are now: the speed in use (the `+`
+        and `-` keys change it) and, once restarts moved seeds on, each run's own seed."""
+        cfg = self.session.config
+        if cfg is None:
+            return None
+        speed = self.session.speed
+        seeds = tuple(r.seed for r in self.session.runs)
+        default = tuple(cfg.seed + repeat for _w, _p, repeat in planned_runs(cfg))
+        if len(seeds) != len(default) or None in seeds:  # not this plan's runs: claim no seeds
+            seeds = cfg.seeds
+        return replace(cfg, speed=cfg.speed if speed is None else speed,
+                       seeds=() if seeds == default else seeds)
 
     def summaries(self) -> list[RunSummary]:
         return [summarize(r) for r in self.session.runs]

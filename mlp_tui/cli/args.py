@@ -29,6 +29,7 @@ from mlp_tui.core.config import (
     parse_choice,
     parse_float,
     parse_int,
+    parse_seeds,
     parse_widths,
     validate,
 )
@@ -107,6 +108,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
         threads=parse_int("--threads", ns.threads, 0, MAX_THREADS),
         stack=ns.stack,
+        seeds=parse_seeds(ns.seeds),
     )
     cfg = validate(cfg)
     export = (

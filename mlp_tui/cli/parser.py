@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--batch-size", default="0",
       help="mini-batch size; 0 = full batch; a comma list makes a grid (default: 0)")
     a("--seed", default=str(d.seed), help="first seed; a restart takes the next (default: 0)")
+    a("--seeds", default="", metavar="LIST",
+      help="each run's first seed, a comma list in run order (an export's .config.toml writes "
+      "it after restarts; default: --seed plus the repeat)")
     a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
     a("--standardize", action="store_true", help="standardize features (default: raw)")
     a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")

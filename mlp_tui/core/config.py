@@ -75,6 +75,10 @@ class ExperimentConfig:
     threads: int = 1  # torch intra-op threads; 0 = torch's default
     target: str = ""  # --dataset FILE.csv: the label column ("" = the last one)
     stack: bool = False  # train the seeds of each width and grid point as one stacked model
+    # Each run's first seed, in run order (`--seeds`): what an export's effective config writes
+    # once restarts moved seeds on, so that --config of it trains those rows again. () = the
+    # default, `seed` plus the repeat. `seed` still seeds the validation split.
+    seeds: tuple[int, ...] = ()
 
     @property
     def user_data(self) -> UserData | None:
@@ -225,6 +229,13 @@ def parse_widths(text: str) -> tuple[int, ...]:
     return tuple(widths)
 
 
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """`--seeds 2,3,2`: one first seed per run, in run order; empty text: none given."""
+    if not str(text).strip():
+        return ()
+    return tuple(parse_int("--seeds", part, 0, MAX_SEED) for part in str(text).split(","))
+
+
 def parse_choice(flag: str, text: str, choices: tuple[str, ...] | list[str]) -> str:
     value = str(text).strip().lower().replace("-", "_")
     if value not in choices:
@@ -313,6 +324,12 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         )
     if cfg.stack:
         _check_stack(cfg)
+    if cfg.seeds:
+        if len(cfg.seeds) != cfg.n_runs:
+            raise ConfigError("--seeds", f"one seed per run: {cfg.n_runs} runs, but "
+                              f"{len(cfg.seeds)} seeds")
+        for seed in cfg.seeds:
+            _check_range("--seeds", seed, 0, MAX_SEED)
     if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
             "--speed",

@@ -19,9 +19,10 @@ def planned_runs(cfg: ExperimentConfig) -> list[tuple[int, ExperimentConfig, int
     return [(w, p, r) for w in cfg.widths for p in cfg.points() for r in range(cfg.repeats)]
 
 
-def first_seed(cfg: ExperimentConfig, repeat: int) -> int:
-    """A run's first life's seed: the config's plus the repeat (seed, seed + 1, ...)."""
-    return cfg.seed + repeat
+def first_seed(cfg: ExperimentConfig, index: int, repeat: int) -> int:
+    """A run's first life's seed: the config's plus the repeat (seed, seed + 1, ...), or the
+    run's own entry of `seeds` (an export's record of restarts)."""
+    return cfg.seeds[index] if cfg.seeds else cfg.seed + repeat
 
 
 def next_seed(cfg: ExperimentConfig, seed: int) -> int:

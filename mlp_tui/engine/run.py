@@ -56,7 +56,7 @@ class Run(PlannedRun, RunView):
         self.cfg, self.data, self.device = cfg, data, device
         self.baton = baton or Baton()
         self.total = cfg.epochs
-        self.life = self._new_life(first_seed(cfg, repeat) if seed is None else seed)
+        self.life = self._new_life(first_seed(cfg, index, repeat) if seed is None else seed)
         self.retired: list[Life] = []  # lives a restart ended, oldest first
         self.error: str | None = None
         self._state = Status.RUNNING  # RUNNING or an end; PAUSED is derived from _resume

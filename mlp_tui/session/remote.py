@@ -49,7 +49,7 @@ class RemoteRun(PlannedRun, RunView):
         self.grid_axes = grid_axes  # the grid settings that vary (engine.run.Run's meaning)
         self.total = cfg.epochs
         self._shape = shape  # (train rows, validation rows)
-        self.life = self._new_life(first_seed(cfg, repeat))
+        self.life = self._new_life(first_seed(cfg, index, repeat))
         self.retired: list[PolledLife] = []
         self.error: str | None = None
         self.device = cfg.device

@@ -261,3 +261,35 @@ def test_mean_std_over_seeds_is_the_sample_std_and_says_so():
     assert pooled_rows(rows[:1])[0]["final_train_loss"] == "0.7667"
     assert "Mean ± sample std over seeds" in render_table(rows, "md")
     assert "mean ± sample std over seeds" in text_table(rows)
+
+
+def test_the_config_beside_an_export_reproduces_the_rows_after_restarts_and_speed_keys(tmp_path):
+    """#23: after a restart of one width and a speed key, the `.config.toml` beside the export
+    says each run's own seed and the speed in use, and `--config` of it trains the same rows."""
+    from mlp_tui.cli.args import parse_args
+    from mlp_tui.persist.table import read_table
+
+    first = Runner(LiveSession(validate(ExperimentConfig(widths=(5, 7), epochs=30, speed=50))),
+                   Outputs(export=tmp_path / "a.csv"))
+    try:
+        first.start()
+        first.session.restart(5)  # width 5 takes its next seed: 1
+        first.session.set_speed(0)  # what `+` past the top does
+        assert wait_until(lambda: first.session.ended, timeout=60)
+        first.poll()
+    finally:
+        first.finish()
+    toml = (tmp_path / "a.config.toml").read_text()
+    assert "seeds = [1, 0]\n" in toml and "\nspeed = 0\n" in toml and "\nseed = 0\n" in toml
+    cfg = parse_args(["--config", str(tmp_path / "a.config.toml")]).config
+    again = Runner(LiveSession(cfg), Outputs(export=tmp_path / "b.csv"))
+    try:
+        again.start()
+        assert wait_until(lambda: again.session.ended, timeout=60)
+        again.poll()
+    finally:
+        again.finish()
+    a, b = read_table(tmp_path / "a.csv"), read_table(tmp_path / "b.csv")
+    assert [r["seed"] for r in a] == [r["seed"] for r in b] == [1, 0]
+    assert [r["final_train_loss"] for r in a] == [r["final_train_loss"] for r in b]
+    assert "seeds" not in (tmp_path / "b.config.toml").read_text().replace("seeds = [1, 0]", "")

@@ -4,6 +4,7 @@ number, seed, name and select their runs the same way, and tell an error the sam
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 
 from mlp_tui.core.config import ExperimentConfig, validate
 from mlp_tui.core.runs import first_seed, next_seed, pauses, planned_runs, select, units
@@ -37,7 +38,10 @@ def test_both_backends_plan_the_same_runs_in_the_same_order(make_experiment):
 
 def test_the_seed_rule_a_restart_steps_by_the_repeats():
     cfg = _grid()
-    assert [first_seed(cfg, r) for r in range(3)] == [7, 8, 9]
+    assert [first_seed(cfg, i, r) for i, r in enumerate(range(3))] == [7, 8, 9]
+    # --seeds (an export's record of restarts): each run's own, by its index
+    seeds = tuple(range(100, 100 + cfg.n_runs))
+    assert first_seed(replace(cfg, seeds=seeds), 5, 2) == 105
     assert next_seed(cfg, 8) == 11  # no other repeat ever takes it
     run = _remote_runs(cfg)[1]
     run.relife()

@@ -44,6 +44,7 @@ def parse_form(values: dict[str, str], base: ExperimentConfig) -> ExperimentConf
         optimizer=parse_grid("optimizer", values["optimizer"]),
         val_split=parse_float("--val-split", values["val_split"]),
         speed=parse_float("--speed", values["speed"]),
+        seeds=(),  # a new configuration starts from --seed again
     )
     return cfg
 
