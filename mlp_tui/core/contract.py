@@ -77,6 +77,12 @@ class RunView(Protocol):
     def epochs_per_s(self) -> float | None:
         """The recent rate, or None when not known (paused, ended, not measured yet)."""
 
+    @property
+    def waiting_s(self) -> float | None:
+        """Status WAITING (a followed recording gone quiet): seconds since its last epoch
+        arrived; None otherwise."""
+        return None
+
 
 @dataclass(frozen=True)
 class LifeRecord:

@@ -13,11 +13,14 @@ from enum import Enum
 
 
 class Status(str, Enum):
-    """A run's lifecycle. The first three are live states; the rest are ends."""
+    """A run's lifecycle. The first four are live states; the rest are ends."""
 
     QUEUED = "queued"  # waiting for a worker (more runs than workers)
     RUNNING = "running"
     PAUSED = "paused"
+    # A followed recording (`replay --follow`) whose run has not ended but whose writer has
+    # added no epoch for STALE_S seconds: paused, slow or gone; never claimed to be running.
+    WAITING = "waiting"
     FINISHED = "finished"  # every planned epoch computed
     STOPPED = "stopped"  # ended by the user (or the process) before the last epoch
     DIVERGED = "diverged"  # a non-finite loss
@@ -25,10 +28,13 @@ class Status(str, Enum):
 
     @property
     def ended(self) -> bool:
-        return self not in (Status.QUEUED, Status.RUNNING, Status.PAUSED)
+        return self not in (Status.QUEUED, Status.RUNNING, Status.PAUSED, Status.WAITING)
 
     def __str__(self) -> str:
         return self.value
+
+
+STALE_S = 3.0  # a followed run with no new epoch for this long is WAITING, not RUNNING
 
 
 class Health(str, Enum):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mlp_tui.core.contract import LifeRecord, RunView, Session
 from mlp_tui.core.history import RunHistory
-from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, Health, Status
+from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, STALE_S, Health, Status
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
 
@@ -23,9 +23,11 @@ NOTICE_S = 5.0  # how long "the file was replaced" stays in the header
 class ReplayRun(RunView):
     """One recorded run (its latest life), in the shape every face reads."""
 
-    def __init__(self, row: dict, following: bool) -> None:
+    def __init__(self, row: dict, following: bool, clock=time.monotonic) -> None:
         self.index = int(row["run"])
         self.following = following
+        self.clock = clock
+        self.arrived = clock()  # when its latest row was read (a followed run's staleness)
         self._new_life(row)
 
     def _new_life(self, row: dict) -> None:
@@ -53,7 +55,15 @@ class ReplayRun(RunView):
     def status(self) -> Status:
         if self.last_status is Status.RUNNING and not self.following:
             return Status.STOPPED  # the recording ended while the run was still training
+        if self.last_status is Status.RUNNING and self.clock() - self.arrived >= STALE_S:
+            return Status.WAITING  # followed, but nothing new: the writer paused, or is gone
         return self.last_status
+
+    @property
+    def waiting_s(self) -> float | None:
+        if self.status is not Status.WAITING:
+            return None
+        return self.clock() - self.arrived
 
     @property
     def health(self) -> Health:
@@ -61,7 +71,7 @@ class ReplayRun(RunView):
 
     @property
     def epochs_per_s(self) -> float | None:
-        if not self.following or self.last_status is not Status.RUNNING:
+        if not self.following or self.status is not Status.RUNNING:
             return None
         n = len(self.history)
         t = self.history.column("elapsed_s", max(0, n - RATE_EPOCHS))
@@ -73,6 +83,7 @@ class ReplayRun(RunView):
         """One row: the next epoch, the first epoch of a new life, or a status row repeating the
         last epoch's number."""
         epoch, n = int(row["epoch"]), len(self.history)
+        self.arrived = self.clock()
         status, health = Status(row["status"]), Health(row.get("health") or Health.OK)
         if epoch == n and status.ended and row.get("train_loss") is None:
             self.last_status, self.last_health = status, health
@@ -92,8 +103,10 @@ class ReplaySession(Session):
     """Reads a history file (and, when following, what is appended to it later); the controls
     are the contract's defaults: none."""
 
-    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.2) -> None:
+    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.2,
+                 clock=time.monotonic) -> None:
         self.path = Path(path)
+        self.clock = clock  # what a followed run's staleness is measured on
         self.following = follow
         self.kind = "follow" if follow else "replay"
         self.poll_s = poll_s
@@ -130,7 +143,7 @@ class ReplaySession(Session):
         index = int(row["run"])
         run = self._by_index.get(index)
         if run is None:
-            run = ReplayRun(row, self.following)
+            run = ReplayRun(row, self.following, self.clock)
             self._by_index[index] = run
             if not self._runs or index > self._runs[-1].index:
                 self._runs.append(run)  # atomic: a reader sees the list with or without it

@@ -32,7 +32,7 @@ from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.tui.widgets.runs_table import RunsTable
-from mlp_tui.view import Monitor, ViewSettings, fmt_speed, overall_state
+from mlp_tui.view import Monitor, ViewSettings, fmt_ago, fmt_speed, overall_state
 from mlp_tui.view.alerts import Alerts
 from mlp_tui.view.readout import readout_text
 from mlp_tui.view.rows import run_counts
@@ -71,6 +71,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self.redraws = 0
         self._last_header: Text | None = None
+        self._last_state = ""
         self._last_view = ""
         self._next_frame = 0.0
         self._plot_size = (0, 0)  # the plot's size when its spec was last sampled
@@ -204,8 +205,15 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         """The state first (it must never be cut off), then what is running, then a fault."""
         s = self.session
         statuses = [r.status for r in s.runs]
-        header = Text(overall_state(statuses).upper(), style="bold")
+        state = overall_state(statuses)
+        if state != self._last_state:  # the table shows the same moment as the header word:
+            self._last_state = state  # never ENDED above a row still reading running
+            self.table.show_rows(self.monitor.rows())
+        header = Text(state.upper(), style="bold")
         parts = s.describe()
+        waits = [w for w in (r.waiting_s for r in s.runs) if w is not None]
+        if state == Status.WAITING.value and waits:
+            parts.insert(0, f"last epoch {fmt_ago(min(waits))}")
         if any(isinstance(k, str) for k in self.monitor.groups()) or Status.QUEUED in statuses:
             parts.append(run_counts(statuses))  # a grid, or runs waiting for a worker
         if s.speed is not None:

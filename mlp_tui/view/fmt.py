@@ -18,6 +18,14 @@ def fmt_rate(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.0f} ep/s"
 
 
+def fmt_ago(seconds: float) -> str:
+    """How long ago the last epoch came: `12s ago`, `3m ago`, `2h ago`."""
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s ago"
+    return f"{s // 60}m ago" if s < 7200 else f"{s // 3600}h ago"
+
+
 def fmt_num(v: float | int | None, spec: str = ".4f") -> str:
     if v is None:
         return "-"

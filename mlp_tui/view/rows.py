@@ -50,6 +50,7 @@ class RowState:
     val_loss_std: float | None = None
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
     name: str = ""  # shown for the width: a grid's configuration (`w=5 d=2`), a log's folder
+    waiting_s: float | None = None  # status WAITING: seconds since the last epoch arrived
 
 
 def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -87,7 +88,9 @@ def overfit_note(runs: list[RunView]) -> str:
 
 
 def run_key(r: RunView) -> tuple:
-    return (id(r.history), len(r.history), r.status, r.health, r.epochs_per_s, r.seed)
+    waiting = r.waiting_s
+    return (id(r.history), len(r.history), r.status, r.health, r.epochs_per_s, r.seed,
+            None if waiting is None else int(waiting))
 
 
 def make_row(
@@ -107,6 +110,7 @@ def make_row(
     best = min(bests) if bests else (None, None)
     trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
     rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
+    waits = [w for w in (r.waiting_s for r in runs) if w is not None]
     seeds = [r.seed for r in runs if r.seed is not None]
     return RowState(
         key=name or str(width),
@@ -131,6 +135,7 @@ def make_row(
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
         name=name,
+        waiting_s=min(waits) if waits else None,
     )
 
 
@@ -145,6 +150,7 @@ _STATUS_ORDER = (
     Status.FAILED,
     Status.DIVERGED,
     Status.RUNNING,
+    Status.WAITING,
     Status.PAUSED,
     Status.QUEUED,
     Status.STOPPED,
@@ -169,7 +175,7 @@ def run_counts(statuses: list[Status]) -> str:
     with none left out)."""
     ended = sum(s.ended for s in statuses)
     parts = [(sum(s is st for s in statuses), st.value)
-             for st in (Status.RUNNING, Status.PAUSED, Status.QUEUED)]
+             for st in (Status.RUNNING, Status.WAITING, Status.PAUSED, Status.QUEUED)]
     parts.append((ended, "ended"))
     return " · ".join(f"{n} {word}" for n, word in parts if n)
 
@@ -179,6 +185,8 @@ def overall_state(statuses: list[Status]) -> str:
     'all runs ended' once every run has ended, however each ended."""
     if any(s is Status.RUNNING for s in statuses):
         return Status.RUNNING.value
+    if any(s is Status.WAITING for s in statuses):
+        return Status.WAITING.value
     if any(s is Status.PAUSED for s in statuses):
         return Status.PAUSED.value
     if any(s is Status.QUEUED for s in statuses):

@@ -3,6 +3,8 @@ run whose health is not ok, on stderr, like headless does."""
 
 from __future__ import annotations
 
+import re
+
 from helpers import WAIT_S, wait_until
 
 from mlp_tui.core.schema import Health
@@ -24,3 +26,49 @@ def test_quitting_the_tui_ends_with_the_summary_on_stderr(live_app, tmp_path, mo
     err = capsys.readouterr().err.splitlines()
     assert err == [f"mlp-tui: wrote {tmp_path / 'q.csv'}, {tmp_path / 'q.config.toml'}",
                    "mlp-tui: 1 of 1 runs not ok: w=5 diverging"]
+
+
+async def test_a_followed_file_gone_quiet_reads_waiting_in_the_header_and_rows(tmp_path):
+    """#23: `replay --follow` of a history whose writer paused: after STALE_S the header and the
+    rows say `waiting` and how long ago the last epoch came, never RUNNING with a rate."""
+    from helpers import DATA
+    from ui_helpers import drawn, header, screen_text, wait_for
+
+    from mlp_tui.core.schema import STALE_S
+    from mlp_tui.runner import Outputs, Runner
+    from mlp_tui.session.replay import ReplaySession
+    from mlp_tui.tui.app import MlpTuiApp
+
+    lines = (DATA / "iris_seed0.jsonl").read_text().splitlines(keepends=True)
+    path = tmp_path / "live.jsonl"
+    path.write_text("".join(lines[:60]))
+    now = [1000.0]
+    runner = Runner(ReplaySession(path, follow=True, clock=lambda: now[0]), Outputs())
+    app = MlpTuiApp(runner)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await drawn(pilot)
+            assert header(app).startswith("RUNNING") and re.search(r"\d ep/s", screen_text(app))
+            now[0] += STALE_S + 10
+            await wait_for(pilot, lambda: "13s ago" in screen_text(app))
+            head = header(app)
+            assert head.startswith("WAITING  last epoch 13s ago · follow"), head
+            text = screen_text(app)
+            assert "running" not in text.lower() and not re.search(r"\d ep/s", text)
+            assert " waiting " in text
+    finally:
+        runner.finish()
+
+
+async def test_the_header_never_says_ended_above_a_row_that_says_running(live_app):
+    """#23: at thousands of epochs a second the header read ALL RUNS ENDED while a row still
+    read `running` until the next frame: the word and the rows change together."""
+    from ui_helpers import drawn, header, wait_for
+
+    app = live_app(widths=(5, 7), epochs=400, speed=0)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await drawn(pilot)
+        app._next_frame = float("inf")  # no frame after this one: only the header's ticks
+        await wait_for(pilot, lambda: header(app).startswith("ALL RUNS ENDED"))
+        shown = [row.status for row, _cells in app.table._shown.values()]
+        assert len(shown) == 2 and all(s.ended for s in shown), shown

@@ -230,3 +230,36 @@ def test_the_replay_modules_import_no_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class Clock:
+    """A clock the test moves: staleness without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_followed_run_with_no_new_epoch_reads_waiting_not_running(tmp_path):
+    """#23: a writer that paused leaves its runs `waiting` (with the time since the last epoch)
+    after STALE_S, never RUNNING with a rate; the next epoch makes them running again."""
+    from mlp_tui.core.schema import STALE_S
+
+    lines = (DATA / "iris_seed0.jsonl").read_text().splitlines(keepends=True)
+    path = tmp_path / "live.jsonl"
+    path.write_text("".join(lines[:60]))  # run 0, epochs 1..60, still running
+    clock = Clock()
+    session = ReplaySession(path, follow=True, clock=clock)
+    run = session.runs[0]
+    assert run.status is Status.RUNNING and run.epochs_per_s is not None
+    assert run.waiting_s is None
+    clock.now += STALE_S + 9
+    assert run.status is Status.WAITING and not run.status.ended and not session.ended
+    assert run.epochs_per_s is None and run.waiting_s == pytest.approx(STALE_S + 9)
+    with path.open("a") as f:
+        f.write(lines[60])
+    session.read_all()
+    assert run.status is Status.RUNNING and run.waiting_s is None and len(run.history) == 61
+    session.stop()

@@ -12,12 +12,13 @@ from textual.widgets.data_table import CellDoesNotExist
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.tui.figure import marker_for, no_color, swatch
 from mlp_tui.tui.widgets.keys import table_bindings
-from mlp_tui.view import RowState, fmt_num, fmt_rate
+from mlp_tui.view import RowState, fmt_ago, fmt_num, fmt_rate
 
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
     Status.RUNNING: "green",
     Status.PAUSED: "yellow",
+    Status.WAITING: "yellow",
     Status.QUEUED: "dim",
     Status.FINISHED: "cyan",
     Status.STOPPED: "dim",
@@ -160,7 +161,7 @@ class RunsTable(DataTable):
             ),
             "epoch": Text.assemble(
                 (f"{r.epoch}/{r.total}\n" if r.total is not None else f"{r.epoch} pts\n", base),
-                (fmt_rate(r.eps), "dim"),
+                (fmt_rate(r.eps) if r.waiting_s is None else fmt_ago(r.waiting_s), "dim"),
             ),
         }
         if self.has_val:
