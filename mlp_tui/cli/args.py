@@ -29,12 +29,11 @@ from mlp_tui.core.config import (
     parse_choice,
     parse_float,
     parse_int,
-    parse_seeds,
     parse_widths,
     validate,
 )
 from mlp_tui.core.config_file import expand as expand_config
-from mlp_tui.core.grid import parse_grid
+from mlp_tui.core.grid import parse_grid, parse_seeds
 from mlp_tui.core.text import reason
 
 BACKENDS = ("thread", "process", "ray")

@@ -51,17 +51,14 @@ class Parser(argparse.ArgumentParser):
         args = list(sys.argv[1:] if args is None else args)
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            self.error(unrecognized(args, extras, long_options(self)))
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            self.error(unrecognized(args, extras, options))
         return ns
 
     def exit(self, status: int = 0, message: str | None = None) -> None:
         if message:
             sys.stderr.write(message)
         raise SystemExit(status)
-
-
-def long_options(parser: argparse.ArgumentParser) -> list[str]:
-    return [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
 
 
 def unrecognized(args: Sequence[str], extras: Sequence[str], options: Sequence[str]) -> str:

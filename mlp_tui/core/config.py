@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, replace
 
 from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.text import human_bytes
 from mlp_tui.core.userdata import DataError, UserData, check_split, is_data_path, read_data
 
 # Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
@@ -75,9 +76,8 @@ class ExperimentConfig:
     threads: int = 1  # torch intra-op threads; 0 = torch's default
     target: str = ""  # --dataset FILE.csv: the label column ("" = the last one)
     stack: bool = False  # train the seeds of each width and grid point as one stacked model
-    # Each run's first seed, in run order (`--seeds`): what an export's effective config writes
-    # once restarts moved seeds on, so that --config of it trains those rows again. () = the
-    # default, `seed` plus the repeat. `seed` still seeds the validation split.
+    # Each run's first seed in run order (`--seeds`; an export's config after restarts), () =
+    # `seed` plus the repeat. `seed` still seeds the validation split.
     seeds: tuple[int, ...] = ()
 
     @property
@@ -178,8 +178,7 @@ def parse_int(flag: str, text: str, low: int, high: int) -> int:
 
 
 def _whole(flag: str, text: str, low: int, high: int) -> int:
-    """`1e6` as 1000000: exact (decimal), and range-checked before it becomes an int, so that
-    `1e999999999` costs nothing."""
+    """`1e6` as 1000000, exactly; range-checked first (`1e999999999` costs nothing)."""
     from decimal import Decimal, InvalidOperation
 
     try:
@@ -227,13 +226,6 @@ def parse_widths(text: str) -> tuple[int, ...]:
     if len(widths) > MAX_WIDTHS:
         raise ConfigError(flag, f"at most {MAX_WIDTHS} widths, got {len(widths)}")
     return tuple(widths)
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """`--seeds 2,3,2`: one first seed per run, in run order; empty text: none given."""
-    if not str(text).strip():
-        return ()
-    return tuple(parse_int("--seeds", part, 0, MAX_SEED) for part in str(text).split(","))
 
 
 def parse_choice(flag: str, text: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -324,12 +316,10 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         )
     if cfg.stack:
         _check_stack(cfg)
-    if cfg.seeds:
-        if len(cfg.seeds) != cfg.n_runs:
-            raise ConfigError("--seeds", f"one seed per run: {cfg.n_runs} runs, but "
-                              f"{len(cfg.seeds)} seeds")
-        for seed in cfg.seeds:
-            _check_range("--seeds", seed, 0, MAX_SEED)
+    if cfg.seeds and len(cfg.seeds) != cfg.n_runs:
+        raise ConfigError("--seeds", f"one per run: {cfg.n_runs} runs, {len(cfg.seeds)} seeds")
+    for seed in cfg.seeds:
+        _check_range("--seeds", seed, 0, MAX_SEED)
     if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
         raise ConfigError(
             "--speed",
@@ -358,8 +348,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         widest = max(cfg.widths)
         raise ConfigError(
             "--widths",
-            f"width {widest} needs about {_human(total)} of memory, more than the "
-            f"{_human(budget)} this machine can spare",
+            f"width {widest} needs about {human_bytes(total)} of memory, more than the "
+            f"{human_bytes(budget)} this machine can spare",
         )
     return cfg
 
@@ -407,11 +397,3 @@ def _check_range(flag: str, value: object, low: int, high: int) -> None:
         raise ConfigError(flag, f"expected a whole number, got {value!r}")
     if not low <= value <= high:
         raise ConfigError(flag, f"must be between {low} and {high}, got {value}")
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n:.0f} EB" if n < 1024 else f"{n:.1e} EB"

@@ -10,6 +10,7 @@ from mlp_tui.core.config import (
     GRID_FIELDS,
     GRID_FLAGS,
     MAX_DEPTH,
+    MAX_SEED,
     MAX_VALUES,
     OPTIMIZERS,
     ConfigError,
@@ -17,6 +18,14 @@ from mlp_tui.core.config import (
     parse_float,
     parse_int,
 )
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """`--seeds 2,3,2`: one first seed per run, in run order; empty text: none given."""
+    if not str(text).strip():
+        return ()
+    return tuple(parse_int("--seeds", part, 0, MAX_SEED) for part in str(text).split(","))
+
 
 GRID_SHORT = {"depth": "d", "lr": "lr", "optimizer": "opt", "batch_size": "batch"}
 

@@ -39,3 +39,12 @@ def failure(exc: BaseException, limit: int | None = None) -> str:
     if limit is not None:
         text = " ".join(text.split())[:limit]
     return f"{type(exc).__name__}: {text}"
+
+
+def human_bytes(n: float) -> str:
+    """`12 MB`: a size for a message."""
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.0f} EB" if n < 1024 else f"{n:.1e} EB"

@@ -24,7 +24,6 @@ from textual.widgets import Static
 
 from mlp_tui.core.config import ExperimentConfig, faster, slower
 from mlp_tui.core.contract import Unsupported
-from mlp_tui.core.schema import Status
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
@@ -32,10 +31,9 @@ from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.tui.widgets.runs_table import RunsTable
-from mlp_tui.view import Monitor, ViewSettings, fmt_ago, fmt_speed, overall_state
+from mlp_tui.view import Monitor, ViewSettings
 from mlp_tui.view.alerts import Alerts
 from mlp_tui.view.readout import readout_text
-from mlp_tui.view.rows import run_counts
 from mlp_tui.view.settings import metric_views
 
 TICK_S = 1 / 12
@@ -203,21 +201,11 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def _update_header(self) -> None:
         """The state first (it must never be cut off), then what is running, then a fault."""
-        s = self.session
-        statuses = [r.status for r in s.runs]
-        state = overall_state(statuses)
+        state, parts = self.monitor.header_facts()
         if state != self._last_state:  # the table shows the same moment as the header word:
             self._last_state = state  # never ENDED above a row still reading running
             self.table.show_rows(self.monitor.rows())
         header = Text(state.upper(), style="bold")
-        parts = s.describe()
-        waits = [w for w in (r.waiting_s for r in s.runs) if w is not None]
-        if state == Status.WAITING.value and waits:
-            parts.insert(0, f"last epoch {fmt_ago(min(waits))}")
-        if any(isinstance(k, str) for k in self.monitor.groups()) or Status.QUEUED in statuses:
-            parts.append(run_counts(statuses))  # a grid, or runs waiting for a worker
-        if s.speed is not None:
-            parts.append(fmt_speed(s.speed))
         header.append("  " + printable(" · ".join(parts)))
         problem = self.runner.problem
         if problem:

@@ -13,9 +13,11 @@ import numpy as np
 from mlp_tui.core.config import GRID_FIELDS
 from mlp_tui.core.contract import RunView, Session
 from mlp_tui.core.grid import group_name
+from mlp_tui.core.schema import Status
 from mlp_tui.report.capacity import capacity_points
+from mlp_tui.view.fmt import fmt_ago, fmt_speed
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
-from mlp_tui.view.rows import RowState, make_row, run_color, run_key
+from mlp_tui.view.rows import RowState, make_row, overall_state, run_color, run_counts, run_key
 from mlp_tui.view.series import SeriesTrack, band, last_points, points
 from mlp_tui.view.settings import (
     Scale,
@@ -63,6 +65,22 @@ class Monitor:
     @property
     def repeats(self) -> bool:
         return any(len(g) > 1 for g in self.groups().values())
+
+    def header_facts(self) -> tuple[str, list[str]]:
+        """The header's state word (never cut off) and what follows it: how long a followed
+        file has been quiet, the session's facts, the run counts of a grid, the speed."""
+        s = self.session
+        statuses = [r.status for r in s.runs]
+        state = overall_state(statuses)
+        parts = s.describe()
+        waits = [w for w in (r.waiting_s for r in s.runs) if w is not None]
+        if state == Status.WAITING.value and waits:
+            parts.insert(0, f"last epoch {fmt_ago(min(waits))}")
+        if any(isinstance(k, str) for k in self.groups()) or Status.QUEUED in statuses:
+            parts.append(run_counts(statuses))  # a grid, or runs waiting for a worker
+        if s.speed is not None:
+            parts.append(fmt_speed(s.speed))
+        return state, parts
 
     def groups(self) -> dict[Group, list[RunView]]:
         """Runs by configuration (seeds pooled), in the session's order, rebuilt only when runs
