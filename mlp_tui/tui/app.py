@@ -31,8 +31,9 @@ from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
 from mlp_tui.tui.widgets.runs_table import RunsTable
-from mlp_tui.view import Monitor, ViewSettings
+from mlp_tui.view import Monitor
 from mlp_tui.view.alerts import Alerts
+from mlp_tui.view.memory import experiment_kind, restore
 from mlp_tui.view.readout import readout_text
 from mlp_tui.view.settings import metric_views
 
@@ -62,7 +63,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self.runner = runner
         self.session = runner.session
         self.quiet = quiet  # no bell on alerts
-        self.monitor = Monitor(self.session, ViewSettings.from_dict(load_view()))
+        self.view_kind = experiment_kind(self.session)  # the remembered view's key
+        settings, self._restored = restore(load_view(), self.view_kind)
+        self.monitor = Monitor(self.session, settings)
         self.alerts = Alerts()
         self._last_readout = ""
         self._stopping = False
@@ -102,6 +105,8 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self.set_interval(TICK_S, self.tick)
         self.table.focus()
         self.tick()
+        if self._restored:  # said once: a remembered view, and what this kind resets
+            self.notify(printable(self._restored), timeout=6, markup=False)
         self.app_resume_signal.subscribe(self, self._resumed)
         if self.runner.signal is not None:  # it came while the app was starting
             self._finish()
@@ -296,6 +301,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             settings = self.monitor.settings
             self.session.reconfigure(cfg)
             self.monitor = Monitor(self.session, settings)
+            self.view_kind = experiment_kind(self.session)  # a new shape saves as its own kind
             settings.hidden.clear()
             settings.cursor = None
             if settings.metric not in metric_views(cfg.val_split > 0):

@@ -4,20 +4,21 @@ for the next launch."""
 
 from __future__ import annotations
 
-from mlp_tui.persist.view_file import reset_view, save_view
+from mlp_tui.persist.view_file import load_view, reset_view, save_view
 from mlp_tui.view import ViewSettings
+from mlp_tui.view.memory import remember
 from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
 
 
 class ViewKeyActions:
     """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
-    `refresh_now`, `notify` and `selected_group`."""
+    `view_kind`, `refresh_now`, `notify` and `selected_group`."""
 
     def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""
         self.monitor.changed()
         self.refresh_now()
-        problem = save_view(self.monitor.settings.to_dict())
+        problem = save_view(remember(load_view(), self.view_kind, self.monitor.settings))
         if problem:
             self.notify(problem, severity="warning", markup=False)
 

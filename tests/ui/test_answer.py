@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import DATA
-from ui_helpers import alerts, drawn, press, screen_lines, wait_for
+from ui_helpers import alerts, drawn, notifications, press, screen_lines, wait_for
 
 from mlp_tui.persist.view_file import load_view, view_path
 from mlp_tui.view.readout import readout_text
@@ -187,10 +187,11 @@ async def test_the_view_is_remembered_across_launches(replay_app):
         await press(pilot, "m", "l", "s", "s", "g", "z", "b", "down", "v", "left")
         chosen = app.monitor.settings
         assert chosen.cursor is not None
-    assert load_view()["metric"] == "acc"
+    assert load_view()["kinds"][app.view_kind]["metric"] == "acc"
     again = replay_app(DATA / "v500.csv")
     async with again.run_test(size=SIZE) as pilot:
         await drawn(pilot)
+        assert notifications(again) == ["view restored · 0 resets"]  # the same kind: said once
         s = again.monitor.settings
         assert (s.metric, s.log, s.smoothing, s.grid, s.zoom, s.band, s.hidden, s.cursor) == (
             "acc", chosen.log, 0.2, True, 1, "mean±std", {100}, None)

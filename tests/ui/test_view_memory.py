@@ -1,0 +1,73 @@
+"""The remembered view is a preference per kind of experiment (#23): a metric, a capacity view
+or a band chosen in one kind of experiment never silently changes another kind's, and a launch
+that restores a view says so once."""
+
+from __future__ import annotations
+
+from ui_helpers import drawn, notifications, press
+
+from mlp_tui.persist.view_file import save_view
+from mlp_tui.view.memory import experiment_kind, remember, restore
+from mlp_tui.view.settings import ViewSettings
+
+SIZE = (160, 45)
+
+
+async def test_a_metric_chosen_in_a_replay_leaves_a_live_validation_run_on_its_pair(
+    replay_app, live_app
+):
+    replay = replay_app("iris_val.jsonl")
+    async with replay.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        await press(pilot, "m", "m")  # loss pair -> accuracy pair -> train loss alone
+        assert replay.monitor.settings.metric == "train_loss"
+    live = live_app(widths=(5, 100, 1000), val_split=0.2, speed=20)
+    async with live.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert live.monitor.settings.metric == "loss"  # train and validation, as by default
+        assert [n for n in notifications(live) if n.startswith("view")] == [
+            "view restored · 1 reset (metric) for this kind: live · validation · 3 widths"]
+    again = replay_app("iris_val.jsonl")  # its own kind keeps its own choice
+    async with again.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert again.monitor.settings.metric == "train_loss"
+        assert notifications(again) == ["view restored · 0 resets"]
+
+
+async def test_the_capacity_view_of_3_widths_does_not_open_the_10_width_example_in_it(live_app):
+    three = live_app(widths=(5, 100, 1000), speed=20)
+    async with three.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        await press(pilot, "w")
+        assert three.monitor.settings.capacity
+    ten = live_app(widths=(2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), val_split=0.3, speed=20)
+    async with ten.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert not ten.monitor.settings.capacity  # so "then press w" turns it on
+        assert any("capacity view" in n for n in notifications(ten))
+
+
+def test_a_band_chosen_for_seeds_is_not_a_grids_band(live_app):
+    seeds = live_app(widths=(5, 100), repeats=4)
+    grid = live_app(widths=(5, 10), depth=(1, 2), lr=(0.1, 0.01), repeats=4)
+    kind_seeds, kind_grid = experiment_kind(seeds.session), experiment_kind(grid.session)
+    assert kind_seeds == "live · train only · 2 widths · seeds"
+    assert kind_grid == "live · train only · 2 widths · grid depth,lr · seeds"
+    data = remember({}, kind_seeds, ViewSettings(band="seeds", smoothing=0.5))
+    settings, said = restore(data, kind_grid)
+    assert (settings.band, settings.smoothing) == ("min-max", 0.5)  # the scale-free ones stay
+    assert said.startswith("view restored · 1 reset (band)")
+    assert restore(data, kind_seeds)[0].band == "seeds"
+
+
+def test_a_view_file_of_the_first_format_resets_its_kind_settings_once():
+    """The flat dict of earlier versions: its kind is unknown, so its metric and capacity view
+    are not imposed on any experiment; its scale and smoothing are kept."""
+    save_view({"metric": "train_loss", "capacity": True, "smoothing": 0.9})
+    from mlp_tui.persist.view_file import load_view
+
+    settings, said = restore(load_view(), "live · validation · 3 widths")
+    assert (settings.metric, settings.capacity, settings.smoothing) == ("loss", False, 0.9)
+    assert said == ("view restored · 2 resets (metric, capacity view) for this kind: "
+                    "live · validation · 3 widths")
+    assert restore({}, "live · validation · 3 widths") == (ViewSettings(), "")  # nothing to say
