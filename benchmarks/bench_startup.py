@@ -1,13 +1,16 @@
-"""Start-up: `mlp-tui --help`, and the app's first frame against the cost of its imports."""
+"""Start-up: `mlp-tui --help`; what a user waits for, exec to the first drawn header in a real
+pty; and the app's first frame against the cost of its imports."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import Result, interleave, run_probe, wall_time
+from pty_header import first_header_s
 
 HEAVY_IMPORTS = "import torch, sklearn.datasets, textual.app"
 
@@ -20,6 +23,14 @@ def console_script() -> str:
     if found is None:
         raise RuntimeError("mlp-tui is not installed")
     return found
+
+
+def _load() -> str:
+    """The 1-minute load average (the figure needs an idle machine to mean its target)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    except OSError:
+        return "unknown"
 
 
 def imports_s() -> float:
@@ -46,7 +57,8 @@ def startup(reps: int, concurrent: bool = False) -> list[Result]:
         },
         reps,
     )
-    slow = {"imports": imports_s, "first frame": first_frame_s}
+    slow = {"imports": imports_s, "first frame": first_frame_s,
+            "pty header": lambda: first_header_s([script])}
     if concurrent:
         with ThreadPoolExecutor(len(slow)) as pool:
             futures = {name: [pool.submit(f) for _ in range(reps)] for name, f in slow.items()}
@@ -62,6 +74,15 @@ def startup(reps: int, concurrent: bool = False) -> list[Result]:
             detail=f"{script} --help, median of {reps}; "
             + s.describe("help", "python")
             + f"; help/python {s.ratio('help', 'python'):.2f}x",
+        ),
+        Result(
+            "start-up: first header in a pty",
+            s.median("pty header"),
+            0.6,
+            "s",
+            detail=f"exec of `{script}` on a 160x45 pty to its first drawn header (LOADING "
+            f"TORCH or RUNNING), median of {reps}; load average {_load()}; "
+            + s.describe("pty header"),
         ),
         Result(
             "start-up: first frame",

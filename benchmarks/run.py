@@ -30,6 +30,7 @@ FIGURES = (
     "key latency",
     "memory",
     "start-up: --help",
+    "start-up: first header in a pty",
     "start-up: first frame",
     "stack: width 5 x 32 seeds",
 )

@@ -252,6 +252,8 @@ class Runner:
         if self._export_due and self.outputs.exports:
             self._export_due = False
             self._export_final()
+        if self.session.load_error:
+            self.errors.append(self.session.load_error)
         for run in self.session.runs:  # a run that failed here (a replay reports none)
             if run.status is Status.FAILED and run.error:
                 self.errors.append(f"{run.label} failed: {run.error}")

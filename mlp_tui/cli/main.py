@@ -28,11 +28,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_device(inv.config)
     except (UsageError, ConfigError) as exc:
         return fail(str(exc))
+    from mlp_tui.cli.serve import served
     from mlp_tui.cli.start import start_runner
     from mlp_tui.persist.codec import HistoryFormatError
     from mlp_tui.persist.files import FileRefused
+
+    interactive = (sys.stdout.isatty() and sys.stdin.isatty()) or served()
+    headless = inv.headless or not interactive
     try:
-        runner = start_runner(inv)
+        runner = start_runner(inv, defer=not headless)  # the app draws before torch loads
     except KeyboardInterrupt:
         return 130
     except ConfigError as exc:
@@ -43,14 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"--history: {exc}")
     except OSError as exc:
         return fail(f"{exc.filename or ''}: {reason(exc)}".lstrip(": "))
-    from mlp_tui.cli.serve import served
-
     if inv.face.reset_view:
         from mlp_tui.persist.view_file import reset_view
 
         reset_view()
-    interactive = (sys.stdout.isatty() and sys.stdin.isatty()) or served()
-    if inv.headless or not interactive:
+    if headless:
         if not inv.headless:
             sys.stderr.write(f"{PROG}: not a terminal, running headless\n")
         from mlp_tui.faces.headless import run_headless

@@ -6,8 +6,10 @@ from __future__ import annotations
 from mlp_tui.cli.args import Invocation, ReplayInvocation
 
 
-def start_runner(inv: Invocation | ReplayInvocation):
-    """The session and its runner; raises the errors `main` turns into one line."""
+def start_runner(inv: Invocation | ReplayInvocation, defer: bool = False):
+    """The session and its runner; raises the errors `main` turns into one line. `defer`: a
+    thread-backend session imports torch and builds its runs only once started (the app draws
+    its first frame before)."""
     from mlp_tui.runner import Outputs, Runner
 
     if isinstance(inv, ReplayInvocation) and inv.file.is_dir():
@@ -20,7 +22,7 @@ def start_runner(inv: Invocation | ReplayInvocation):
 
         session = ReplaySession(inv.file, follow=inv.follow)
         return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
-    session = _live_session(inv)
+    session = _live_session(inv, defer)
     outputs = Outputs(inv.export, inv.history, inv.force, inv.face.capacity, inv.tensorboard)
     try:
         return Runner(session, outputs)
@@ -29,7 +31,7 @@ def start_runner(inv: Invocation | ReplayInvocation):
         raise
 
 
-def _live_session(inv: Invocation):
+def _live_session(inv: Invocation, defer: bool = False):
     """The session of the chosen backend (its slow imports only when chosen)."""
     if inv.backend == "process":
         from mlp_tui.session.process import ProcessSession
@@ -41,4 +43,4 @@ def _live_session(inv: Invocation):
         return RaySession(inv.config, inv.ray_address)
     from mlp_tui.session.live import LiveSession
 
-    return LiveSession(inv.config)
+    return LiveSession(inv.config, deferred=defer)

@@ -108,6 +108,10 @@ class Session(Protocol):
     # None: the schema's metrics.
     metrics: tuple[str, ...] | None = None
     x_name: str = "epoch"  # what the plot's x-axis counts (a TensorBoard log: "step")
+    # Still importing torch and building the runs (a deferred live session: the app's first
+    # frame comes before them); `runs` is empty meanwhile.
+    loading: bool = False
+    load_error: str | None = None  # why a deferred session could not start (it has no runs)
 
     @property
     @abstractmethod

@@ -100,7 +100,10 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def on_mount(self) -> None:
         self._event_loop = asyncio.get_running_loop()
-        self.runner.start()
+        if self.session.loading:  # a deferred session: torch is imported once this frame is up
+            self.call_after_refresh(self.runner.start)
+        else:
+            self.runner.start()
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
         self.table.focus()

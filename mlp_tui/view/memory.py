@@ -35,10 +35,12 @@ def experiment_kind(session: Session) -> str:
         "log" if session.metrics is not None else "replay")
     parts = [source, "validation" if session.has_val else "train only",
              f"{len(session.widths)} widths"]
-    axes = [f for f in GRID_FIELDS if len({repr(r.meta.get(f)) for r in runs}) > 1]
+    cfg = session.config  # a live session's shape is its config's (its runs may not exist yet)
+    axes = cfg.grid_axes() if cfg is not None else [
+        f for f in GRID_FIELDS if len({repr(r.meta.get(f)) for r in runs}) > 1]
     if axes:
         parts.append("grid " + ",".join(axes))
-    if any(r.meta.get("repeat") for r in runs):
+    if cfg.repeats > 1 if cfg is not None else any(r.meta.get("repeat") for r in runs):
         parts.append("seeds")
     return " · ".join(parts)
 

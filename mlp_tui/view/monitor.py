@@ -71,7 +71,7 @@ class Monitor:
         file has been quiet, the session's facts, the run counts of a grid, the speed."""
         s = self.session
         statuses = [r.status for r in s.runs]
-        state = overall_state(statuses)
+        state = "loading torch…" if s.loading else overall_state(statuses)
         parts = s.describe()
         waits = [w for w in (r.waiting_s for r in s.runs) if w is not None]
         if state == Status.WAITING.value and waits:

@@ -72,3 +72,43 @@ async def test_the_header_never_says_ended_above_a_row_that_says_running(live_ap
         await wait_for(pilot, lambda: header(app).startswith("ALL RUNS ENDED"))
         shown = [row.status for row, _cells in app.table._shown.values()]
         assert len(shown) == 2 and all(s.ended for s in shown), shown
+
+
+async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(monkeypatch):
+    """#23: a deferred live session (what the TUI gets) draws its frame and header at once,
+    `LOADING TORCH…`, while the experiment (torch, scikit-learn, the data) is built behind it;
+    a run key meanwhile says why it waits; then the runs appear and train."""
+    import threading
+
+    from ui_helpers import drawn, header, notifications, press, wait_for
+
+    from mlp_tui.core.config import ExperimentConfig, validate
+    from mlp_tui.runner import Outputs, Runner
+    from mlp_tui.session import live
+    from mlp_tui.tui.app import MlpTuiApp
+
+    gate = threading.Event()
+    built = live.Experiment
+
+    def slow_experiment(cfg):  # the imports, held until the test lets them finish
+        assert gate.wait(WAIT_S)
+        return built(cfg)
+
+    monkeypatch.setattr(live, "Experiment", slow_experiment)
+    session = live.LiveSession(validate(ExperimentConfig(epochs=10_000, speed=50)), deferred=True)
+    runner = Runner(session, Outputs())
+    app = MlpTuiApp(runner)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await drawn(pilot)
+            assert header(app).startswith("LOADING TORCH…  iris · depth 1"), header(app)
+            assert session.loading and not session.runs and not session.ended
+            await press(pilot, "p")
+            assert notifications(app)[-1] == "still loading torch and the data: a moment"
+            gate.set()
+            await wait_for(pilot, lambda: header(app).startswith("RUNNING"))
+            assert len(session.runs) == 3 and not session.loading
+            await wait_for(pilot, lambda: all(len(r.history) > 0 for r in session.runs))
+    finally:
+        gate.set()
+        runner.finish()
