@@ -21,7 +21,7 @@ from mlp_tui.core.config_file import effective_toml, sidecar
 from mlp_tui.core.contract import Session
 from mlp_tui.core.runs import planned_runs
 from mlp_tui.core.schema import Health, Status
-from mlp_tui.core.text import reason
+from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
 from mlp_tui.persist.table import write_capacity, write_table
@@ -77,6 +77,8 @@ class Runner:
             self.tensorboard = TensorBoardRecorder(session, self.outputs.tensorboard)
 
     def start(self) -> None:
+        if self._exit_code is not None:  # finished before it started (a signal at start-up)
+            return
         self.session.start()
         for writer in (self.recorder, self.tensorboard):
             if writer is not None:
@@ -213,6 +215,16 @@ class Runner:
         return self.session.problem
 
     # --- the end -------------------------------------------------------------------------------
+
+    def say_summary(self, stream) -> None:
+        """Write the summary, a line each; a terminal that is gone (a dropped SSH session)
+        loses it without changing the exit status."""
+        try:
+            for line in self.summary():
+                stream.write(f"mlp-tui: {printable(line)}\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
 
     def summary(self) -> list[str]:
         """What a face says when the session ends (on stderr, after the terminal is back): the

@@ -162,8 +162,7 @@ def run_headless(runner: Runner, stdout: TextIO | None = None, stderr: TextIO | 
     except OSError as exc:  # stdout on a full disk: the files are already written
         stderr.write(f"mlp-tui: error: standard output: {reason(exc)}\n")
         code = code or 1
-    for line in runner.summary():  # last: what a person reads when the prompt returns
-        stderr.write(f"mlp-tui: {printable(line)}\n")
+    runner.say_summary(stderr)  # last: what a person reads when the prompt returns
     return code
 
 

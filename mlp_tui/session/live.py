@@ -89,7 +89,7 @@ class LiveSession(Session):
     def start(self) -> None:
         if self.experiment is not None:
             self.experiment.start()
-        elif self._loader is None:
+        elif self._loader is None and not self._stopping.is_set():
             self._loader = threading.Thread(target=self._load, name="load", daemon=True)
             self._loader.start()
 

@@ -108,8 +108,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self.set_interval(TICK_S, self.tick)
         self.table.focus()
         self.tick()
-        if self._restored:  # said once: a remembered view, and what this kind resets
-            self.notify(printable(self._restored), timeout=6, markup=False)
+        self.tell_restored()
         self.app_resume_signal.subscribe(self, self._resumed)
         if self.runner.signal is not None:  # it came while the app was starting
             self._finish()
@@ -296,6 +295,8 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         cfg = self.session.config
         if cfg is None or not self.check_action("settings", ()):
             return
+        if self.session.loading:  # no runs to reconfigure yet
+            return self.notify("still loading torch and the data: a moment", markup=False)
         from mlp_tui.tui.widgets.settings_form import SettingsScreen
 
         def apply(cfg: ExperimentConfig | None) -> None:
@@ -394,6 +395,5 @@ def run_app(runner: Runner, quiet: bool = False) -> int:
         code = app.return_code
     for message in runner.errors:
         sys.stderr.write(f"mlp-tui: error: {printable(message)}\n")
-    for line in runner.summary():
-        sys.stderr.write(f"mlp-tui: {printable(line)}\n")
+    runner.say_summary(sys.stderr)
     return code

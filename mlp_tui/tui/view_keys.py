@@ -4,6 +4,7 @@ for the next launch."""
 
 from __future__ import annotations
 
+from mlp_tui.core.text import printable
 from mlp_tui.persist.view_file import load_view, reset_view, save_view
 from mlp_tui.view import ViewSettings
 from mlp_tui.view.memory import remember
@@ -13,6 +14,11 @@ from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
 class ViewKeyActions:
     """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
     `view_kind`, `refresh_now`, `notify` and `selected_group`."""
+
+    def tell_restored(self) -> None:
+        """Said once, at launch: a remembered view, and what this kind of experiment reset."""
+        if self._restored:
+            self.notify(printable(self._restored), timeout=6, markup=False)
 
     def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""

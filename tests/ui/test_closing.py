@@ -103,8 +103,9 @@ async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(m
             await drawn(pilot)
             assert header(app).startswith("LOADING TORCH…  iris · depth 1"), header(app)
             assert session.loading and not session.runs and not session.ended
-            await press(pilot, "p")
-            assert notifications(app)[-1] == "still loading torch and the data: a moment"
+            for key in ("p", "c"):  # nothing to pause or reconfigure yet: said, not silent
+                await press(pilot, key)
+                assert notifications(app)[-1] == "still loading torch and the data: a moment"
             gate.set()
             await wait_for(pilot, lambda: header(app).startswith("RUNNING"))
             assert len(session.runs) == 3 and not session.loading
