@@ -100,10 +100,8 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def on_mount(self) -> None:
         self._event_loop = asyncio.get_running_loop()
-        if self.session.loading:  # a deferred session: torch is imported once this frame is up
-            self.call_after_refresh(self.runner.start)
-        else:
-            self.runner.start()
+        start = self.runner.start  # a deferred session imports torch once this frame is up
+        self.call_after_refresh(start) if self.session.loading else start()
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
         self.table.focus()
@@ -187,9 +185,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
                     rows = plot.size.height or self.size.height // 2
                     plot.show(mon.plot_spec(max_points=max(40, width), rows=rows))
                     self.redraws += 1
-                self.table.show_rows(mon.rows())
-                if self.table.needed() != self._table_need:  # a column grew: lay out again
-                    self._layout(self.size.width)
+                self._show_rows()
                 self._update_header()
             self._next_frame = now + max(FRAME_S, plot.last_build_s / PLOT_SHARE)
         message = self.runner.poll()
@@ -211,7 +207,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         state, parts = self.monitor.header_facts()
         if state != self._last_state:  # the table shows the same moment as the header word:
             self._last_state = state  # never ENDED above a row still reading running
-            self.table.show_rows(self.monitor.rows())
+            self._show_rows()
         header = Text(state.upper(), style="bold")
         header.append("  " + printable(" · ".join(parts)))
         problem = self.runner.problem
@@ -281,10 +277,15 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._update_header()
 
     def refresh_state(self) -> None:
-        """Show a pause or resume at once in the header and the table; the plot (its build
-        takes tens of milliseconds) waits for its next frame, as it shows no status."""
-        self.table.show_rows(self.monitor.rows())
+        """A pause or resume at once in the header and the table; the plot waits for its next
+        frame (its build takes tens of milliseconds), as it shows no status."""
+        self._show_rows()
         self._update_header()
+
+    def _show_rows(self) -> None:
+        self.table.show_rows(self.monitor.rows())
+        if self.table.needed() != self._table_need:  # a column grew: lay out again
+            self._layout(self.size.width)
 
     def refresh_now(self) -> None:
         """Show a key's effect at once, skipping the redraw budget."""
