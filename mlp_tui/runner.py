@@ -37,6 +37,7 @@ STOP_TIMEOUT_S = 30.0  # workers inside torch's lazy imports must finish before 
 # A run whose health is not ok is a finding, not a failure: the experiment completed, so the
 # exit status stays 0 (a failed run, an unsaved file or a signal set it, as before).
 EXIT_OK, EXIT_FAILED = 0, 1
+LOADING_NOTHING = "nothing to write yet: still loading torch and the data"
 SUMMARY_NAMES = 8  # runs named in the closing summary's line; the rest are counted
 
 
@@ -184,6 +185,8 @@ class Runner:
 
     def export_table(self) -> str:
         """The `e` key: the table as of now, to --export or a new file here; says what it wrote."""
+        if self.session.loading:
+            return LOADING_NOTHING
         rows = self.summaries()
         if self.outputs.export is not None:
             path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
@@ -200,6 +203,8 @@ class Runner:
 
     def export_history(self) -> str:
         """The history key: every life so far, to a new CSV file here."""
+        if self.session.loading:
+            return LOADING_NOTHING
         path = unique_path(Path("."), "mlp-tui-history", ".csv")
         text = encode_history(self.session.lives(), history_format(path))
         self.written[_fill(path, write_atomic, text)] = None

@@ -74,7 +74,8 @@ async def test_the_header_never_says_ended_above_a_row_that_says_running(live_ap
         assert len(shown) == 2 and all(s.ended for s in shown), shown
 
 
-async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(monkeypatch):
+async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(monkeypatch,
+                                                                                tmp_path):
     """#23: a deferred live session (what the TUI gets) draws its frame and header at once,
     `LOADING TORCH…`, while the experiment (torch, scikit-learn, the data) is built behind it;
     a run key meanwhile says why it waits; then the runs appear and train."""
@@ -83,10 +84,11 @@ async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(m
     from ui_helpers import drawn, header, notifications, press, wait_for
 
     from mlp_tui.core.config import ExperimentConfig, validate
-    from mlp_tui.runner import Outputs, Runner
+    from mlp_tui.runner import LOADING_NOTHING, Outputs, Runner
     from mlp_tui.session import live
     from mlp_tui.tui.app import MlpTuiApp
 
+    monkeypatch.chdir(tmp_path)  # where `e` would write
     gate = threading.Event()
     built = live.Experiment
 
@@ -106,6 +108,10 @@ async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(m
             for key in ("p", "c"):  # nothing to pause or reconfigure yet: said, not silent
                 await press(pilot, key)
                 assert notifications(app)[-1] == "still loading torch and the data: a moment"
+            for key in ("e", "E"):  # no table of runs that do not exist yet
+                await press(pilot, key)
+                assert notifications(app)[-1] == LOADING_NOTHING
+            assert not runner.written
             gate.set()
             await wait_for(pilot, lambda: header(app).startswith("RUNNING"))
             assert len(session.runs) == 3 and not session.loading
