@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from mlp_tui.core.contract import LifeRecord, RunView, Session
-from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS, Health, Status
+from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS, STALE_S, Health, Status
 from mlp_tui.core.text import printable
 from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
 from mlp_tui.session.tag_history import TagHistory
@@ -39,6 +40,7 @@ class TagRun(RunView):
         self._session = session
         self.meta: dict[str, object] = {f.name: None for f in RUN_FIELDS}
         self.meta["run"] = index
+        self.arrived = session.clock()  # when its latest points were read (staleness)
 
     @property
     def label(self) -> str:
@@ -53,7 +55,16 @@ class TagRun(RunView):
     def status(self) -> Status:
         """A log does not say how its runs ended: what was read is all there is (finished),
         unless the directory is followed (running until the session stops)."""
-        return Status.RUNNING if self._session.live else Status.FINISHED
+        if not self._session.live:
+            return Status.FINISHED
+        quiet = self._session.clock() - self.arrived >= STALE_S
+        return Status.WAITING if quiet else Status.RUNNING  # followed, but nothing new
+
+    @property
+    def waiting_s(self) -> float | None:
+        if self.status is not Status.WAITING:
+            return None
+        return self._session.clock() - self.arrived
 
 
 class TensorBoardSession(Session):
@@ -63,8 +74,10 @@ class TensorBoardSession(Session):
     has_val = False
     x_name = "step"  # the plot's x-axis: TensorBoard's step, not an epoch
 
-    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.5) -> None:
+    def __init__(self, path: Path, follow: bool = False, poll_s: float = 0.5,
+                 clock=time.monotonic) -> None:
         self.path = Path(path)
+        self.clock = clock  # what a followed run's staleness is measured on
         self.following = follow
         self.live = follow
         self.kind = "tensorboard follow" if follow else "tensorboard"
@@ -90,6 +103,7 @@ class TensorBoardSession(Session):
                 self._runs = [*self._runs, run]  # swapped whole: readers iterate the old one
             for tag, points in tags.items():
                 run.history.add(tag, points.steps, points.values, points.wall)
+            run.arrived = self.clock()
         if news:
             tags = {t for r in self._runs for t in r.history.tags}
             known = [m for m in METRIC_NAMES if m in tags]  # an mlp-tui log's own order

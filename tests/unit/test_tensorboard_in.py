@@ -115,3 +115,29 @@ def test_without_the_package_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
         "mlp-tui: error: FILE: replaying a TensorBoard log directory needs the tensorboard "
         "package: pip install 'mlp-tui[tensorboard]'\n"
     )
+
+
+def test_a_followed_log_gone_quiet_reads_waiting(tmp_path):
+    """#23: a followed log directory whose writer paused reads `waiting` after STALE_S (with the
+    time since its last points), running again when new points come, finished once stopped."""
+    from mlp_tui.core.schema import STALE_S, Status
+
+    w = SummaryWriter(str(tmp_path / "live"))
+    w.add_scalar("loss", 1.0, 0)
+    w.flush()
+    now = [100.0]
+    session = TensorBoardSession(tmp_path, follow=True, clock=lambda: now[0])
+    run = session.runs[0]
+    try:
+        assert run.status is Status.RUNNING and run.waiting_s is None
+        now[0] += STALE_S + 2
+        assert run.status is Status.WAITING and run.waiting_s == pytest.approx(STALE_S + 2)
+        assert not session.ended
+        w.add_scalar("loss", 0.5, 1)
+        w.flush()
+        session.read_all()
+        assert run.status is Status.RUNNING and len(run.history) == 2
+    finally:
+        w.close()
+        session.stop()
+    assert run.status is Status.FINISHED
