@@ -119,3 +119,23 @@ async def test_the_first_frame_comes_before_torch_and_training_start_behind_it(m
     finally:
         gate.set()
         runner.finish()
+
+
+def test_a_deferred_session_that_cannot_start_ends_and_says_why(monkeypatch):
+    """The build behind the first frame fails (say the data cannot be read any more): the
+    session ends, the header's problem and the exit message say why, the status is 1."""
+    from mlp_tui.core.config import ExperimentConfig, validate
+    from mlp_tui.runner import Outputs, Runner
+    from mlp_tui.session import live
+
+    def broken(cfg):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(live, "Experiment", broken)
+    session = live.LiveSession(validate(ExperimentConfig()), deferred=True)
+    runner = Runner(session, Outputs())
+    runner.start()
+    assert wait_until(lambda: session.ended, WAIT_S)
+    assert not session.loading and not session.runs
+    assert runner.problem == "could not start: OSError: [Errno 5] Input/output error"
+    assert runner.finish() == 1 and runner.errors == [runner.problem]
