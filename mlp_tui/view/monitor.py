@@ -21,6 +21,7 @@ from mlp_tui.view.settings import (
     Scale,
     ViewSettings,
     axis_title,
+    bounded,
     series_metrics,
     view_title,
 )
@@ -41,6 +42,7 @@ class Monitor:
         self.tracks: dict[tuple[int, str, float], SeriesTrack] = {}
         self.plot_dirty = True
         self.scale = Scale()  # the scale of the last plot built
+        self._scale_view: tuple = ()  # the view it was built for
         self.focus = 0  # the table row under the cursor
         self.x_span: tuple[float, float] | None = None  # the x-range of the last plot built
         self._groups: tuple[object, int, dict[Group, list[RunView]]] = (None, -1, {})
@@ -169,8 +171,12 @@ class Monitor:
             spec = capacity_spec(self, rows)
         else:
             spec = self._curves_spec(max_points)
-        spec = finish_spec(spec, self.settings, rows)
+        spec.bounded = bounded(self.settings.metric)
+        view = (self.settings.metric, self.settings.capacity, self.settings.window)
+        previous = self.scale if view == self._scale_view else None  # hysteresis, same view
+        spec = finish_spec(spec, self.settings, rows, previous)
         self.scale = Scale(spec.log, spec.robust)
+        self._scale_view = view
         self.x_span = spec.x_range
         return spec
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mlp_tui.core.schema import METRIC_NAMES, METRIC_TITLES, METRICS
+from mlp_tui.core.schema import BOUNDED_METRICS, METRIC_NAMES, METRIC_TITLES, METRICS
 from mlp_tui.core.text import printable
 
 # Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
@@ -49,6 +49,13 @@ def axis_title(view: str) -> str:
     if view in PAIRS:
         return METRIC_TITLES[PAIRS[view][0]].removeprefix("train ")
     return title(view)
+
+
+def bounded(view: str) -> bool:
+    """A view of ratios in [0, 1] (accuracy, or a log's tag that names one): never auto-log."""
+    if view in PAIRS:
+        return PAIRS[view][0] in BOUNDED_METRICS
+    return view in BOUNDED_METRICS or "acc" in view.lower()
 
 
 def view_title(view: str, has_val: bool) -> str:
@@ -169,18 +176,32 @@ class ViewSettings:
 AUTO_LOG_RATIO = 30.0  # positive data spanning more than this ratio is shown on a log axis
 AUTO_ROBUST_SHARE = 0.5  # clip outliers when the 5-95% range is under this share of the whole
 AUTO_ROBUST_ROWS = 20  # ... and the plot has fewer rows than this (a spike flattens the rest)
+# Hysteresis: a choice made from the data is undone only well past the line that made it, so
+# the axis does not flip back and forth as a run moves about the threshold.
+AUTO_LOG_OFF_RATIO = 15.0  # a log axis stays until the data spans less than this ratio
+AUTO_ROBUST_OFF_SHARE = 0.7  # a clipped range stays until the 5-95% range exceeds this share
 
 
-def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale:
+def auto_scale(
+    ys: list[np.ndarray],
+    settings: ViewSettings,
+    rows: int,
+    bounded: bool = False,
+    previous: Scale | None = None,
+) -> Scale:
     """Log when the visible values span a large ratio (an early spike over a falling loss), and
     an outlier-robust range on a short plot where the whole range would put every final value
-    on one row. An explicit `l` or `o` choice always wins."""
+    on one row. A bounded metric (accuracy) is never made log. With the `previous` automatic
+    choice, each is undone only past a wider line (hysteresis). An explicit `l` or `o` choice
+    always wins."""
     finite = [y[np.isfinite(y)] for y in ys]
     values = np.concatenate(finite) if finite else np.empty(0)
+    was = previous or Scale()
     log = settings.log
     if log is None:
-        positive = bool(len(values)) and values.min() > 0
-        log = positive and values.max() / values.min() > AUTO_LOG_RATIO
+        positive = bool(len(values)) and values.min() > 0 and not bounded
+        ratio = AUTO_LOG_OFF_RATIO if was.log else AUTO_LOG_RATIO
+        log = positive and values.max() / values.min() > ratio
     robust = settings.robust
     if robust is None:
         robust = False
@@ -189,7 +210,8 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
             if len(v) >= 4:
                 lo, hi = np.percentile(v, [5, 95])
                 span = v.max() - v.min()
-                robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
+                share = AUTO_ROBUST_OFF_SHARE if was.robust else AUTO_ROBUST_SHARE
+                robust = bool(span > 0 and hi - lo < share * span)
     return Scale(log, robust)
 
 
