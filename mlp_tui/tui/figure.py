@@ -20,6 +20,7 @@ from plotext._kernel.terminal import terminal
 from rich.text import Text
 
 from mlp_tui.view import PlotSeries, PlotSpec
+from mlp_tui.view.rows import PALETTE
 from mlp_tui.view.ticks import (
     Tick,
     duration_ticks,
@@ -36,6 +37,7 @@ VAL_MARKER = "braille"  # a validation curve: its run's colour, dotted (points, 
 # Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
 MONO_MARKERS = ("braille", "dot", "+", "x", "*", "o", "#", "%", "=", "~", "^", "&", "@", "$")
 _SWATCH = {"braille": "━", "dot": "•", "val": "⠤"}
+LEGEND_LINES = 3  # the legend wraps onto at most this many lines, then counts the rest
 _X_GAP, _Y_GAP, _LOG_Y_GAP = 8, 3, 2  # cells a tick wants before its label is known
 
 Range = tuple[float, float]
@@ -46,9 +48,16 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+# In colour, groups past the palette's hues get another marker: colour plus marker tells them.
+COLOR_MARKERS = ("braille", "dot", "+", "x")
+
+
 def marker_for(i: int, mono: bool) -> str:
-    """The plotext marker of the i-th series: braille lines in colour, distinct glyphs without."""
-    return MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
+    """The plotext marker of the i-th series: distinct glyphs without colour; in colour braille
+    lines for the first len(PALETTE) groups, then each repeated hue with a marker of its own."""
+    if mono:
+        return MONO_MARKERS[i % len(MONO_MARKERS)]
+    return COLOR_MARKERS[i // len(PALETTE) % len(COLOR_MARKERS)]
 
 
 def swatch(marker: str) -> str:
@@ -139,7 +148,9 @@ def build_figure(
     labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
     if len(labelled) > 1:
         pts, sers = [p for p, _ in labelled], [s for _, s in labelled]
-        for x, y, label, color, align in _end_labels(pts, sers, x_range, y_range, rows, cols):
+        occupied = _occupied(points, x_range, y_range, rows, cols)
+        for x, y, label, color, align in _end_labels(pts, sers, x_range, y_range, rows, cols,
+                                                     occupied):
             text = plt.colorize(label) if mono else plt.colorize(label, pixel=plt.pixel(color))
             fig.draw(fig.text(x * fx, y * fy, text, alignment=align))
     for mk in spec.marks:
@@ -166,34 +177,66 @@ def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
         return Text("plot: too small", style="dim")
     if spec.message and not any(len(s.x) for s in spec.series):
         return Text(spec.message, style="dim", justify="center")
-    legend = _legend(spec)
-    legend.truncate(width, overflow="ellipsis")
-    body_h = height - 1
+    legend = _wrapped(_legend(spec), width, max(1, min(LEGEND_LINES, (height - 6) // 4)))
+    body_h = height - len(legend)
     if spec.grid and len({s.index for s in spec.series}) > 1:
         body = _grid(spec, width, body_h)
     else:
         body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
-    return Text("\n", no_wrap=True).join([legend, body])
+    return Text("\n", no_wrap=True).join([*legend, body])
 
 
-def _legend(spec: PlotSpec) -> Text:
+def _legend(spec: PlotSpec) -> list[Text]:
     """A swatch and label per curve; the validation curves and marks explained once."""
     mono = no_color()
-    legend = Text(no_wrap=True, overflow="ellipsis")
+    items: list[Text] = []
     vals = [s for s in spec.series if s.style == "val"]
     for s in spec.series:
         if s.style == "line" or (s.style == "val" and spec.x_label == "width"):
             mark = _series_marker(s, mono)
             if s.style == "val" and not mono:
                 mark = "dot" if s.joined else "val"
-            legend.append(swatch(mark) + " ", style=f"color({s.color})")
-            legend.append(f"{s.label}  ")
+            items.append(Text.assemble((swatch(mark) + " ", f"color({s.color})"), s.label))
     if vals and spec.x_label != "width":
-        legend.append(swatch("·" if mono else "val") + " validation  ", style="dim")
+        items.append(Text(swatch("·" if mono else "val") + " validation", style="dim"))
     for text in dict.fromkeys(m.text[0] for m in spec.marks):
         what = "best width (val loss)" if spec.x_label == "width" else "best val epoch"
-        legend.append(f"{text} {what}  ", style="dim")
-    return legend
+        items.append(Text(f"{text} {what}", style="dim"))
+    return items
+
+
+def _wrapped(items: list[Text], width: int, max_lines: int) -> list[Text]:
+    """The legend's items on as many lines as they need (at most `max_lines`), each item whole:
+    what does not fit is counted (`+3 more`), never cut mid-label."""
+    lines: list[Text] = []
+    line = Text(no_wrap=True)
+    for n, item in enumerate(items):
+        gap = 2 if line.cell_len else 0
+        if line.cell_len and line.cell_len + gap + item.cell_len > width:
+            lines.append(line)
+            line = Text(no_wrap=True)
+            gap = 0
+            if len(lines) == max_lines:
+                rest = Text(f"+{len(items) - n} more", style="dim")
+                last = lines[-1]
+                while last.cell_len and last.cell_len + 2 + rest.cell_len > width:
+                    last = _drop_last(last)  # make room for the count: drop whole items
+                    rest = Text(f"+{len(items) - n + 1} more", style="dim")
+                    n -= 1
+                lines[-1] = Text.assemble(last, "  " if last.cell_len else "", rest)
+                return lines
+        line.append("  " * (gap // 2))
+        line.append_text(item)
+    if line.cell_len or not lines:
+        line.truncate(width, overflow="ellipsis")  # a single label wider than the plot
+        lines.append(line)
+    return lines
+
+
+def _drop_last(line: Text) -> Text:
+    """A legend line without its last item (items are joined by two spaces)."""
+    cut = line.plain.rfind("  ")
+    return line[:cut] if cut > 0 else Text(no_wrap=True)
 
 
 def _grid(spec: PlotSpec, width: int, height: int) -> Text:
@@ -280,10 +323,12 @@ def _end_labels(
     y_range: Range,
     rows: int,
     cols: int,
+    occupied: set[tuple[int, int]] | None = None,
 ) -> list[tuple[float, float, str, int, str]]:
     """(x, y, label, colour, alignment) by each visible line end, one or two rows off it, only
-    where no other label is in the way and no other line ends as near: a label never names the
-    wrong line."""
+    where no other label is in the way, no other line ends as near (a label never names the
+    wrong line) and no curve passes (`occupied` cells: a label never hides data)."""
+    occupied = occupied or set()
     ends = [_cell(x, y, x_range, y_range, rows, cols) for x, y in points]
     taken: list[tuple[int, int, int]] = []
     out = []
@@ -298,12 +343,39 @@ def _end_labels(
         for r in (high + 1, low - 1, high + 2, low - 2):
             free = 0 <= r < rows and c1 < cols
             free = free and not any(r == t and c0 <= t1 + 1 and t0 <= c1 + 1 for t, t0, t1 in taken)
+            free = free and not any((r, c) in occupied for c in range(c0, c1 + 1))
             mine = max(abs(r - low), abs(r - high))
             if free and all(min(abs(r - lo), abs(r - hi)) > mine for _, lo, hi in others):
                 taken.append((r, c0, c1))
                 y_at = _value_at(r / max(1, rows - 1), y_range)
                 out.append((float(points[i][0][-1]), y_at, s.label, s.color, align))
                 break
+    return out
+
+
+def _occupied(
+    points: list[tuple[np.ndarray, np.ndarray]], x_range: Range, y_range: Range, rows: int,
+    cols: int,
+) -> set[tuple[int, int]]:
+    """The (row from the bottom, column) cells the curves pass through, their joins included;
+    the points come downsampled, so this costs the same at any epoch."""
+    out: set[tuple[int, int]] = set()
+    for x, y in points:
+        if not len(x):
+            continue
+        with np.errstate(all="ignore"):
+            c = (x / 2 - x_range[0] / 2) / (x_range[1] / 2 - x_range[0] / 2) * (cols - 1)
+            r = (y / 2 - y_range[0] / 2) / (y_range[1] / 2 - y_range[0] / 2) * (rows - 1)
+        if len(c) > 1:  # fill each join: as many steps as the cells it crosses
+            steps = np.maximum(np.abs(np.diff(c)), np.abs(np.diff(r))).clip(1, 2 * rows + cols)
+            n = np.ceil(steps).astype(int) + 1
+            t = np.concatenate([np.linspace(0, 1, k) for k in n])
+            i = np.repeat(np.arange(len(c) - 1), n)
+            c = c[i] + t * (c[i + 1] - c[i])
+            r = r[i] + t * (r[i + 1] - r[i])
+        keep = (c >= -0.5) & (c <= cols - 0.5) & (r >= -0.5) & (r <= rows - 0.5)
+        out.update(zip(np.round(r[keep]).astype(int).tolist(),
+                       np.round(c[keep]).astype(int).tolist()))
     return out
 
 

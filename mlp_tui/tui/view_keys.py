@@ -54,7 +54,8 @@ class ViewKeyActions:
 
     def action_band(self) -> None:
         s = self.monitor.settings
-        s.band = BANDS[(BANDS.index(s.band) + 1) % len(BANDS)]
+        now = s.band_for(self.monitor.repeats)
+        s.band = BANDS[(BANDS.index(now) + 1) % len(BANDS)]
         self.view_changed()
 
     def action_smooth_more(self) -> None:

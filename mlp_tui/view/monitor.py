@@ -46,7 +46,7 @@ class Monitor:
         self.focus = 0  # the table row under the cursor
         self.x_span: tuple[float, float] | None = None  # the x-range of the last plot built
         self._groups: tuple[object, int, dict[Group, list[RunView]]] = (None, -1, {})
-        self._colors: dict[Group, int] = {}  # a group's colour: the place of its width
+        self._colors: dict[Group, int] = {}  # a group's colour: its place
         self._rows: dict[Group, tuple[tuple, RowState]] = {}
         self._progress: tuple = ()
 
@@ -63,8 +63,9 @@ class Monitor:
         return tuple(self.groups())
 
     @property
-    def repeats(self) -> bool:
-        return any(len(g) > 1 for g in self.groups().values())
+    def repeats(self) -> int:
+        """How many groups have repeats (seeds pooled): 0 when none."""
+        return sum(len(g) > 1 for g in self.groups().values())
 
     def groups(self) -> dict[Group, list[RunView]]:
         """Runs by configuration (seeds pooled), in the session's order, rebuilt only when runs
@@ -75,12 +76,11 @@ class Monitor:
             metas = [r.meta for r in listed]
             axes = [f for f in GRID_FIELDS if len({repr(m.get(f)) for m in metas}) > 1]
             groups: dict[Group, list[RunView]] = {}
-            widths: dict[int, int] = {}
             self._colors = {}
             for r, m in zip(listed, metas):
                 key = group_name(r.width, {a: m[a] for a in axes}) if axes else r.width
                 groups.setdefault(key, []).append(r)
-                self._colors.setdefault(key, widths.setdefault(r.width, len(widths)))
+                self._colors.setdefault(key, len(self._colors))
             self._groups = (runs, len(runs), groups)
         return self._groups[2]
 
@@ -88,7 +88,8 @@ class Monitor:
         return self.groups().get(key, [])
 
     def color_of(self, key: Group, place: int) -> int:
-        """A group's colour place: its width's, so a grid keeps one colour per width."""
+        """A group's colour place: its own place, so every curve group has a colour of its own
+        (and past the palette, a marker of its own)."""
         return self._colors.get(key, place)
 
     def name_of(self, key: Group) -> str:
@@ -230,11 +231,14 @@ class Monitor:
         # A band fills every column it spans: sampled twice as densely as a line.
         bd = band([last_points(b, 2 * max_points, s.x_mode) for b in buckets])
         mean = PlotSeries(f"{name} (mean of {n})", color, bd.x, bd.mean, i, style)
-        if s.band == "seeds":
+        mode = s.band_for(self.repeats)
+        if mode == "means":
+            return [mean]
+        if mode == "seeds":
             seeds = [PlotSeries(name, color, *points(b, max_points, s.x_mode), i, "faint")
                      for b in buckets]
             return [*seeds, mean]
-        if s.band == "mean±std":
+        if mode == "mean±std":
             lo, hi = bd.mean - bd.std, bd.mean + bd.std
         else:
             lo, hi = bd.lo, bd.hi

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
 
-PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
+# Eight clearly different hues (blue, orange, green, red, purple, yellow, pink, tan): one per
+# curve group; past eight the hues repeat with another marker (tui.figure.marker_for).
+PALETTE = (39, 208, 76, 160, 135, 220, 211, 137)
 
 # A run is overfitting when its validation loss has not improved for OVERFIT_PATIENCE epochs
 # after its best and the mean of its last OVERFIT_RECENT epochs sits OVERFIT_RISE above the best.
@@ -19,7 +21,7 @@ OVERFIT_RISE = 0.02
 
 
 def run_color(i: int) -> int:
-    """Stable 256-colour index for the i-th width; the table repeats it as a swatch."""
+    """Stable 256-colour index for the i-th curve group; the table repeats it as a swatch."""
     return PALETTE[i % len(PALETTE)]
 
 

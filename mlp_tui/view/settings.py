@@ -23,7 +23,10 @@ PAIRS: dict[str, tuple[str, str]] = {
 # TensorBoard's slider goes from 0 to 0.999; these are its useful stops, `s` and `S` step.
 SMOOTHING_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
 ZOOMS: tuple[int | None, ...] = (None, 1000, 100)  # epochs in the x-window (None: all)
-BANDS = ("min-max", "mean±std", "seeds")  # how repeats of one width are drawn
+BANDS = ("min-max", "mean±std", "seeds", "means")  # how repeats of one width are drawn
+# The automatic band (no `b` chosen): min-max bands while few groups have repeats; past this
+# many, the means alone (bands of eight groups fill the plot; the table keeps each ± std).
+AUTO_BAND_GROUPS = 3
 CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, or best val epoch
 X_MODES = ("epoch", "seconds")
 
@@ -97,7 +100,7 @@ class ViewSettings:
     grid: bool = False
     hidden: set[int | str] = field(default_factory=set)  # groups hidden from the plot
     zoom: int = 0  # index into ZOOMS
-    band: str = BANDS[0]
+    band: str | None = None  # None: chosen from the number of groups (see `band_for`)
     capacity: bool = False  # the plot shows loss against width
     capacity_at: str = CAPACITY_AT[0]
     cursor: int | None = None  # the epoch under the cursor; None follows live data
@@ -105,6 +108,13 @@ class ViewSettings:
     @property
     def smoothing_weight(self) -> float:
         return self.smoothing
+
+    def band_for(self, groups: int) -> str:
+        """The band in effect for `groups` groups with repeats: the chosen one, or the
+        automatic one (min-max for a few, the means alone for many)."""
+        if self.band is not None:
+            return self.band
+        return BANDS[0] if groups <= AUTO_BAND_GROUPS else "means"
 
     @property
     def window(self) -> int | None:
@@ -135,7 +145,8 @@ class ViewSettings:
                 f"g:{'grid' if self.grid else 'overlay'}",
             ]
             if repeats:
-                parts.append(f"b:{self.band}")
+                band = self.band_for(int(repeats))
+                parts.append(f"b:{band}" + (" (auto)" if self.band is None else ""))
         if self.cursor is not None:
             parts.append(f"←→:epoch {self.cursor} (end: live)")
         if self.hidden:
@@ -162,7 +173,7 @@ class ViewSettings:
             "grid": lambda v: isinstance(v, bool),
             "hidden": lambda v: isinstance(v, list) and all(_group_key(w) for w in v),
             "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),
-            "band": lambda v: v in BANDS,
+            "band": lambda v: v is None or v in BANDS,
             "capacity": lambda v: isinstance(v, bool),
             "capacity_at": lambda v: v in CAPACITY_AT,
         }

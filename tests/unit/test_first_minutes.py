@@ -71,3 +71,96 @@ def test_a_bounded_spec_is_linear_whatever_its_ratio():
     y = np.array([0.01, 0.9])
     spec = PlotSpec(series=[PlotSeries("a", 39, np.array([1.0, 2.0]), y)], bounded=True)
     assert not finish_spec(spec, ViewSettings(), 30).log
+
+
+# Item 7: many groups stay readable.
+
+
+def _grid_monitor(n: int, repeats: int = 1):
+    """A monitor over n groups of fake runs with distinct, deterministic curves."""
+    from mlp_tui.core.history import RunHistory
+    from mlp_tui.core.schema import Health, Status
+
+    class Run:
+        def __init__(self, index: int, width: int, lr: float, repeat: int) -> None:
+            self.index, self.width, self.repeat = index, width, repeat
+            self.name = ""
+            self.history = RunHistory(0, 0, has_val=False)
+            for e in range(1, 41):
+                row = {"epoch": e, "train_loss": 1.0 / (e + index), "train_acc": 0.5,
+                       "elapsed_s": 0.01 * e}
+                self.history.append(row, Status.RUNNING, Health.OK)
+            self.meta = {"width": width, "depth": 2, "lr": lr}
+
+    class Sess:
+        has_val = False
+        metrics = None
+        x_name = "epoch"
+
+        def __init__(self) -> None:
+            self.runs = [Run(i * repeats + k, 5, 0.1 / (i + 1), k)
+                         for i in range(n) for k in range(repeats)]
+
+    return Monitor(Sess(), ViewSettings())
+
+
+def test_up_to_eight_groups_each_get_a_clearly_different_colour():
+    from mlp_tui.view.rows import PALETTE
+
+    mon = _grid_monitor(8)
+    mon.tick()
+    spec = mon.plot_spec(80)
+    colours = [s.color for s in spec.series if s.in_legend]
+    assert len(colours) == 8 and len(set(colours)) == 8
+    assert set(colours) == set(PALETTE)
+
+
+def test_past_eight_groups_colour_and_marker_tell_them_apart():
+    from mlp_tui.tui.figure import marker_for
+
+    mon = _grid_monitor(12)
+    mon.tick()
+    spec = mon.plot_spec(80)
+    styles = [(s.color, marker_for(s.index, False)) for s in spec.series if s.in_legend]
+    assert len(set(styles)) == 12
+    assert styles[8][0] == styles[0][0] and styles[8][1] != styles[0][1]
+
+
+def test_the_legend_wraps_instead_of_cutting_a_label():
+    mon = _grid_monitor(8)
+    mon.tick()
+    spec = mon.plot_spec(80)
+    lines = render_spec(spec, 80, 30).plain.split("\n")
+    labels = [s.label for s in spec.series if s.in_legend]
+    legend = "\n".join(lines[:3])
+    assert "…" not in legend
+    for label in labels:
+        assert label in legend, label
+
+
+def test_many_groups_with_seeds_draw_their_means_by_default_few_their_bands():
+    many = _grid_monitor(6, repeats=3)
+    many.tick()
+    spec = many.plot_spec(80)
+    assert not [s for s in spec.series if s.style == "band"]
+    assert "b:means (auto)" in many.settings.describe(many.scale, False, many.repeats)
+    few = _grid_monitor(3, repeats=3)
+    few.tick()
+    assert len([s for s in few.plot_spec(80).series if s.style == "band"]) == 3
+
+
+def test_end_labels_are_never_drawn_over_a_curve():
+    from mlp_tui.tui.figure import _end_labels, _occupied
+
+    x = np.arange(1.0, 101.0)
+    flat = (x, np.full(100, 0.5))
+    ends_high = (x[:60], np.linspace(0.0, 0.55, 60))  # ends just under the flat line
+    series = [PlotSeries("w=5", 39, *ends_high, 0), PlotSeries("w=10", 208, *flat, 1)]
+    pts = [ends_high, flat]
+    occ = _occupied(pts, (1, 100), (0, 1), 20, 60)
+    for _x, y, label, _c, align in _end_labels(pts, series, (1, 100), (0, 1), 20, 60, occ):
+        row = round(y * 19)
+        n = len(label)
+        col = round((_x - 1) / 99 * 59)
+        c0 = col - n + 1 if align == "right" else col
+        assert not any((row, c) in occ for c in range(c0, c0 + n)), label
