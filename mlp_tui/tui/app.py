@@ -218,7 +218,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._last_header = header
             self.header.update(header)
         mon = self.monitor
-        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats)
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name)
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
@@ -238,16 +238,33 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             return None
         return int(key) if key.isdigit() else key
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys for controls the session lacks are hidden and do nothing."""
+    def supported(self, action: str) -> bool:
+        """The session offers the control this key needs (else help and the palette leave the
+        key out; pressed anyway, it says why it does nothing)."""
         need = NEEDS.get(action)
         return need is None or need in self.session.controls
+
+    def offered(self, action: str) -> bool:
+        """Shown in the key bar: supported, and of use for what is on screen now (no `w` for a
+        TensorBoard log, which has no widths; no `b` without repeats to band)."""
+        if not self.supported(action):
+            return False
+        if action in ("capacity", "capacity_at"):
+            return self.session.metrics is None
+        if action == "band":
+            return bool(self.monitor.repeats)
+        return True
+
+    def not_here(self, action: str, why: str) -> None:
+        """A key that does not apply says why, instead of doing nothing silently."""
+        label = next((k.label for k in (*KEYS, *TAIL) if k.action == action), action)
+        self.notify(f"{label}: {why}", severity="warning", markup=False)
 
     def _control(self, call, *args) -> bool:
         try:
             call(*args)
         except Unsupported as exc:
-            self.notify(str(exc), severity="warning", markup=False)
+            self.notify(f"nothing to change: {exc}", severity="warning", markup=False)
             return False
         return True
 
@@ -290,7 +307,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def action_settings(self) -> None:
         cfg = self.session.config
-        if cfg is None or not self.check_action("settings", ()):
+        if cfg is None or not self.supported("settings"):
+            self.not_here("settings", f"a {self.session.kind} session has no experiment to edit "
+                          "(settings edit a live run's)")
             return
         from mlp_tui.tui.widgets.settings_form import SettingsScreen
 
@@ -348,7 +367,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for k in (*KEYS, *TAIL):
-            if k.action != "quit_app" and self.check_action(k.action, ()):
+            if k.action != "quit_app" and self.supported(k.action):
                 yield SystemCommand(
                     f"{k.label} ({k.shown})", k.help, getattr(self, f"action_{k.action}")
                 )

@@ -11,7 +11,7 @@ from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
 
 class ViewKeyActions:
     """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
-    `refresh_now`, `notify` and `selected_group`."""
+    `refresh_now`, `notify`, `not_here` and `selected_group`."""
 
     def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""
@@ -32,16 +32,24 @@ class ViewKeyActions:
         s.metric = views[at % len(views)]
         self.view_changed()
 
+    def _no_widths(self, action: str) -> bool:
+        """A TensorBoard log has no widths: the capacity keys say so and do nothing."""
+        if self.monitor.settings.capacity or self.session.metrics is None:
+            return False
+        self.not_here(action, "a TensorBoard log has no widths: no metric against width")
+        return True
+
     def action_capacity(self) -> None:
         s = self.monitor.settings
-        if not s.capacity and self.session.metrics is not None:
-            self.notify("a TensorBoard log has no widths: no loss against width", markup=False)
+        if self._no_widths("capacity"):
             return
         s.capacity = not s.capacity
         self.view_changed()
 
     def action_capacity_at(self) -> None:
         s = self.monitor.settings
+        if self._no_widths("capacity_at"):
+            return
         s.capacity_at = CAPACITY_AT[(CAPACITY_AT.index(s.capacity_at) + 1) % len(CAPACITY_AT)]
         if not s.capacity:
             s.capacity = True
@@ -54,6 +62,10 @@ class ViewKeyActions:
 
     def action_band(self) -> None:
         s = self.monitor.settings
+        if not self.monitor.repeats:
+            self.not_here("band", "no width has repeats to band (--repeats N trains N seeds "
+                          "of each width)")
+            return
         now = s.band_for(self.monitor.repeats)
         s.band = BANDS[(BANDS.index(now) + 1) % len(BANDS)]
         self.view_changed()

@@ -13,9 +13,10 @@ import numpy as np
 from mlp_tui.core.config import GRID_FIELDS
 from mlp_tui.core.contract import RunView, Session
 from mlp_tui.core.grid import group_name
+from mlp_tui.core.text import middle
 from mlp_tui.report.capacity import capacity_points
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
-from mlp_tui.view.rows import RowState, make_row, run_color, run_key
+from mlp_tui.view.rows import NAME_MAX, RowState, make_row, run_color, run_key
 from mlp_tui.view.series import SeriesTrack, band, last_points, points
 from mlp_tui.view.settings import (
     Scale,
@@ -192,7 +193,8 @@ class Monitor:
             color = run_color(i)
             for k, metric in enumerate(metrics):
                 style = "val" if k else "line"
-                name = (runs[0].name or self.name_of(key)) + (" val" if k else "")
+                own = runs[0].name  # a log's folder: shortened in the middle
+                name = (middle(own, NAME_MAX) if own else self.name_of(key)) + (" val" if k else "")
                 buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
                 if len(runs) == 1:
                     if s.smoothing:

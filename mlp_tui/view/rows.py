@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.text import middle
 
 # Eight clearly different hues (blue, orange, green, red, purple, yellow, pink, tan): one per
 # curve group; past eight the hues repeat with another marker (tui.figure.marker_for).
+NAME_MAX = 24  # a run's name (a log's folder) is shortened in the middle past this, on screen
 PALETTE = (39, 208, 76, 160, 135, 220, 211, 137)
 
 # A run is overfitting when its validation loss has not improved for OVERFIT_PATIENCE epochs
@@ -131,7 +133,7 @@ def make_row(
         hidden=hidden,
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
-        name=name,
+        name=middle(name, NAME_MAX) if name and name == runs[0].name else name,  # a folder
     )
 
 

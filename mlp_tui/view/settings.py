@@ -125,14 +125,19 @@ class ViewSettings:
         i = min(range(len(SMOOTHING_STEPS)), key=lambda k: abs(SMOOTHING_STEPS[k] - self.smoothing))
         self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + step))]
 
-    def describe(self, scale: Scale, has_val: bool = False, repeats: bool = False) -> str:
-        """The view bar: each setting with its key; a choice made from the data says so."""
+    def describe(
+        self, scale: Scale, has_val: bool = False, repeats: int = 0, x_name: str = "epoch"
+    ) -> str:
+        """The view bar: each setting with its key; a choice made from the data says so.
+        `repeats`: the groups with repeats; `x_name`: what the x-axis counts (a log's step)."""
         smooth = "off" if not self.smoothing else f"ema {self.smoothing:g}"
         log = ("log" if scale.log else "linear") + (" (auto)" if self.log is None else "")
         robust = ("5-95%" if scale.robust else "all") + (" (auto)" if self.robust is None else "")
         zoom = "all" if self.window is None else f"last {self.window}"
         if self.capacity:
-            parts = [f"w:loss vs width at {'best val' if self.capacity_at == 'best' else 'epoch'}",
+            best = "best val" if has_val else "best train loss"
+            parts = [f"w:{axis_title(self.metric)} vs width at "
+                     f"{best if self.capacity_at == 'best' else 'epoch'}",
                      f"a:at {self.capacity_at}", f"l:y {log}"]
         else:
             parts = [
@@ -141,7 +146,7 @@ class ViewSettings:
                 f"o:range {robust}",
                 f"s:smooth {smooth}",
                 f"z:{zoom}",
-                f"x:{self.x_mode}",
+                f"x:{x_name if self.x_mode == 'epoch' else self.x_mode}",
                 f"g:{'grid' if self.grid else 'overlay'}",
             ]
             if repeats:
