@@ -164,3 +164,60 @@ def test_end_labels_are_never_drawn_over_a_curve():
         col = round((_x - 1) / 99 * 59)
         c0 = col - n + 1 if align == "right" else col
         assert not any((row, c) in occ for c in range(c0, c0 + n)), label
+
+
+# Items 10 and 11: TensorBoard names and seeds, the browser's focus, a followed file not there yet.
+
+
+def test_long_names_are_shortened_in_the_middle():
+    from mlp_tui.core.text import middle
+
+    name = "run0_iris_w1000_d1_sgd_lr0.1_bs0_seed0_2024-01-01"
+    short = middle(name, 24)
+    assert len(short) == 24 and short.startswith("run0_iris_w") and short.endswith("01-01")
+    assert "…" in short
+    assert middle("baseline", 24) == "baseline"
+
+
+def test_the_seed_is_read_from_mlp_tuis_own_folder_names_only():
+    from mlp_tui.persist.tensorboard import life_folder
+    from mlp_tui.session.tensorboard import folder_seed
+
+    meta = {"run": 0, "dataset": "iris", "width": 5, "depth": 1, "optimizer": "sgd", "lr": 0.1,
+            "batch_size": 0, "seed": 3}
+    assert folder_seed(life_folder(meta)) == 3
+    assert folder_seed("logs/" + life_folder(meta) + "-2") == 3  # a name taken: `-2`
+    assert folder_seed("big_lr/seed1") is None  # another program's: not guessed
+    assert folder_seed("baseline") is None
+
+
+def test_the_served_page_focuses_the_terminal_on_load():
+    import asyncio
+
+    import pytest
+
+    pytest.importorskip("textual_serve")
+    import aiohttp_jinja2
+
+    from mlp_tui.faces.web import FOCUS_SCRIPT, INDEX, ServeOptions, _make_server
+
+    server = _make_server(ServeOptions("127.0.0.1", 8000, ()))
+    app = asyncio.run(server._make_app())
+    page = aiohttp_jinja2.get_env(app).loader.get_source(aiohttp_jinja2.get_env(app), INDEX)[0]
+    assert FOCUS_SCRIPT in page and page.index(FOCUS_SCRIPT) < page.index("</body>")
+    assert "xterm-helper-textarea" in FOCUS_SCRIPT and ".focus()" in FOCUS_SCRIPT
+
+
+def test_follow_waits_for_a_file_that_is_not_there_yet(tmp_path):
+    from mlp_tui.cli.args import parse_args
+
+    path = tmp_path / "notyet.jsonl"
+    inv = parse_args(["replay", "--follow", str(path)])  # accepted, not "no such file"
+    assert inv.follow and inv.file == path
+    session = ReplaySession(path, follow=True)
+    assert session.runs == [] and "waiting for notyet.jsonl to appear" in session.describe()
+    assert session.read_all() == 0
+    lines = (DATA / "iris_seed0.jsonl").read_text().splitlines(keepends=True)[:3]
+    path.write_text("".join(lines))
+    assert session.read_all() == 3 and len(session.runs[0].history) == 3
+    session.stop()
