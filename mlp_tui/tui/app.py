@@ -45,7 +45,8 @@ PLOT_SHARE = 0.03
 FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 ALERT_TITLE = "alert"
-PLOT_MIN_W = 60  # the plot's least width beside the table
+PLOT_MIN_W = 56  # the plot's least width beside the table (120 columns: the default run's
+# table, reserved for its widest state, fits beside it from start to end)
 # The control each action needs: a session that lacks it hides the key (key bar, palette).
 NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 

@@ -88,8 +88,11 @@ def build_figure(
     height: int,
     series: list[PlotSeries],
     markers: list[str] | None = None,
+    label_w: list[int] | None = None,
 ) -> str:
-    """One plotext figure as an ANSI string of exactly `height` lines."""
+    """One plotext figure as an ANSI string of exactly `height` lines. `label_w` (a one-item
+    list) holds the least width of the y tick labels, and gets the width used: a caller that
+    keeps it draws the y-axis in one column from frame to frame, however the labels change."""
     width, height = max(width, 10), max(height, 5)
     mono = no_color()
     markers = markers or [_series_marker(s, mono) for s in series]
@@ -109,6 +112,9 @@ def build_figure(
         _LOG_Y_GAP if spec.log else _Y_GAP,
         lambda a, b: 1.5,
     )
+    if label_w is not None:
+        label_w[0] = max(label_w[0], *(len(label) for _, label in y_ticks))
+        y_ticks = [(p, label.rjust(label_w[0])) for p, label in y_ticks]
     cols = width - 2 - max(len(label) for _, label in y_ticks)
     x_make = duration_ticks if spec.x_label == "seconds" else epoch_ticks  # epochs, steps
     if spec.x_ticks is not None:
@@ -171,8 +177,11 @@ def build_figure(
     return fig.build().string()
 
 
-def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
-    """The whole widget picture, a legend line above the plot (or the grid of plots)."""
+def render_spec(
+    spec: PlotSpec, width: int, height: int, label_w: list[int] | None = None
+) -> Text:
+    """The whole widget picture, the legend above the plot (or the grid of plots); `label_w`
+    as for `build_figure` (an overlay's y-axis kept in place)."""
     if width < 20 or height < 6:
         return Text("plot: too small", style="dim")
     if spec.message and not any(len(s.x) for s in spec.series):
@@ -182,7 +191,8 @@ def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
     if spec.grid and len({s.index for s in spec.series}) > 1:
         body = _grid(spec, width, body_h)
     else:
-        body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
+        ansi = build_figure(spec, width, body_h, spec.series, label_w=label_w)
+        body = Text.from_ansi(ansi, no_wrap=True)
     return Text("\n", no_wrap=True).join([*legend, body])
 
 
