@@ -186,7 +186,7 @@ def render_spec(
         return Text("plot: too small", style="dim")
     if spec.message and not any(len(s.x) for s in spec.series):
         return Text(spec.message, style="dim", justify="center")
-    legend = _wrapped(_legend(spec), width, max(1, min(LEGEND_LINES, (height - 6) // 4)))
+    legend = _wrapped(_legend(spec), width, max(1, min(LEGEND_LINES, (height - 4) // 4)))
     body_h = height - len(legend)
     if spec.grid and len({s.index for s in spec.series}) > 1:
         body = _grid(spec, width, body_h)
