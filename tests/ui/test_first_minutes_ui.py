@@ -5,14 +5,11 @@ names, seeds and keys, and keys that say why they do not apply."""
 from __future__ import annotations
 
 import pytest
-from helpers import DATA
 from ui_helpers import drawn, notifications, press, resize, screen_lines, screen_text, wait_for
 
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.tui.app import MlpTuiApp
 from mlp_tui.tui.widgets.keys import HelpScreen
-
-MID_SPIKE = DATA / "iris_seed0_e39.jsonl"  # the default run at epoch 39, width 1000's spike in it
 
 
 def view_bar(app) -> str:
@@ -40,18 +37,6 @@ async def test_a_clipped_range_says_what_lies_above_it(replay_app, size):
         spec = app.plot.spec
         assert spec.robust and spec.above == pytest.approx(50.42, abs=0.01)
         assert "▲ 50.4" in screen_text(app)  # on screen: width 1000's spike, though clipped
-
-
-async def test_the_automatic_range_does_not_flip_back_at_the_same_data(replay_app):
-    """Redrawn many times over the same epochs (a resize to the same size, keys that do not
-    touch the range), the automatic choice stays."""
-    app = replay_app(MID_SPIKE)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await drawn(pilot)
-        first = app.monitor.scale
-        for _ in range(5):
-            await press(pilot, "x", "x")
-            assert app.monitor.scale == first
 
 
 # Item 4: accuracy is never on an automatic log axis.
