@@ -179,7 +179,10 @@ def run_counts(statuses: list[Status]) -> str:
 
 def overall_state(statuses: list[Status]) -> str:
     """The header's word: running while any run trains, paused while the rest wait, and
-    'all runs ended' once every run has ended, however each ended."""
+    'all runs ended' once every run has ended, however each ended; 'waiting' with no run yet
+    (a followed file not there yet)."""
+    if not statuses:
+        return "waiting"
     if any(s is Status.RUNNING for s in statuses):
         return Status.RUNNING.value
     if any(s is Status.PAUSED for s in statuses):

@@ -222,6 +222,9 @@ def test_follow_waits_for_a_file_that_is_not_there_yet(tmp_path):
     session = ReplaySession(path, follow=True)
     assert session.runs == [] and "waiting for notyet.jsonl to appear" in session.describe()
     assert session.read_all() == 0
+    from mlp_tui.view import overall_state
+
+    assert overall_state([r.status for r in session.runs]) == "waiting"  # not "all runs ended"
     lines = (DATA / "iris_seed0.jsonl").read_text().splitlines(keepends=True)[:3]
     path.write_text("".join(lines))
     assert session.read_all() == 3 and len(session.runs[0].history) == 3
