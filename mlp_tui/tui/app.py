@@ -47,8 +47,6 @@ MIN_W, MIN_H = 60, 15
 ALERT_TITLE = "alert"
 PLOT_MIN_W = 56  # the plot's least width beside the table (120 columns: the default run's
 # table, reserved for its widest state, fits beside it from start to end)
-# The control each action needs: a session that lacks it hides the key (key bar, palette).
-NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 
 
 class MlpTuiApp(ViewKeyActions, App[int]):
@@ -238,28 +236,6 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         if key is None:
             return None
         return int(key) if key.isdigit() else key
-
-    def supported(self, action: str) -> bool:
-        """The session offers the control this key needs (else help and the palette leave the
-        key out; pressed anyway, it says why it does nothing)."""
-        need = NEEDS.get(action)
-        return need is None or need in self.session.controls
-
-    def offered(self, action: str) -> bool:
-        """Shown in the key bar: supported, and of use for what is on screen now (no `w` for a
-        TensorBoard log, which has no widths; no `b` without repeats to band)."""
-        if not self.supported(action):
-            return False
-        if action in ("capacity", "capacity_at"):
-            return self.session.metrics is None
-        if action == "band":
-            return bool(self.monitor.repeats)
-        return True
-
-    def not_here(self, action: str, why: str) -> None:
-        """A key that does not apply says why, instead of doing nothing silently."""
-        label = next((k.label for k in (*KEYS, *TAIL) if k.action == action), action)
-        self.notify(f"{label}: {why}", severity="warning", markup=False)
 
     def _control(self, call, *args) -> bool:
         try:

@@ -5,13 +5,39 @@ for the next launch."""
 from __future__ import annotations
 
 from mlp_tui.persist.view_file import reset_view, save_view
+from mlp_tui.tui.widgets.keys import KEYS, TAIL
 from mlp_tui.view import ViewSettings
 from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
+
+# The control each action needs: a session that lacks it hides the key (key bar, palette).
+NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
 
 
 class ViewKeyActions:
     """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
-    `refresh_now`, `notify`, `not_here` and `selected_group`."""
+    `refresh_now`, `notify` and `selected_group`; this mixin also says which keys apply."""
+
+    def supported(self, action: str) -> bool:
+        """The session offers the control this key needs (else help and the palette leave the
+        key out; pressed anyway, it says why it does nothing)."""
+        need = NEEDS.get(action)
+        return need is None or need in self.session.controls
+
+    def offered(self, action: str) -> bool:
+        """Shown in the key bar: supported, and of use for what is on screen now (no `w` for a
+        TensorBoard log, which has no widths; no `b` without repeats to band)."""
+        if not self.supported(action):
+            return False
+        if action in ("capacity", "capacity_at"):
+            return self.session.metrics is None
+        if action == "band":
+            return bool(self.monitor.repeats)
+        return True
+
+    def not_here(self, action: str, why: str) -> None:
+        """A key that does not apply says why, instead of doing nothing silently."""
+        label = next((k.label for k in (*KEYS, *TAIL) if k.action == action), action)
+        self.notify(f"{label}: {why}", severity="warning", markup=False)
 
     def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""
