@@ -152,16 +152,16 @@ def test_many_groups_with_seeds_draw_their_means_by_default_few_their_bands():
 def test_end_labels_are_never_drawn_over_a_curve():
     """w=5 ends on row 10 under w=10's flat line on row 11: its label goes below (row 9), not
     over w=10's curve, where it would go first."""
-    from mlp_tui.tui.figure import _end_labels, _occupied
+    from mlp_tui.tui.plot_labels import end_labels, occupied_cells
 
     x = np.arange(1.0, 101.0)
     over = (x, np.full(100, 11 / 19))  # row 11 of 20, all along
     under = (x[:60], np.full(60, 10 / 19))  # row 10, ending at x=60
     series = [PlotSeries("w=5", 39, *under, 0), PlotSeries("w=10", 208, *over, 1)]
     pts = [under, over]
-    occ = _occupied(pts, (1, 100), (0, 1), 20, 60)
+    occ = occupied_cells(pts, (1, 100), (0, 1), 20, 60)
     assert all((11, c) in occ for c in range(60))
-    labels = _end_labels(pts, series, (1, 100), (0, 1), 20, 60, occ)
+    labels = end_labels(pts, series, (1, 100), (0, 1), 20, 60, occ)
     placed = {label: round(y * 19) for _x, y, label, _c, _a in labels}
     assert placed.get("w=5") == 9
     for x_end, y, label, _c, align in labels:
