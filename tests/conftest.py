@@ -6,9 +6,15 @@ Tests under tests/e2e start processes, terminals or signals: they carry the `e2e
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+# An environment may set PYTHONDONTWRITEBYTECODE=1 (this one does): then every worker compiles
+# and assert-rewrites some 170 modules again on every run, and every process a test starts
+# compiles mlp_tui again. The suite keeps its bytecode (git-ignored __pycache__) regardless.
+sys.dont_write_bytecode = False
 
 # The shared helpers assert too: rewritten like test modules, a failed wait shows the values.
 pytest.register_assert_rewrite("helpers", "ui_helpers")

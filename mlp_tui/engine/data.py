@@ -44,6 +44,11 @@ def load_arrays(name: str, target: str = ""):
 
         data = read_data(name, target)
         return data.x, data.y
+    from mlp_tui.engine.bundled import read_bundled
+
+    arrays = read_bundled(name)
+    if arrays is not None:
+        return arrays
     import sklearn.datasets
 
     bunch = getattr(sklearn.datasets, _LOADERS[name])()

@@ -81,7 +81,7 @@ async def test_cursor_readout_is_the_history_at_that_epoch(replay_app):
 async def test_cursor_on_a_live_session(live_app):
     app = live_app(speed=200, val_split=0.2)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: min(len(r.history) for r in app.session.runs) > 50)
+        await wait_for(pilot, lambda: min(len(r.history) for r in app.session.runs) > 5)
         await press(pilot, "p", "home")
         await wait_for(pilot, lambda: app.monitor.settings.cursor == 1)
         for run in app.session.runs:

@@ -14,7 +14,7 @@ from mlp_tui.session.replay import ReplaySession
 from mlp_tui.tui.app import MlpTuiApp
 from mlp_tui.view import MAX_PLOTTED
 
-RUNS, EPOCHS = 1000, 20
+RUNS, EPOCHS = 1000, 3  # the runs are the load; three epochs give each a curve
 
 
 def _status(epoch: int) -> str:

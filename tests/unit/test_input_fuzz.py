@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from input_fuzz import fuzz_in_child
 
-EXAMPLES = {"config": 60, "csv": 40, "npz": 50, "events": 40}
+EXAMPLES = {"config": 30, "csv": 20, "npz": 25, "events": 20}
 
 
 @pytest.mark.parametrize("kind", EXAMPLES)

@@ -319,7 +319,7 @@ def file_bytes(draw) -> tuple[str, bytes]:
     return fmt, bytes(data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(file_bytes(), st.sampled_from([7, 64, 8 << 20]))
 def test_any_bytes_give_typed_rows_or_a_history_format_error(case, chunk):
     fmt, data = case

@@ -21,7 +21,7 @@ SEEDS = (0, 1, 2)  # a stack of --repeats 3 from seed 0
 def slot(width: int, index: int, seed: int, n: int) -> list[float]:
     """The train losses of `seed` trained `n` epochs in slot `index` of a 3-seed stack."""
     seeds = tuple(seed if i == index else s for i, s in enumerate(SEEDS))
-    horizon = max(1, -(-n // 200)) * 200  # one cached reference serves every prefix
+    horizon = max(1, -(-n // 50)) * 50  # one cached reference serves the prefixes near it
     return list(stacked_loop(width, seeds, horizon)[index][:n])
 
 

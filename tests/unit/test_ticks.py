@@ -193,7 +193,7 @@ def check(ticks, lo: float, hi: float, max_ticks: int, may_be_one: bool) -> None
         assert len(ticks) >= 2
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, counts)
 def test_linear_ticks_properties(r, n):
     lo, hi = sorted(r)
@@ -203,7 +203,7 @@ def test_linear_ticks_properties(r, n):
         assert float(label) == p  # the label is the exact tick value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, counts)
 def test_epoch_ticks_properties(r, n):
     lo, hi = sorted(r)
@@ -218,7 +218,7 @@ def test_epoch_ticks_properties(r, n):
                 assert "e" not in label
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, counts)
 def test_duration_ticks_properties(r, n):
     lo, hi = sorted(r)
@@ -228,7 +228,7 @@ def test_duration_ticks_properties(r, n):
         assert float(duration_value(label)) == p
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ranges, counts)
 @example((1096158092213318.8, 1096158092213319.4), 14)  # 2..9 would collide in float
 @example((-1.7976931348589e308, -1.7976931348589362e308), 2)  # no 10**x overflow
