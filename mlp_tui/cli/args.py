@@ -189,9 +189,11 @@ def _parse_replay(argv: list[str]) -> ReplayInvocation:
     if "\0" in ns.file:  # no file name holds one; os calls would raise ValueError
         raise ConfigError("FILE", f"{ns.file!r}: no such file")
     try:
-        if not path.exists():  # a FIFO or a device is there: the reader says what it is
+        if not path.exists() and ns.follow and path.parent.is_dir():
+            pass  # followed: waited for until it appears (or the user quits)
+        elif not path.exists():  # a FIFO or a device is there: the reader says what it is
             raise ConfigError("FILE", f"{ns.file}: no such file")
-        if not os.access(path, os.R_OK):
+        elif not os.access(path, os.R_OK):
             raise ConfigError("FILE", f"{ns.file}: not readable")
     except OSError as exc:  # is_file() raises for a name too long, say
         raise ConfigError("FILE", f"{ns.file}: {reason(exc)}") from None

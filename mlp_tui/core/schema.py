@@ -115,6 +115,8 @@ METRICS: tuple[EpochField, ...] = tuple(f for f in EPOCH_FIELDS if f.metric)
 METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in METRICS)
 METRIC_TITLES: dict[str, str] = {f.name: f.title for f in METRICS}
 LOSS_METRICS: tuple[str, ...] = tuple(f.name for f in METRICS if f.loss)
+# Ratios (a count over `per`): bounded to [0, 1], never shown on an automatic log axis.
+BOUNDED_METRICS: tuple[str, ...] = tuple(f.name for f in METRICS if f.per)
 
 # What the final table says of a run beyond its settings, derived from the metrics.
 SUMMARY_FIELDS: tuple[Field, ...] = (

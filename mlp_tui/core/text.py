@@ -25,6 +25,16 @@ def _escape(c: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def middle(text: str, limit: int) -> str:
+    """The text in at most `limit` characters, shortened in the middle (`run0_iris…lr0.1_seed0`)
+    so that both its start and its end (often what tells two names apart) stay."""
+    if len(text) <= limit:
+        return text
+    keep = max(1, limit - 1)
+    head = (keep + 1) // 2
+    return text[:head] + "…" + text[len(text) - (keep - head):]
+
+
 def reason(exc: BaseException) -> str:
     """Why an operation failed, in the user's words: an OS error's own (`No space left on
     device`, without the errno), else the exception's message."""

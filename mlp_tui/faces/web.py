@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 EXTRA_HINT = "pip install 'mlp-tui[serve]'"
 APP_QUIT_S = 10.0  # an app stops its workers and writes its files within this
@@ -66,6 +67,28 @@ def serve(options: ServeOptions) -> int:
     return 0
 
 
+INDEX = "app_index.html"  # textual-serve's page template
+# Keys work at once, without a click first: the page gives the terminal the focus as soon as
+# xterm.js has made its input element (tried for 10 s, then left to the user's click).
+FOCUS_SCRIPT = """<script>
+(function () {
+  var tries = 0;
+  var timer = setInterval(function () {
+    var input = document.querySelector(".xterm-helper-textarea");
+    if (input && document.activeElement !== input) { input.focus(); }
+    if ((input && document.activeElement === input) || ++tries > 100) { clearInterval(timer); }
+  }, 100);
+})();
+</script>
+"""
+
+
+def focused_page(page: str) -> str:
+    """textual-serve's page with FOCUS_SCRIPT before its end."""
+    head, sep, tail = page.rpartition("</body>")
+    return head + FOCUS_SCRIPT + sep + tail if sep else page + FOCUS_SCRIPT
+
+
 def _make_server(options: ServeOptions):
     import textual_serve.server as module
     from textual_serve.app_service import AppService
@@ -88,6 +111,16 @@ def _make_server(options: ServeOptions):
 
         async def on_shutdown(self, app) -> None:
             await asyncio.gather(*(_stop(p) for p in list(apps)))
+
+        async def _make_app(self):
+            """textual-serve's application, its page focusing the terminal on load."""
+            import aiohttp_jinja2
+            import jinja2
+
+            app = await super()._make_app()
+            page = (Path(self.templates_path) / INDEX).read_text(encoding="utf-8")
+            aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({INDEX: focused_page(page)}))
+            return app
 
     # Server.handle_websocket builds its AppService by this module-level name (textual-serve
     # 1.1.3 offers no other hook); one server per process, so patching it here is contained.

@@ -110,7 +110,10 @@ class ReplaySession(Session):
         self.following = follow
         self.kind = "follow" if follow else "replay"
         self.poll_s = poll_s
-        self.reader = HistoryReader(self.path)
+        # Followed, a file not there yet is waited for (until the user quits): the reader opens
+        # it once it appears.
+        missing = follow and not self.path.exists()
+        self.reader: HistoryReader | None = None if missing else HistoryReader(self.path)
         self._runs: list[ReplayRun] = []  # replaced whole when a run appears (readers iterate)
         self._by_index: dict[int, ReplayRun] = {}
         self._error: str | None = None
@@ -126,6 +129,10 @@ class ReplaySession(Session):
     def read_all(self) -> int:
         """Read every complete row there is now; returns how many."""
         count = 0
+        if self.reader is None:
+            if not self.path.exists():
+                return 0
+            self.reader = HistoryReader(self.path)
         while True:
             rows = self.reader.read_new()
             if self.reader.restarted:
@@ -168,6 +175,8 @@ class ReplaySession(Session):
     def describe(self) -> list[str]:
         runs = self._runs
         if not runs:
+            if self.reader is None:
+                return [self.kind, f"waiting for {self.path.name} to appear"]
             return [self.kind, f"waiting for rows in {self.path.name}"]
         meta = runs[0].meta
         parts = [self.kind, str(meta["dataset"]), f"depth {meta['depth']}"]
@@ -212,7 +221,8 @@ class ReplaySession(Session):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self.reader.close()
+        if self.reader is not None:
+            self.reader.close()
         return self._thread is None or not self._thread.is_alive()
 
     def lives(self) -> list[LifeRecord]:

@@ -3,12 +3,14 @@ that program writes it. Each run folder is a run, its scalar tags are the metric
 through (`metrics`), and the step is the x-axis. Like a replayed history it offers no controls.
 
 A log says nothing of widths or seeds: each run stands in its own row, named by its folder
-(`name`), and its settings (`meta`) are left empty rather than guessed.
+(`name`), and its settings (`meta`) are left empty rather than guessed; only the seed of a
+folder mlp-tui itself named (`..._seed0`) is read from its name.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -21,13 +23,22 @@ from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
 from mlp_tui.session.tag_history import TagHistory
 
 _SERIAL = itertools.count(1)
+# mlp-tui's own life folders (persist.tensorboard.life_folder): `run0_iris_w5_..._seed0`, with
+# `-2`... when a name was taken. Only there is the seed known; any other log's is not guessed.
+_OWN_FOLDER = re.compile(r"^run\d+_.+_seed(\d+)(?:-\d+)?$")
+
+
+def folder_seed(name: str) -> int | None:
+    """The seed an mlp-tui life folder's name says (its last part), else None."""
+    m = _OWN_FOLDER.match(name.replace("\\", "/").rsplit("/", 1)[-1])
+    return int(m.group(1)) if m else None
 
 
 class TagRun(RunView):
     """One run folder of the log directory."""
 
     repeat = 0
-    seed = None  # a log has no seed: the table shows "-"
+    seed: int | None = None  # unknown (the table shows "-") unless the folder is mlp-tui's own
     epochs_per_s = None
     health = Health.OK
 
@@ -35,6 +46,7 @@ class TagRun(RunView):
         self.index = index
         self.width = index + 1  # a stand-in key for the table's row; `name` is shown instead
         self.name = printable(name)
+        self.seed = folder_seed(name)
         self.history = TagHistory()
         self.key = next(_SERIAL)
         self._session = session

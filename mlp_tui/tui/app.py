@@ -44,9 +44,8 @@ PLOT_SHARE = 0.03
 FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
 ALERT_TITLE = "alert"
-PLOT_MIN_W = 60  # the plot's least width beside the table
-# The control each action needs: a session that lacks it hides the key (key bar, palette).
-NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
+PLOT_MIN_W = 56  # the plot's least width beside the table (120 columns: the default run's
+# table, reserved for its widest state, fits beside it from start to end)
 
 
 class MlpTuiApp(ViewKeyActions, App[int]):
@@ -217,7 +216,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._last_header = header
             self.header.update(header)
         mon = self.monitor
-        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats)
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name)
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
@@ -237,16 +236,12 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             return None
         return int(key) if key.isdigit() else key
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys for controls the session lacks are hidden and do nothing."""
-        need = NEEDS.get(action)
-        return need is None or need in self.session.controls
-
     def _control(self, call, *args) -> bool:
         try:
             call(*args)
         except Unsupported as exc:
-            self.notify(str(exc), severity="warning", markup=False)
+            why = str(exc) if self.session.loading else f"nothing to change: {exc}"
+            self.notify(why, severity="warning", markup=False)
             return False
         return True
 
@@ -294,7 +289,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def action_settings(self) -> None:
         cfg = self.session.config
-        if cfg is None or not self.check_action("settings", ()):
+        if cfg is None or not self.supported("settings"):
+            self.not_here("settings", f"a {self.session.kind} session has no experiment to edit "
+                          "(settings edit a live run's)")
             return
         if self.session.loading:  # no runs to reconfigure yet
             return self.notify("still loading torch and the data: a moment", markup=False)
@@ -355,7 +352,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for k in (*KEYS, *TAIL):
-            if k.action != "quit_app" and self.check_action(k.action, ()):
+            if k.action != "quit_app" and self.supported(k.action):
                 yield SystemCommand(
                     f"{k.label} ({k.shown})", k.help, getattr(self, f"action_{k.action}")
                 )

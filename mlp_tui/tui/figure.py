@@ -19,7 +19,9 @@ import plotext as plt
 from plotext._kernel.terminal import terminal
 from rich.text import Text
 
+from mlp_tui.tui.plot_labels import at, end_labels, occupied_cells
 from mlp_tui.view import PlotSeries, PlotSpec
+from mlp_tui.view.rows import PALETTE
 from mlp_tui.view.ticks import (
     Tick,
     duration_ticks,
@@ -36,6 +38,7 @@ VAL_MARKER = "braille"  # a validation curve: its run's colour, dotted (points, 
 # Under NO_COLOR each run keeps its own marker; past the list they repeat (end labels still tell).
 MONO_MARKERS = ("braille", "dot", "+", "x", "*", "o", "#", "%", "=", "~", "^", "&", "@", "$")
 _SWATCH = {"braille": "━", "dot": "•", "val": "⠤"}
+LEGEND_LINES = 3  # the legend wraps onto at most this many lines, then counts the rest
 _X_GAP, _Y_GAP, _LOG_Y_GAP = 8, 3, 2  # cells a tick wants before its label is known
 
 Range = tuple[float, float]
@@ -46,9 +49,16 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+# In colour, groups past the palette's hues get another marker: colour plus marker tells them.
+COLOR_MARKERS = ("braille", "dot", "+", "x")
+
+
 def marker_for(i: int, mono: bool) -> str:
-    """The plotext marker of the i-th series: braille lines in colour, distinct glyphs without."""
-    return MONO_MARKERS[i % len(MONO_MARKERS)] if mono else "braille"
+    """The plotext marker of the i-th series: distinct glyphs without colour; in colour braille
+    lines for the first len(PALETTE) groups, then each repeated hue with a marker of its own."""
+    if mono:
+        return MONO_MARKERS[i % len(MONO_MARKERS)]
+    return COLOR_MARKERS[i // len(PALETTE) % len(COLOR_MARKERS)]
 
 
 def swatch(marker: str) -> str:
@@ -79,8 +89,11 @@ def build_figure(
     height: int,
     series: list[PlotSeries],
     markers: list[str] | None = None,
+    label_w: list[int] | None = None,
 ) -> str:
-    """One plotext figure as an ANSI string of exactly `height` lines."""
+    """One plotext figure as an ANSI string of exactly `height` lines. `label_w` (a one-item
+    list) holds the least width of the y tick labels, and gets the width used: a caller that
+    keeps it draws the y-axis in one column from frame to frame, however the labels change."""
     width, height = max(width, 10), max(height, 5)
     mono = no_color()
     markers = markers or [_series_marker(s, mono) for s in series]
@@ -100,6 +113,9 @@ def build_figure(
         _LOG_Y_GAP if spec.log else _Y_GAP,
         lambda a, b: 1.5,
     )
+    if label_w is not None:
+        label_w[0] = max(label_w[0], *(len(label) for _, label in y_ticks))
+        y_ticks = [(p, label.rjust(label_w[0])) for p, label in y_ticks]
     cols = width - 2 - max(len(label) for _, label in y_ticks)
     x_make = duration_ticks if spec.x_label == "seconds" else epoch_ticks  # epochs, steps
     if spec.x_ticks is not None:
@@ -139,14 +155,16 @@ def build_figure(
     labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
     if len(labelled) > 1:
         pts, sers = [p for p, _ in labelled], [s for _, s in labelled]
-        for x, y, label, color, align in _end_labels(pts, sers, x_range, y_range, rows, cols):
+        occupied = occupied_cells(points, x_range, y_range, rows, cols)
+        for x, y, label, color, align in end_labels(pts, sers, x_range, y_range, rows, cols,
+                                                     occupied):
             text = plt.colorize(label) if mono else plt.colorize(label, pixel=plt.pixel(color))
             fig.draw(fig.text(x * fx, y * fy, text, alignment=align))
     for mk in spec.marks:
         if not y_range[0] <= mk.y <= y_range[1]:
             continue
         text, align = mk.text, "left"
-        if _at(mk.x, x_range) > 0.7 and " " in text:  # the glyph stays on the point
+        if at(mk.x, x_range) > 0.7 and " " in text:  # the glyph stays on the point
             glyph, rest = text.split(" ", 1)
             text, align = f"{rest} {glyph}", "right"
         text = plt.colorize(text) if mono else plt.colorize(text, pixel=plt.pixel(mk.color))
@@ -160,40 +178,76 @@ def build_figure(
     return fig.build().string()
 
 
-def render_spec(spec: PlotSpec, width: int, height: int) -> Text:
-    """The whole widget picture, a legend line above the plot (or the grid of plots)."""
+def render_spec(
+    spec: PlotSpec, width: int, height: int, label_w: list[int] | None = None
+) -> Text:
+    """The whole widget picture, the legend above the plot (or the grid of plots); `label_w`
+    as for `build_figure` (an overlay's y-axis kept in place)."""
     if width < 20 or height < 6:
         return Text("plot: too small", style="dim")
     if spec.message and not any(len(s.x) for s in spec.series):
         return Text(spec.message, style="dim", justify="center")
-    legend = _legend(spec)
-    legend.truncate(width, overflow="ellipsis")
-    body_h = height - 1
+    legend = _wrapped(_legend(spec), width, max(1, min(LEGEND_LINES, (height - 4) // 4)))
+    body_h = height - len(legend)
     if spec.grid and len({s.index for s in spec.series}) > 1:
         body = _grid(spec, width, body_h)
     else:
-        body = Text.from_ansi(build_figure(spec, width, body_h, spec.series), no_wrap=True)
-    return Text("\n", no_wrap=True).join([legend, body])
+        ansi = build_figure(spec, width, body_h, spec.series, label_w=label_w)
+        body = Text.from_ansi(ansi, no_wrap=True)
+    return Text("\n", no_wrap=True).join([*legend, body])
 
 
-def _legend(spec: PlotSpec) -> Text:
+def _legend(spec: PlotSpec) -> list[Text]:
     """A swatch and label per curve; the validation curves and marks explained once."""
     mono = no_color()
-    legend = Text(no_wrap=True, overflow="ellipsis")
+    items: list[Text] = []
     vals = [s for s in spec.series if s.style == "val"]
     for s in spec.series:
         if s.style == "line" or (s.style == "val" and spec.x_label == "width"):
             mark = _series_marker(s, mono)
             if s.style == "val" and not mono:
                 mark = "dot" if s.joined else "val"
-            legend.append(swatch(mark) + " ", style=f"color({s.color})")
-            legend.append(f"{s.label}  ")
+            items.append(Text.assemble((swatch(mark) + " ", f"color({s.color})"), s.label))
     if vals and spec.x_label != "width":
-        legend.append(swatch("·" if mono else "val") + " validation  ", style="dim")
+        items.append(Text(swatch("·" if mono else "val") + " validation", style="dim"))
     for text in dict.fromkeys(m.text[0] for m in spec.marks):
         what = "best width (val loss)" if spec.x_label == "width" else "best val epoch"
-        legend.append(f"{text} {what}  ", style="dim")
-    return legend
+        items.append(Text(f"{text} {what}", style="dim"))
+    return items
+
+
+def _wrapped(items: list[Text], width: int, max_lines: int) -> list[Text]:
+    """The legend's items on as many lines as they need (at most `max_lines`), each item whole:
+    what does not fit is counted (`+3 more`), never cut mid-label."""
+    lines: list[Text] = []
+    line = Text(no_wrap=True)
+    for n, item in enumerate(items):
+        gap = 2 if line.cell_len else 0
+        if line.cell_len and line.cell_len + gap + item.cell_len > width:
+            lines.append(line)
+            line = Text(no_wrap=True)
+            gap = 0
+            if len(lines) == max_lines:
+                rest = Text(f"+{len(items) - n} more", style="dim")
+                last = lines[-1]
+                while last.cell_len and last.cell_len + 2 + rest.cell_len > width:
+                    last = _drop_last(last)  # make room for the count: drop whole items
+                    rest = Text(f"+{len(items) - n + 1} more", style="dim")
+                    n -= 1
+                lines[-1] = Text.assemble(last, "  " if last.cell_len else "", rest)
+                return lines
+        line.append("  " * (gap // 2))
+        line.append_text(item)
+    if line.cell_len or not lines:
+        line.truncate(width, overflow="ellipsis")  # a single label wider than the plot
+        lines.append(line)
+    return lines
+
+
+def _drop_last(line: Text) -> Text:
+    """A legend line without its last item (items are joined by two spaces)."""
+    cut = line.plain.rfind("  ")
+    return line[:cut] if cut > 0 else Text(no_wrap=True)
 
 
 def _grid(spec: PlotSpec, width: int, height: int) -> Text:
@@ -265,61 +319,12 @@ def _fit(
     while True:
         ticks = make(lo, hi, n)
         apart = all(
-            (_at(b, span) - _at(a, span)) * (cells - 1) >= need(la, lb)
+            (at(b, span) - at(a, span)) * (cells - 1) >= need(la, lb)
             for (a, la), (b, lb) in zip(ticks, ticks[1:])
         )
         if apart or n <= 2:
             return ticks
         n = min(n, len(ticks)) - 1
-
-
-def _end_labels(
-    points: list[tuple[np.ndarray, np.ndarray]],
-    series: list[PlotSeries],
-    x_range: Range,
-    y_range: Range,
-    rows: int,
-    cols: int,
-) -> list[tuple[float, float, str, int, str]]:
-    """(x, y, label, colour, alignment) by each visible line end, one or two rows off it, only
-    where no other label is in the way and no other line ends as near: a label never names the
-    wrong line."""
-    ends = [_cell(x, y, x_range, y_range, rows, cols) for x, y in points]
-    taken: list[tuple[int, int, int]] = []
-    out = []
-    for i, s in enumerate(series):
-        if ends[i] is None or len(s.label) > cols // 2:
-            continue
-        col, low, high = ends[i]
-        n = len(s.label)
-        align, c0 = ("right", col - n + 1) if col >= n - 1 else ("left", col)
-        c1 = c0 + n - 1
-        others = [e for j, e in enumerate(ends) if j != i and e and c0 - 2 <= e[0] <= c1 + 2]
-        for r in (high + 1, low - 1, high + 2, low - 2):
-            free = 0 <= r < rows and c1 < cols
-            free = free and not any(r == t and c0 <= t1 + 1 and t0 <= c1 + 1 for t, t0, t1 in taken)
-            mine = max(abs(r - low), abs(r - high))
-            if free and all(min(abs(r - lo), abs(r - hi)) > mine for _, lo, hi in others):
-                taken.append((r, c0, c1))
-                y_at = _value_at(r / max(1, rows - 1), y_range)
-                out.append((float(points[i][0][-1]), y_at, s.label, s.color, align))
-                break
-    return out
-
-
-def _cell(
-    x: np.ndarray, y: np.ndarray, x_range: Range, y_range: Range, rows: int, cols: int
-) -> tuple[int, int, int] | None:
-    """Column and rows (from the bottom) where a series' last point may be drawn, if it is: both
-    neighbours when it sits near a row boundary, where plotext's rounding can go either way."""
-    if not len(x):
-        return None
-    tx, ty = _at(float(x[-1]), x_range), _at(float(y[-1]), y_range)
-    if not (0 <= tx <= 1 and 0 <= ty <= 1):
-        return None
-    row = ty * (rows - 1)
-    low, high = round(row - 0.1), round(row + 0.1)
-    return round(tx * (cols - 1)), low, high
 
 
 def _finite(s: PlotSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -348,14 +353,3 @@ def _scale(span: Range) -> float:
     """plotext subtracts the limits, which overflows near the float limit: there it is handed
     values scaled by a power of two (exact), while the labels keep the true ones."""
     return 1.0 if max(abs(span[0]), abs(span[1])) < 1e300 else 2.0**-40
-
-
-def _at(v: float, span: Range) -> float:
-    """Where v falls along span, 0..1; halved to stay finite for ranges near the float limit."""
-    lo, hi = span
-    return (v / 2 - lo / 2) / (hi / 2 - lo / 2)
-
-
-def _value_at(t: float, span: Range) -> float:
-    lo, hi = span
-    return (lo / 2 + t * (hi / 2 - lo / 2)) * 2

@@ -6,19 +6,46 @@ from __future__ import annotations
 
 from mlp_tui.core.text import printable
 from mlp_tui.persist.view_file import load_view, reset_view, save_view
+from mlp_tui.tui.widgets.keys import KEYS, TAIL
 from mlp_tui.view import ViewSettings
 from mlp_tui.view.memory import remember
 from mlp_tui.view.settings import BANDS, CAPACITY_AT, ZOOMS, metric_views
 
+# The control each action needs: a session that lacks it hides the key (key bar, palette).
+NEEDS = {k.action: k.needs for k in (*KEYS, *TAIL) if k.needs is not None}
+
 
 class ViewKeyActions:
     """An App mixin (not a widget): the app provides `monitor`, `session`, `plot`,
-    `view_kind`, `refresh_now`, `notify` and `selected_group`."""
+    `view_kind`, `refresh_now`, `notify` and `selected_group`; this mixin also says which keys
+    apply."""
 
     def tell_restored(self) -> None:
         """Said once, at launch: a remembered view, and what this kind of experiment reset."""
         if self._restored:
             self.notify(printable(self._restored), timeout=6, markup=False)
+
+    def supported(self, action: str) -> bool:
+        """The session offers the control this key needs (else help and the palette leave the
+        key out; pressed anyway, it says why it does nothing)."""
+        need = NEEDS.get(action)
+        return need is None or need in self.session.controls
+
+    def offered(self, action: str) -> bool:
+        """Shown in the key bar: supported, and of use for what is on screen now (no `w` for a
+        TensorBoard log, which has no widths; no `b` without repeats to band)."""
+        if not self.supported(action):
+            return False
+        if action in ("capacity", "capacity_at"):
+            return self.session.metrics is None
+        if action == "band":
+            return bool(self.monitor.repeats)
+        return True
+
+    def not_here(self, action: str, why: str) -> None:
+        """A key that does not apply says why, instead of doing nothing silently."""
+        label = next((k.label for k in (*KEYS, *TAIL) if k.action == action), action)
+        self.notify(f"{label}: {why}", severity="warning", markup=False)
 
     def view_changed(self) -> None:
         """A view setting changed: redraw at once and remember it for the next launch."""
@@ -39,16 +66,24 @@ class ViewKeyActions:
         s.metric = views[at % len(views)]
         self.view_changed()
 
+    def _no_widths(self, action: str) -> bool:
+        """A TensorBoard log has no widths: the capacity keys say so and do nothing."""
+        if self.monitor.settings.capacity or self.session.metrics is None:
+            return False
+        self.not_here(action, "a TensorBoard log has no widths: no metric against width")
+        return True
+
     def action_capacity(self) -> None:
         s = self.monitor.settings
-        if not s.capacity and self.session.metrics is not None:
-            self.notify("a TensorBoard log has no widths: no loss against width", markup=False)
+        if self._no_widths("capacity"):
             return
         s.capacity = not s.capacity
         self.view_changed()
 
     def action_capacity_at(self) -> None:
         s = self.monitor.settings
+        if self._no_widths("capacity_at"):
+            return
         s.capacity_at = CAPACITY_AT[(CAPACITY_AT.index(s.capacity_at) + 1) % len(CAPACITY_AT)]
         if not s.capacity:
             s.capacity = True
@@ -61,7 +96,12 @@ class ViewKeyActions:
 
     def action_band(self) -> None:
         s = self.monitor.settings
-        s.band = BANDS[(BANDS.index(s.band) + 1) % len(BANDS)]
+        if not self.monitor.repeats:
+            self.not_here("band", "no width has repeats to band (--repeats N trains N seeds "
+                          "of each width)")
+            return
+        now = s.band_for(self.monitor.repeats)
+        s.band = BANDS[(BANDS.index(now) + 1) % len(BANDS)]
         self.view_changed()
 
     def action_smooth_more(self) -> None:

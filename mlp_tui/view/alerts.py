@@ -1,7 +1,9 @@
-"""Alerts: a run that ends, or whose health turns bad, is told once (a notification, a bell).
+"""Alerts: a run that ends, or whose health turns bad, is told once (a notification, a bell),
+in plain words ("w=5 d=2 lr=0.01: accuracy at chance for 50 epochs").
 
 What a session shows when it is first seen is the baseline, not news: a replay of a finished
-file raises nothing. A restarted run starts a new life and is a baseline again.
+file raises nothing. A restarted run starts a new life and is a baseline again. Bad news that
+comes at once (a grid whose runs turn bad within a moment of each other) is one notification.
 """
 
 from __future__ import annotations
@@ -10,9 +12,27 @@ from collections.abc import Sequence
 
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.engine.health import (
+    CHANCE_WINDOW,
+    DIVERGE_FACTOR,
+    DIVERGE_WINDOW,
+    STALL_WINDOW,
+)
 
 MAX_NAMED = 4  # runs named in one line; more are counted
 BATCH_S = 3.0  # runs that finish normally are told together, at most this often
+GATHER_S = 0.5  # bad news is held this long for more that comes with it: one notification
+
+# What each health means, said as a person would (the detectors' own windows: engine.health).
+HEALTH_WORDS = {
+    Health.CHANCE: f"accuracy at chance for {CHANCE_WINDOW} epochs",
+    Health.STALLED: f"loss flat for {STALL_WINDOW} epochs, far from a solution",
+    Health.DIVERGING: f"loss over {DIVERGE_FACTOR:g}x its start for {DIVERGE_WINDOW} epochs",
+}
+STATUS_WORDS = {
+    Status.DIVERGED: "the loss became NaN or infinite (diverged)",
+    Status.FAILED: "training failed",
+}
 
 
 class Alerts:
@@ -23,11 +43,12 @@ class Alerts:
     def __init__(self) -> None:
         self._seen: dict[int, tuple[int, Status, Health]] = {}
         self._finished: list[str] = []
+        self._bad: list[str] = []
+        self._bad_since = 0.0
         self._told = -BATCH_S
 
     def update(self, runs: Sequence[RunView], now: float) -> list[tuple[str, bool]]:
         """The lines to tell now, each with whether it is bad news."""
-        bad: list[str] = []
         for run in runs:
             state = (id(run.history), run.status, run.health)
             before = self._seen.get(run.index)
@@ -35,22 +56,36 @@ class Alerts:
             if before is None or before[0] != state[0]:
                 continue  # first sight, or a new life: the baseline
             status, health = state[1], state[2]
-            at = f"at epoch {len(run.history)}"
+            line = ""
             if status.ended and not before[1].ended:
-                if status in (Status.DIVERGED, Status.FAILED):
-                    bad.append(f"{run.label} {status.value} {at}")
+                if status in STATUS_WORDS:
+                    line = f"{run.label}: {STATUS_WORDS[status]} at epoch {len(run.history)}"
                 elif status is Status.FINISHED:
                     self._finished.append(run.label)
             elif health is not Health.OK and health is not before[2] and not status.ended:
-                bad.append(f"{run.label} looks {health.value} {at}")
-        out = [(_joined(bad), True)] if bad else []
+                line = f"{run.label}: {HEALTH_WORDS.get(health, health.value)}"
+            if line:
+                if not self._bad:
+                    self._bad_since = now
+                self._bad.append(line)
+        out = []
         last = all(r.status.ended for r in runs)
+        if self._bad and (last or now - self._bad_since >= GATHER_S):
+            out.append((_listed(self._bad), True))
+            self._bad = []
         if self._finished and (last or now - self._told >= BATCH_S):
             line = _joined(self._finished) + " finished" + (": all runs ended" if last else "")
             out.append((line, False))
             self._finished = []
             self._told = now
         return out
+
+
+def _listed(lines: list[str]) -> str:
+    """Bad news, one run a line; past MAX_NAMED the rest are counted."""
+    if len(lines) <= MAX_NAMED:
+        return "\n".join(lines)
+    return "\n".join(lines[:MAX_NAMED]) + f"\nand {len(lines) - MAX_NAMED} more"
 
 
 def _joined(labels: list[str]) -> str:

@@ -51,7 +51,8 @@ def capacity_spec(monitor, rows: int) -> PlotSpec:
             if metric == "val_loss":
                 marks += [Mark(math.log2(p.width), st.mean, f"{BEST_WIDTH} w={p.width}", color)
                           for p, st in have if p.best]
-    at = "best validation epoch" if s.capacity_at == "best" else (
+    best = "best validation epoch" if monitor.has_val else "best train-loss epoch"
+    at = best if s.capacity_at == "best" else (
         f"epoch {s.cursor}" if s.cursor is not None else "latest epoch")
     title = f"{view_title(s.metric, monitor.has_val)} vs width, at {at}"
     epochs = [e for p in points for e in p.epochs]

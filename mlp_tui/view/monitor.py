@@ -14,15 +14,25 @@ from mlp_tui.core.config import GRID_FIELDS
 from mlp_tui.core.contract import RunView, Session
 from mlp_tui.core.grid import group_name
 from mlp_tui.core.schema import Status
+from mlp_tui.core.text import middle
 from mlp_tui.report.capacity import capacity_points
 from mlp_tui.view.fmt import fmt_ago, fmt_speed
 from mlp_tui.view.plotspec import Mark, PlotSeries, PlotSpec, finish_spec
-from mlp_tui.view.rows import RowState, make_row, overall_state, run_color, run_counts, run_key
+from mlp_tui.view.rows import (
+    NAME_MAX,
+    RowState,
+    make_row,
+    overall_state,
+    run_color,
+    run_counts,
+    run_key,
+)
 from mlp_tui.view.series import SeriesTrack, band, last_points, points
 from mlp_tui.view.settings import (
     Scale,
     ViewSettings,
     axis_title,
+    bounded,
     series_metrics,
     view_title,
 )
@@ -43,10 +53,11 @@ class Monitor:
         self.tracks: dict[tuple[int, str, float], SeriesTrack] = {}
         self.plot_dirty = True
         self.scale = Scale()  # the scale of the last plot built
+        self._scale_view: tuple = ()  # the view it was built for
         self.focus = 0  # the table row under the cursor
         self.x_span: tuple[float, float] | None = None  # the x-range of the last plot built
         self._groups: tuple[object, int, dict[Group, list[RunView]]] = (None, -1, {})
-        self._colors: dict[Group, int] = {}  # a group's colour: the place of its width
+        self._colors: dict[Group, int] = {}  # a group's colour: its place
         self._rows: dict[Group, tuple[tuple, RowState]] = {}
         self._progress: tuple = ()
 
@@ -63,8 +74,9 @@ class Monitor:
         return tuple(self.groups())
 
     @property
-    def repeats(self) -> bool:
-        return any(len(g) > 1 for g in self.groups().values())
+    def repeats(self) -> int:
+        """How many groups have repeats (seeds pooled): 0 when none."""
+        return sum(len(g) > 1 for g in self.groups().values())
 
     def header_facts(self) -> tuple[str, list[str]]:
         """The header's state word (never cut off) and what follows it: how long a followed
@@ -91,12 +103,11 @@ class Monitor:
             metas = [r.meta for r in listed]
             axes = [f for f in GRID_FIELDS if len({repr(m.get(f)) for m in metas}) > 1]
             groups: dict[Group, list[RunView]] = {}
-            widths: dict[int, int] = {}
             self._colors = {}
             for r, m in zip(listed, metas):
                 key = group_name(r.width, {a: m[a] for a in axes}) if axes else r.width
                 groups.setdefault(key, []).append(r)
-                self._colors.setdefault(key, widths.setdefault(r.width, len(widths)))
+                self._colors.setdefault(key, len(self._colors))
             self._groups = (runs, len(runs), groups)
         return self._groups[2]
 
@@ -104,7 +115,8 @@ class Monitor:
         return self.groups().get(key, [])
 
     def color_of(self, key: Group, place: int) -> int:
-        """A group's colour place: its width's, so a grid keeps one colour per width."""
+        """A group's colour place: its own place, so every curve group has a colour of its own
+        (and past the palette, a marker of its own)."""
         return self._colors.get(key, place)
 
     def name_of(self, key: Group) -> str:
@@ -187,8 +199,12 @@ class Monitor:
             spec = capacity_spec(self, rows)
         else:
             spec = self._curves_spec(max_points)
-        spec = finish_spec(spec, self.settings, rows)
+        spec.bounded = bounded(self.settings.metric)
+        view = (self.settings.metric, self.settings.capacity, self.settings.window)
+        previous = self.scale if view == self._scale_view else None  # hysteresis, same view
+        spec = finish_spec(spec, self.settings, rows, previous)
         self.scale = Scale(spec.log, spec.robust)
+        self._scale_view = view
         self.x_span = spec.x_range
         return spec
 
@@ -203,7 +219,8 @@ class Monitor:
             color = run_color(i)
             for k, metric in enumerate(metrics):
                 style = "val" if k else "line"
-                name = (runs[0].name or self.name_of(key)) + (" val" if k else "")
+                own = runs[0].name  # a log's folder: shortened in the middle
+                name = (middle(own, NAME_MAX) if own else self.name_of(key)) + (" val" if k else "")
                 buckets = [self._buckets(r, metric, s.smoothing) for r in runs]
                 if len(runs) == 1:
                     if s.smoothing:
@@ -242,11 +259,14 @@ class Monitor:
         # A band fills every column it spans: sampled twice as densely as a line.
         bd = band([last_points(b, 2 * max_points, s.x_mode) for b in buckets])
         mean = PlotSeries(f"{name} (mean of {n})", color, bd.x, bd.mean, i, style)
-        if s.band == "seeds":
+        mode = s.band_for(self.repeats)
+        if mode == "means":
+            return [mean]
+        if mode == "seeds":
             seeds = [PlotSeries(name, color, *points(b, max_points, s.x_mode), i, "faint")
                      for b in buckets]
             return [*seeds, mean]
-        if s.band == "mean±std":
+        if mode == "mean±std":
             lo, hi = bd.mean - bd.std, bd.mean + bd.std
         else:
             lo, hi = bd.lo, bd.hi

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlp_tui.view.series import log_values, y_range
-from mlp_tui.view.settings import ViewSettings, auto_scale
+from mlp_tui.view.settings import Scale, ViewSettings, auto_scale
 from mlp_tui.view.ticks import Tick
 
 # How a series is drawn: "line" (a run's curve), "val" (its validation half: same colour, dotted),
@@ -73,6 +73,9 @@ class PlotSpec:
     bars: list[Bar] = field(default_factory=list)
     cursor: float | None = None  # x of the epoch cursor
     x_ticks: list[Tick] | None = None  # fixed ticks (the capacity view's widths)
+    bounded: bool = False  # ratios in [0, 1] (accuracy): never an automatic log axis
+    above: float | None = None  # a clipped range: the highest value off the top (real units)
+    below: float | None = None  # ... and the lowest off the bottom
 
 
 def x_range(xs: list[np.ndarray]) -> tuple[float, float] | None:
@@ -82,12 +85,25 @@ def x_range(xs: list[np.ndarray]) -> tuple[float, float] | None:
     return float(min(x.min() for x in xs)), float(max(x.max() for x in xs))
 
 
-def finish_spec(spec: PlotSpec, settings: ViewSettings, rows: int) -> PlotSpec:
-    """Choose the y-scale from the data (unless the user chose), move everything onto it, and
-    set the ranges; marks and a cursor outside the x-range are dropped."""
+def clip_note(spec: PlotSpec) -> str:
+    """What a clipped range leaves out, for the title: `▲ 58.7` (the highest value above)."""
+    parts = []
+    if spec.above is not None:
+        parts.append(f"▲ {spec.above:.3g}")
+    if spec.below is not None:
+        parts.append(f"▼ {spec.below:.3g}")
+    return " ".join(parts)
+
+
+def finish_spec(
+    spec: PlotSpec, settings: ViewSettings, rows: int, previous: Scale | None = None
+) -> PlotSpec:
+    """Choose the y-scale from the data (unless the user chose; `previous` is the last automatic
+    choice, for hysteresis), move everything onto it, and set the ranges; marks and a cursor
+    outside the x-range are dropped. A range that clips values says what it left out."""
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
     ys += [np.array([b.lo, b.hi]) for b in spec.bars]
-    scale = auto_scale(ys, settings, rows)
+    scale = auto_scale(ys, settings, rows, spec.bounded, previous)
     spec.log, spec.robust = scale.log, scale.robust
     if scale.log:
         for s in spec.series:
@@ -104,6 +120,18 @@ def finish_spec(spec: PlotSpec, settings: ViewSettings, rows: int) -> PlotSpec:
         spec.title += " · log scale"
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
     spec.y_range = y_range(ys, robust=scale.robust, log=scale.log)
+    if scale.robust and spec.y_range is not None:
+        finite = [y[np.isfinite(y)] for y in ys if len(y)]
+        allv = np.concatenate(finite) if finite else np.empty(0)
+        lo, hi = spec.y_range
+        real = (lambda v: float(10**v)) if scale.log else float
+        if len(allv) and allv.max() > hi:
+            spec.above = real(allv.max())
+        if len(allv) and allv.min() < lo:
+            spec.below = real(allv.min())
+        note = clip_note(spec)
+        if note:
+            spec.title += f"  {note} off the range"
     if spec.x_range is None:
         spec.x_range = x_range([s.x for s in spec.series])
     if spec.x_range is not None:

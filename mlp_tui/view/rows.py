@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.text import middle
 from mlp_tui.report.stats import sample_std
 
-PALETTE = (39, 208, 76, 171, 220, 44, 141, 214, 33, 118, 205, 51, 99, 178, 69, 166)
+# Eight clearly different hues (blue, orange, green, red, purple, yellow, pink, tan): one per
+# curve group; past eight the hues repeat with another marker (tui.figure.marker_for).
+NAME_MAX = 24  # a run's name (a log's folder) is shortened in the middle past this, on screen
+PALETTE = (39, 208, 76, 160, 135, 220, 211, 137)
 
 # A run is overfitting when its validation loss has not improved for OVERFIT_PATIENCE epochs
 # after its best and the mean of its last OVERFIT_RECENT epochs sits OVERFIT_RISE above the best.
@@ -20,7 +24,7 @@ OVERFIT_RISE = 0.02
 
 
 def run_color(i: int) -> int:
-    """Stable 256-colour index for the i-th width; the table repeats it as a swatch."""
+    """Stable 256-colour index for the i-th curve group; the table repeats it as a swatch."""
     return PALETTE[i % len(PALETTE)]
 
 
@@ -134,7 +138,7 @@ def make_row(
         hidden=hidden,
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
-        name=name,
+        name=middle(name, NAME_MAX) if name and name == runs[0].name else name,  # a folder
         waiting_s=min(waits) if waits else None,
     )
 
@@ -182,7 +186,10 @@ def run_counts(statuses: list[Status]) -> str:
 
 def overall_state(statuses: list[Status]) -> str:
     """The header's word: running while any run trains, paused while the rest wait, and
-    'all runs ended' once every run has ended, however each ended."""
+    'all runs ended' once every run has ended, however each ended; 'waiting' with no run yet
+    (a followed file not there yet)."""
+    if not statuses:
+        return Status.WAITING.value
     if any(s is Status.RUNNING for s in statuses):
         return Status.RUNNING.value
     if any(s is Status.WAITING for s in statuses):

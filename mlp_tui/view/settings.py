@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mlp_tui.core.schema import METRIC_NAMES, METRIC_TITLES, METRICS
+from mlp_tui.core.schema import BOUNDED_METRICS, METRIC_NAMES, METRIC_TITLES, METRICS
 from mlp_tui.core.text import printable
 
 # Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
@@ -23,7 +23,10 @@ PAIRS: dict[str, tuple[str, str]] = {
 # TensorBoard's slider goes from 0 to 0.999; these are its useful stops, `s` and `S` step.
 SMOOTHING_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
 ZOOMS: tuple[int | None, ...] = (None, 1000, 100)  # epochs in the x-window (None: all)
-BANDS = ("min-max", "mean±std", "seeds")  # how repeats of one width are drawn
+BANDS = ("min-max", "mean±std", "seeds", "means")  # how repeats of one width are drawn
+# The automatic band (no `b` chosen): min-max bands while few groups have repeats; past this
+# many, the means alone (bands of eight groups fill the plot; the table keeps each ± std).
+AUTO_BAND_GROUPS = 3
 CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, or best val epoch
 X_MODES = ("epoch", "seconds")
 
@@ -49,6 +52,13 @@ def axis_title(view: str) -> str:
     if view in PAIRS:
         return METRIC_TITLES[PAIRS[view][0]].removeprefix("train ")
     return title(view)
+
+
+def bounded(view: str) -> bool:
+    """A view of ratios in [0, 1] (accuracy, or a log's tag that names one): never auto-log."""
+    if view in PAIRS:
+        return PAIRS[view][0] in BOUNDED_METRICS
+    return view in BOUNDED_METRICS or "acc" in view.lower()
 
 
 def view_title(view: str, has_val: bool) -> str:
@@ -90,7 +100,7 @@ class ViewSettings:
     grid: bool = False
     hidden: set[int | str] = field(default_factory=set)  # groups hidden from the plot
     zoom: int = 0  # index into ZOOMS
-    band: str = BANDS[0]
+    band: str | None = None  # None: chosen from the number of groups (see `band_for`)
     capacity: bool = False  # the plot shows loss against width
     capacity_at: str = CAPACITY_AT[0]
     cursor: int | None = None  # the epoch under the cursor; None follows live data
@@ -98,6 +108,13 @@ class ViewSettings:
     @property
     def smoothing_weight(self) -> float:
         return self.smoothing
+
+    def band_for(self, groups: int) -> str:
+        """The band in effect for `groups` groups with repeats: the chosen one, or the
+        automatic one (min-max for a few, the means alone for many)."""
+        if self.band is not None:
+            return self.band
+        return BANDS[0] if groups <= AUTO_BAND_GROUPS else "means"
 
     @property
     def window(self) -> int | None:
@@ -108,14 +125,19 @@ class ViewSettings:
         i = min(range(len(SMOOTHING_STEPS)), key=lambda k: abs(SMOOTHING_STEPS[k] - self.smoothing))
         self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + step))]
 
-    def describe(self, scale: Scale, has_val: bool = False, repeats: bool = False) -> str:
-        """The view bar: each setting with its key; a choice made from the data says so."""
+    def describe(
+        self, scale: Scale, has_val: bool = False, repeats: int = 0, x_name: str = "epoch"
+    ) -> str:
+        """The view bar: each setting with its key; a choice made from the data says so.
+        `repeats`: the groups with repeats; `x_name`: what the x-axis counts (a log's step)."""
         smooth = "off" if not self.smoothing else f"ema {self.smoothing:g}"
         log = ("log" if scale.log else "linear") + (" (auto)" if self.log is None else "")
         robust = ("5-95%" if scale.robust else "all") + (" (auto)" if self.robust is None else "")
         zoom = "all" if self.window is None else f"last {self.window}"
         if self.capacity:
-            parts = [f"w:loss vs width at {'best val' if self.capacity_at == 'best' else 'epoch'}",
+            best = "best val" if has_val else "best train loss"
+            parts = [f"w:{axis_title(self.metric)} vs width at "
+                     f"{best if self.capacity_at == 'best' else 'epoch'}",
                      f"a:at {self.capacity_at}", f"l:y {log}"]
         else:
             parts = [
@@ -124,11 +146,12 @@ class ViewSettings:
                 f"o:range {robust}",
                 f"s:smooth {smooth}",
                 f"z:{zoom}",
-                f"x:{self.x_mode}",
+                f"x:{x_name if self.x_mode == 'epoch' else self.x_mode}",
                 f"g:{'grid' if self.grid else 'overlay'}",
             ]
             if repeats:
-                parts.append(f"b:{self.band}")
+                band = self.band_for(int(repeats))
+                parts.append(f"b:{band}" + (" (auto)" if self.band is None else ""))
         if self.cursor is not None:
             parts.append(f"←→:epoch {self.cursor} (end: live)")
         if self.hidden:
@@ -155,7 +178,7 @@ class ViewSettings:
             "grid": lambda v: isinstance(v, bool),
             "hidden": lambda v: isinstance(v, list) and all(_group_key(w) for w in v),
             "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),
-            "band": lambda v: v in BANDS,
+            "band": lambda v: v is None or v in BANDS,
             "capacity": lambda v: isinstance(v, bool),
             "capacity_at": lambda v: v in CAPACITY_AT,
         }
@@ -169,18 +192,32 @@ class ViewSettings:
 AUTO_LOG_RATIO = 30.0  # positive data spanning more than this ratio is shown on a log axis
 AUTO_ROBUST_SHARE = 0.5  # clip outliers when the 5-95% range is under this share of the whole
 AUTO_ROBUST_ROWS = 20  # ... and the plot has fewer rows than this (a spike flattens the rest)
+# Hysteresis: a choice made from the data is undone only well past the line that made it, so
+# the axis does not flip back and forth as a run moves about the threshold.
+AUTO_LOG_OFF_RATIO = 15.0  # a log axis stays until the data spans less than this ratio
+AUTO_ROBUST_OFF_SHARE = 0.7  # a clipped range stays until the 5-95% range exceeds this share
 
 
-def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale:
+def auto_scale(
+    ys: list[np.ndarray],
+    settings: ViewSettings,
+    rows: int,
+    bounded: bool = False,
+    previous: Scale | None = None,
+) -> Scale:
     """Log when the visible values span a large ratio (an early spike over a falling loss), and
     an outlier-robust range on a short plot where the whole range would put every final value
-    on one row. An explicit `l` or `o` choice always wins."""
+    on one row. A bounded metric (accuracy) is never made log. With the `previous` automatic
+    choice, each is undone only past a wider line (hysteresis). An explicit `l` or `o` choice
+    always wins."""
     finite = [y[np.isfinite(y)] for y in ys]
     values = np.concatenate(finite) if finite else np.empty(0)
+    was = previous or Scale()
     log = settings.log
     if log is None:
-        positive = bool(len(values)) and values.min() > 0
-        log = positive and values.max() / values.min() > AUTO_LOG_RATIO
+        positive = bool(len(values)) and values.min() > 0 and not bounded
+        ratio = AUTO_LOG_OFF_RATIO if was.log else AUTO_LOG_RATIO
+        log = positive and values.max() / values.min() > ratio
     robust = settings.robust
     if robust is None:
         robust = False
@@ -189,7 +226,8 @@ def auto_scale(ys: list[np.ndarray], settings: ViewSettings, rows: int) -> Scale
             if len(v) >= 4:
                 lo, hi = np.percentile(v, [5, 95])
                 span = v.max() - v.min()
-                robust = bool(span > 0 and hi - lo < AUTO_ROBUST_SHARE * span)
+                share = AUTO_ROBUST_OFF_SHARE if was.robust else AUTO_ROBUST_SHARE
+                robust = bool(span > 0 and hi - lo < share * span)
     return Scale(log, robust)
 
 

@@ -181,14 +181,14 @@ async def test_capacity_points_are_each_runs_loss(replay_app, basis):
 
 
 async def test_the_view_is_remembered_across_launches(replay_app):
-    app = replay_app(DATA / "v500.csv")
+    app = replay_app(DATA / "rep5.csv")  # repeats: `b` applies
     async with app.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         await press(pilot, "m", "l", "s", "s", "g", "z", "b", "down", "v", "left")
         chosen = app.monitor.settings
         assert chosen.cursor is not None
     assert load_view()["kinds"][app.view_kind]["metric"] == "acc"
-    again = replay_app(DATA / "v500.csv")
+    again = replay_app(DATA / "rep5.csv")
     async with again.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         assert notifications(again) == ["view restored · 0 resets"]  # the same kind: said once

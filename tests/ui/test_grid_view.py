@@ -24,8 +24,9 @@ async def test_grid_shows_one_row_per_configuration(live_app):
             m = run.meta
             assert row.key == f"w={m['width']} d={m['depth']} lr={m['lr']:g}"
             assert row.width == m["width"]
-        # colours follow the width: four rows per colour
-        assert [r.color for r in rows] == [run_color(0)] * 4 + [run_color(1)] * 4
+        # one clearly different colour per configuration (#23: not four per width)
+        assert [r.color for r in rows] == [run_color(i) for i in range(8)]
+        assert len({r.color for r in rows}) == 8
         await wait_for(pilot, lambda: "w=5 d=2 lr=0.01" in (t := screen_text(app))
                        and "w=10 d=1 lr=0.1" in t)
         await wait_for(pilot, lambda: "8 running" in header(app) and "8 runs" in header(app))

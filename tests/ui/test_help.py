@@ -22,7 +22,7 @@ def chip(key) -> str:
 
 
 def offered(app) -> list:
-    return [k for k in KEYS if app.check_action(k.action, ())]
+    return [k for k in KEYS if app.offered(k.action)]
 
 
 def help_text(app) -> str:

@@ -60,8 +60,11 @@ async def test_metric_then_log_on_an_accuracy_of_1e300(replay_app, tmp_path):
         await press(pilot, "m")
         assert app.monitor.settings.metric == "acc"
         auto = app.plot.spec
-        assert auto.log  # 1e300 over 0.3: far more than 30x
-        assert auto.y_range[1] == pytest.approx(300)
+        # accuracy is never made log automatically (#23), however far 1e300 lies from 0.3
+        assert not auto.log and auto.y_range == (pytest.approx(0.31), 1e300)
+        await press(pilot, "l")
+        spec = app.plot.spec
+        assert spec.log and spec.y_range[1] == pytest.approx(300)
         await press(pilot, "l")
         spec = app.plot.spec
         assert not spec.log and spec.y_range == (pytest.approx(0.31), 1e300)

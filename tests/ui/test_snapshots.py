@@ -112,3 +112,29 @@ def test_capacity_view(snap_compare, replay_app, size):
     assert snap_compare(
         replay_app(DATA / "cap.csv"), press=["w"], terminal_size=size, run_before=settled
     )
+
+
+# Issue #23: what a new user first sees, at the smallest supported size and a wide one.
+
+
+@SIZES
+def test_default_run_mid_spike(snap_compare, replay_app, size):
+    """The default run at epoch 39: width 1000's spike to ~50 in the range, or marked (▲)."""
+    assert snap_compare(replay_app(DATA / "iris_seed0_e39.jsonl"), terminal_size=size,
+                        run_before=settled)
+
+
+# The default run at its end: test_finished_run_160x45 / _80x24 (replayed, its 80x24 range
+# clipped and marked) and test_default_run_finished (trained live).
+
+
+@SIZES
+def test_grid_2x2x2(snap_compare, replay_app, size):
+    """`--widths 5,10 --depth 1,2 --lr 0.1,0.01 --epochs 100`: 8 colours, a whole legend."""
+    assert snap_compare(replay_app(DATA / "grid8.csv"), terminal_size=size, run_before=settled)
+
+
+@SIZES
+def test_ten_widths(snap_compare, replay_app, size):
+    """The README's `--widths 2,4,...,1024 --val-split 0.3 --epochs 300`, before `w`."""
+    assert snap_compare(replay_app(DATA / "cap.csv"), terminal_size=size, run_before=settled)

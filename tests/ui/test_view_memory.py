@@ -55,7 +55,7 @@ def test_a_band_chosen_for_seeds_is_not_a_grids_band(live_app):
     assert kind_grid == "live · train only · 2 widths · grid depth,lr · seeds"
     data = remember({}, kind_seeds, ViewSettings(band="seeds", smoothing=0.5))
     settings, said = restore(data, kind_grid)
-    assert (settings.band, settings.smoothing) == ("min-max", 0.5)  # the scale-free ones stay
+    assert (settings.band, settings.smoothing) == (None, 0.5)  # automatic again; scale-free kept
     assert said.startswith("view restored · 1 reset (band)")
     assert restore(data, kind_seeds)[0].band == "seeds"
 

@@ -10,7 +10,7 @@ import pytest
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.persist.view_file import load_view, reset_view, save_view, view_path
-from mlp_tui.view.alerts import BATCH_S, Alerts
+from mlp_tui.view.alerts import BATCH_S, GATHER_S, Alerts
 from mlp_tui.view.rows import OVERFIT_PATIENCE, overfit_since
 from mlp_tui.view.settings import (
     SMOOTHING_STEPS,
@@ -93,17 +93,42 @@ def test_alerts_first_sight_is_the_baseline_bad_news_at_once_finishes_batched():
     alerts = Alerts()
     assert alerts.update(runs, 0.0) == []  # a finished run seen first: not news
     runs[0].health = Health.STALLED
-    assert alerts.update(runs, 0.1) == [("w=5 looks stalled at epoch 0", True)]
-    assert alerts.update(runs, 0.2) == []  # told once
+    assert alerts.update(runs, 0.1) == []  # held a moment for news that comes with it
+    told = [("w=5: loss flat for 50 epochs, far from a solution", True)]
+    assert alerts.update(runs, 0.1 + GATHER_S) == told
+    assert alerts.update(runs, 0.2 + GATHER_S) == []  # told once
     runs[1].status = Status.FINISHED
-    assert alerts.update(runs, 0.3) == [("w=100 finished", False)]
+    assert alerts.update(runs, 0.3 + GATHER_S) == [("w=100 finished", False)]
     runs[0].history = []  # a restart: a new life is a new baseline
     runs[0].status = Status.DIVERGED
-    assert alerts.update(runs, 0.4) == []
+    assert alerts.update(runs, 4.0) == []
     runs[0].status = Status.RUNNING
-    alerts.update(runs, 0.5)
+    alerts.update(runs, 4.1)
     runs[0].status = Status.DIVERGED
-    assert alerts.update(runs, 0.6) == [("w=5 diverged at epoch 0", True)]
+    assert alerts.update(runs, 4.2) == [  # every run has ended: told at once
+        ("w=5: the loss became NaN or infinite (diverged) at epoch 0", True)]
+
+
+def test_bad_news_that_comes_together_is_one_notification_in_plain_words():
+    """A grid's runs turning bad within a moment of each other: one toast, one run a line."""
+    runs = [FakeRun(i, f"w=5 d=2 lr=0.0{i}") for i in range(1, 7)]
+    for r in runs:
+        r.history = []
+    alerts = Alerts()
+    alerts.update(runs, 0.0)
+    runs[0].health = Health.CHANCE
+    assert alerts.update(runs, 1.0) == []
+    for r in runs[1:]:
+        r.health = Health.CHANCE
+    assert alerts.update(runs, 1.2) == []
+    told = alerts.update(runs, 1.0 + GATHER_S)
+    assert len(told) == 1 and told[0][1]
+    lines = told[0][0].split("\n")
+    assert lines[0] == "w=5 d=2 lr=0.01: accuracy at chance for 50 epochs"
+    assert lines[1:4] == [f"w=5 d=2 lr=0.0{i}: accuracy at chance for 50 epochs"
+                          for i in (2, 3, 4)]
+    assert lines[4] == "and 2 more"
+    assert "looks" not in told[0][0]
 
 
 def test_finishes_within_the_batch_window_are_told_together():

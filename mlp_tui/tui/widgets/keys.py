@@ -101,7 +101,7 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         width = self.size.width
-        keys = [k for k in KEYS if k.bar and self.app.check_action(k.action, ())]
+        keys = [k for k in KEYS if k.bar and self.app.offered(k.action)]
         tail = Text.assemble(*(_chip(k) for k in TAIL))
         line = Text(no_wrap=True)
         for k in keys:
@@ -130,9 +130,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lines = Text("mlp-tui keys (escape closes)\n\n", style="bold")
         for k in (*KEYS, *TAIL):
-            if self.app.check_action(k.action, ()):
+            if self.app.supported(k.action):
                 lines.append(f"{k.shown:>7}  ", style="bold")
                 lines.append(f"{k.help}\n")
+        lines.append(f"{'↑ ↓':>7}  ", style="bold")
+        lines.append("table cursor: the run that space, R and v act on (PgUp/PgDn, ctrl+home/"
+                     "ctrl+end jump; a click selects)\n")
         lines.append("\nEvery key is also in the command palette (ctrl+p).", style="dim")
         with VerticalScroll(id="help"):
             yield Static(lines)

@@ -25,8 +25,15 @@ class LossPlot(Widget):
         self._cache: tuple[tuple[int, int], Text] | None = None
         self.builds = 0
         self.last_build_s = 0.0
+        # The widest y tick labels drawn for this kind of axis: kept, so the y-axis (the plot's
+        # left border) stays in one column while the range moves; a new axis starts afresh.
+        self._label_w = [0]
+        self._axis: tuple = ()
 
     def show(self, spec: PlotSpec) -> None:
+        axis = (spec.y_label, spec.log, spec.grid, spec.x_label)
+        if axis != self._axis:
+            self._axis, self._label_w = axis, [0]
         self.spec = spec
         self._cache = None
         self.refresh()
@@ -46,4 +53,4 @@ class LossPlot(Widget):
         has_data = any(len(s.x) for s in spec.series)
         if width >= 20 and height >= 6 and (has_data or not spec.message):
             self.builds += 1
-        return render_spec(spec, width, height)
+        return render_spec(spec, width, height, self._label_w)

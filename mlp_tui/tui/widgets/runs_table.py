@@ -71,6 +71,7 @@ COLUMNS = {
 }
 PRIORITY = ("width", "status", "loss", "epoch", "best", "note", "acc", "trend")
 PADDING = 2  # a cell's padding, left and right
+TREND_W = 12  # the widest trend line: `↓ -1.234e-05` (a sign and 4 significant digits)
 FRAME = 3  # the border and the vertical scrollbar
 
 
@@ -98,6 +99,10 @@ class RunsTable(DataTable):
         self.has_val = has_val
         self._shown.clear()
         self._widths = {key: _cell_width(Text(self.label(key))) for key in self.keys()}
+        # Reserved for the widest state a row reaches as it runs and ends (#23: the layout must
+        # not jump when runs end): every status word, a trend's widest delta.
+        self._widths["status"] = max(self._widths["status"], *(len(s.value) for s in Status))
+        self._widths["trend"] = max(self._widths["trend"], TREND_W)
         self._built = ((), ())
         self.show_columns(self.keys())
 
@@ -199,6 +204,8 @@ class RunsTable(DataTable):
             cells = self.cells(r)
             for col, value in cells.items():
                 self._widths[col] = max(self._widths.get(col, 0), _cell_width(value))
+            if r.total is not None:  # the last epoch's `100/100`, reserved from the first
+                self._widths["epoch"] = max(self._widths["epoch"], len(f"{r.total}/{r.total}"))
             if shown is None:
                 self.add_row(*(cells[k] for k in self.columns_shown), key=r.key, height=2)
             else:
