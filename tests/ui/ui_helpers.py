@@ -104,6 +104,23 @@ async def sleep(pilot, seconds: float) -> None:
     await settle(pilot)
 
 
+async def steady(pilot, pause_s: float = 0.1) -> None:
+    """Until two screens `pause_s` apart show the same text and styles (a late layout, a late
+    toast), within WAIT_S: a snapshot taken then is the screen the app keeps showing."""
+    app = pilot.app
+    deadline = time.monotonic() + WAIT_S
+    last = app.export_screenshot()
+    while True:
+        await pilot.pause(pause_s)
+        await settle(pilot)
+        now = app.export_screenshot()
+        if now == last:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen still changes after {WAIT_S:g} s")
+        last = now
+
+
 async def resize(pilot, width: int, height: int) -> None:
     """`pilot.resize_terminal` without its wait for an idle process (never, with runs busy)."""
     app = pilot.app
