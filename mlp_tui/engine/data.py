@@ -73,11 +73,9 @@ def prepare(cfg: ExperimentConfig) -> Arrays:
     x, y = load_arrays(cfg.dataset, cfg.target)
     x_val = y_val = None
     if cfg.val_split > 0:
-        from sklearn.model_selection import train_test_split
+        from mlp_tui.engine.split import stratified_split
 
-        x, x_val, y, y_val = train_test_split(
-            x, y, test_size=cfg.val_split, stratify=y, random_state=cfg.seed % 2**32
-        )
+        x, x_val, y, y_val = stratified_split(x, y, cfg.val_split, cfg.seed % 2**32)
     if cfg.standardize:
         mean = x.mean(axis=0)
         std = x.std(axis=0)
