@@ -70,14 +70,14 @@ async def test_ep_s_is_blank_while_paused_and_after_a_restart_until_measured(liv
         await press(pilot, "p")
         await wait_for(pilot, lambda: all(RATE.fullmatch(c) for c in rate_cells(app)))
 
-        # At 2 epochs a second a new life's rate takes about half a second to measure.
-        app.session.set_speed(2)
-        await wait_for(pilot, lambda: all(r.life.pacer.speed == 2 for r in app.session.runs))
+        # At 4 epochs a second a new life's rate takes about half a second to measure.
+        app.session.set_speed(4)
+        await wait_for(pilot, lambda: all(r.life.pacer.speed == 4 for r in app.session.runs))
         before = epochs(app)
         await press(pilot, "r")
         assert [r.seed for r in app.session.runs] == [1, 1, 1]
         assert all(a <= b for a, b in zip(epochs(app), before))
         assert rate_cells(app) == ["", "", ""]
         assert RATE.findall(table_text(app)) == []
-        await wait_for(pilot, lambda: rate_cells(app) == ["2 ep/s"] * 3)
-        await wait_for(pilot, lambda: table_text(app).count(" 2 ep/s") == 3)
+        await wait_for(pilot, lambda: rate_cells(app) == ["4 ep/s"] * 3)
+        await wait_for(pilot, lambda: table_text(app).count(" 4 ep/s") == 3)
