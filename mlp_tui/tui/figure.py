@@ -15,8 +15,6 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-import plotext as plt
-from plotext._kernel.terminal import terminal
 from rich.text import Text
 
 from mlp_tui.tui.plot_labels import at, end_labels, occupied_cells
@@ -94,6 +92,11 @@ def build_figure(
     """One plotext figure as an ANSI string of exactly `height` lines. `label_w` (a one-item
     list) holds the least width of the y tick labels, and gets the width used: a caller that
     keeps it draws the y-axis in one column from frame to frame, however the labels change."""
+    # plotext is imported on the first figure, not with the app: its import (about 0.1 s, most
+    # of it building its docstrings) would come before the first frame (benchmarks/pty_header).
+    import plotext as plt
+    from plotext._kernel.terminal import terminal
+
     width, height = max(width, 10), max(height, 5)
     mono = no_color()
     markers = markers or [_series_marker(s, mono) for s in series]
