@@ -195,9 +195,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
     def _alert(self) -> None:
         """A run ended or turned bad: say so (and ring, unless --quiet)."""
         news = self.alerts.update(self.session.runs, time.monotonic())
-        for line, bad in news:
-            self.notify(printable(line), title=ALERT_TITLE, severity="error" if bad else
-                        "information", timeout=8 if bad else 4, markup=False)
+        for line, bad in news:  # lines of plain words, the labels escaped (view.alerts)
+            self.notify(line, title=ALERT_TITLE, severity="error" if bad else "information",
+                        timeout=8 if bad else 4, markup=False)
         if news and not self.quiet:
             self.bell()
 

@@ -4,6 +4,9 @@ in plain words ("w=5 d=2 lr=0.01: accuracy at chance for 50 epochs").
 What a session shows when it is first seen is the baseline, not news: a replay of a finished
 file raises nothing. A restarted run starts a new life and is a baseline again. Bad news that
 comes at once (a grid whose runs turn bad within a moment of each other) is one notification.
+
+A notification is lines of plain words: each run's label is escaped here (`printable`), and the
+one line break allowed is the one between two runs' news.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 
 from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.text import printable
 from mlp_tui.engine.health import (
     CHANCE_WINDOW,
     DIVERGE_FACTOR,
@@ -56,14 +60,15 @@ class Alerts:
             if before is None or before[0] != state[0]:
                 continue  # first sight, or a new life: the baseline
             status, health = state[1], state[2]
+            label = printable(run.label)
             line = ""
             if status.ended and not before[1].ended:
                 if status in STATUS_WORDS:
-                    line = f"{run.label}: {STATUS_WORDS[status]} at epoch {len(run.history)}"
+                    line = f"{label}: {STATUS_WORDS[status]} at epoch {len(run.history)}"
                 elif status is Status.FINISHED:
-                    self._finished.append(run.label)
+                    self._finished.append(label)
             elif health is not Health.OK and health is not before[2] and not status.ended:
-                line = f"{run.label}: {HEALTH_WORDS.get(health, health.value)}"
+                line = f"{label}: {HEALTH_WORDS.get(health, health.value)}"
             if line:
                 if not self._bad:
                     self._bad_since = now

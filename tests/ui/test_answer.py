@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import DATA
-from ui_helpers import alerts, drawn, notifications, press, screen_lines, wait_for
+from ui_helpers import alerts, drawn, notifications, press, screen_lines, settle, wait_for
 
 from mlp_tui.persist.view_file import load_view, view_path
 from mlp_tui.view.readout import readout_text
@@ -212,3 +212,22 @@ async def test_alerts_when_runs_end_and_the_bell_unless_quiet(live_app, quiet):
         for w in (5, 100, 1000):
             assert f"w={w}" in told
         assert bool(rings) is not quiet
+
+
+async def test_bad_news_of_two_runs_shows_as_two_lines(replay_app):
+    """Alerts hand the app one run's news a line (labels already escaped): the toast shows the
+    lines, never the line break as an escape."""
+    app = replay_app()
+    news = [("w=5: loss over 10x its start for 20 epochs\nw=100: training failed", True)]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await drawn(pilot)
+        app.alerts.update = lambda runs, now: [news.pop()] if news else []
+        app.refresh_now()
+        await wait_for(pilot, lambda: app.screen.query("Toast"))
+        await settle(pilot)
+        assert "\\x" not in alerts(app)[0]
+        lines = screen_lines(app)
+        assert not any("\\x0a" in line for line in lines)
+        rows = [line for line in lines
+                if "w=5: loss over" in line or "w=100: training failed" in line]
+        assert len(rows) == 2, rows  # each run's news on its own row

@@ -131,6 +131,24 @@ def test_bad_news_that_comes_together_is_one_notification_in_plain_words():
     assert "looks" not in told[0][0]
 
 
+def test_a_label_is_escaped_and_only_runs_are_split_into_lines():
+    """A label is data (a replayed file names its runs): its control bytes, a line break
+    among them, are shown escaped; the one real line break is between two runs' news."""
+    runs = [FakeRun(0, "w=5\x1b[2J\nspoof"), FakeRun(1, "w=100")]
+    for r in runs:
+        r.history = []
+    alerts = Alerts()
+    alerts.update(runs, 0.0)
+    runs[0].health = runs[1].health = Health.STALLED
+    assert alerts.update(runs, 0.1) == []  # gathered
+    ((line, bad),) = alerts.update(runs, 0.1 + GATHER_S)
+    assert bad
+    assert line.split("\n") == [
+        "w=5\\x1b[2J\\x0aspoof: loss flat for 50 epochs, far from a solution",
+        "w=100: loss flat for 50 epochs, far from a solution",
+    ]
+
+
 def test_finishes_within_the_batch_window_are_told_together():
     runs = [FakeRun(i, f"w={i}") for i in range(12)]
     for r in runs:
