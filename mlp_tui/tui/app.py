@@ -27,6 +27,7 @@ from mlp_tui.core.contract import Unsupported
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
+from mlp_tui.tui.figure import preload as preload_figures
 from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
@@ -101,6 +102,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self._event_loop = asyncio.get_running_loop()
         start = self.runner.start  # a deferred session imports torch once this frame is up
         self.call_after_refresh(start) if self.session.loading else start()
+        self.call_after_refresh(preload_figures)
         self._apply_size(self.size.width, self.size.height)
         self.set_interval(TICK_S, self.tick)
         self.table.focus()

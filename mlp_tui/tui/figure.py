@@ -9,9 +9,11 @@ figure, so every label is round, distinct and true.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -81,6 +83,14 @@ def _series_marker(s: PlotSeries, mono: bool) -> str:
     return marker_for(s.index, mono)
 
 
+def preload() -> None:
+    """Import plotext in a thread of its own, once the first frame is up: a figure that paid
+    the import would count it as its build time, which holds the next frame back by 1/PLOT_SHARE
+    of it (tui.app's redraw budget: some 3 s behind the runs)."""
+    threading.Thread(target=importlib.import_module, args=("plotext",),
+                     name="plotext-import").start()
+
+
 def build_figure(
     spec: PlotSpec,
     width: int,
@@ -92,8 +102,8 @@ def build_figure(
     """One plotext figure as an ANSI string of exactly `height` lines. `label_w` (a one-item
     list) holds the least width of the y tick labels, and gets the width used: a caller that
     keeps it draws the y-axis in one column from frame to frame, however the labels change."""
-    # plotext is imported on the first figure, not with the app: its import (about 0.1 s, most
-    # of it building its docstrings) would come before the first frame (benchmarks/pty_header).
+    # plotext is imported after the first frame (`preload`), not with the app: its import
+    # (about 0.1 s, most of it building its docstrings) would delay it (benchmarks/pty_header).
     import plotext as plt
     from plotext._kernel.terminal import terminal
 
