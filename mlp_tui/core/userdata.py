@@ -360,12 +360,18 @@ def class_counts(data: UserData) -> list[int]:
     return [int(c) for c in np.bincount(data.y, minlength=len(data.classes))]
 
 
+def val_count(n: int, val_split: float) -> int:
+    """Samples a --val-split fraction holds out of n: ceil(n * f), as the split draws them
+    (engine/split.py, scikit-learn's rule); the checks before a run use the same count."""
+    return math.ceil(n * val_split)
+
+
 def check_split(data: UserData, val_split: float, where: str = "") -> None:
     """A stratified validation split must leave every class a row on each side."""
     if val_split <= 0:
         return
     n = data.x.shape[0]
-    n_val = round(n * val_split)
+    n_val = val_count(n, val_split)
     for name, count in zip(data.classes, class_counts(data)):
         if count < 2:
             raise DataError(

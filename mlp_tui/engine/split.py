@@ -4,23 +4,24 @@
 costs about a second of every start with --val-split, most of it scipy.
 
 The steps are `StratifiedShuffleSplit._iter_indices` (scikit-learn 1.x): the validation count
-is ceil(f * n); each class's share of the train and validation counts is the approximate mode
-of the multivariate hypergeometric (ties broken by the generator); each class's samples are
-drawn by one permutation; the two index lists are permuted once more. Same generator
+is ceil(f * n) (`core.userdata.val_count`, which the checks before a run use too); each class's
+share of the train and validation counts is the approximate mode of the multivariate
+hypergeometric (ties broken by the generator); each class's samples are drawn by one
+permutation; the two index lists are permuted once more. Same generator
 (`numpy.random.RandomState(seed)`), same draws in the same order.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from mlp_tui.core.userdata import val_count
 
 
 def stratified_split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int):
     """(x_train, x_val, y_train, y_val), as scikit-learn's stratified train_test_split."""
     n = len(y)
-    n_test = math.ceil(test_size * n)
+    n_test = val_count(n, test_size)
     n_train = n - n_test
     classes, y_indices, counts = np.unique(y, return_inverse=True, return_counts=True)
     if counts.min() < 2 or n_train < len(classes) or n_test < len(classes):

@@ -69,6 +69,9 @@ BAD: list[tuple[list[str], str, str]] = [
     (["--val-split", "1.5"], "--val-split", "must be in [0, 1)"),
     (["--val-split", "nan"], "--val-split", "must be a finite number"),
     (["--val-split", "0.001"], "--val-split", "too few samples"),
+    # The check counted round(150 * 0.981) = 147 held out; the split holds out ceil = 148,
+    # leaving 2 to train on 3 classes: a traceback, before both used core.userdata.val_count.
+    (["--val-split", "0.981"], "--val-split", "too few samples"),
     # other numbers
     (["--depth", "0"], "--depth", "must be between 1 and 64"),
     (["--depth", "65"], "--depth", "must be between 1 and 64"),
