@@ -10,16 +10,10 @@ import math
 import os
 from dataclasses import dataclass, replace
 
+from mlp_tui.core import userdata
 from mlp_tui.core.schema import RUN_FIELDS
 from mlp_tui.core.text import human_bytes
-from mlp_tui.core.userdata import (
-    DataError,
-    UserData,
-    check_split,
-    is_data_path,
-    read_data,
-    val_count,
-)
+from mlp_tui.core.userdata import DataError, UserData, check_split, is_data_path, read_data
 
 # Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
 # validation (and the memory estimate) need no scikit-learn import.
@@ -341,7 +335,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         except DataError as exc:
             raise ConfigError("--val-split", str(exc)) from None
     elif cfg.val_split > 0:
-        n_val = val_count(cfg.n_samples, cfg.val_split)
+        n_val = userdata.val_count(cfg.n_samples, cfg.val_split)
         if n_val < cfg.n_classes or cfg.n_samples - n_val < cfg.n_classes:
             raise ConfigError(
                 "--val-split",
