@@ -206,7 +206,7 @@ class Runner:
         if self.session.loading:
             return LOADING_NOTHING
         path = unique_path(Path("."), "mlp-tui-history", ".csv")
-        text = encode_history(self.session.lives(), history_format(path))
+        text = encode_history(self.session.lives(), history_format(path), self.session.task)
         self.written[_fill(path, write_atomic, text)] = None
         return f"history written to {path}"
 

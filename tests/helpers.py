@@ -206,8 +206,8 @@ def check_history_file(
     uses), the CSV header is the schema's, each life of each run holds epochs 1, 2, 3, ... with
     no gap (a status row may repeat a life's last epoch), and at least `min_rows` epoch rows.
     Returns the epoch rows of each life, keyed by (run, seed), in file order."""
-    from mlp_tui.core.schema import HISTORY_COLUMNS, Status
-    from mlp_tui.persist.codec import csv_header
+    from mlp_tui.core.schema import Status
+    from mlp_tui.persist.codec import HISTORY_COLUMNS, csv_header
     from mlp_tui.persist.reader import HistoryReader
 
     text = path.read_bytes()

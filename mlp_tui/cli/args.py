@@ -34,6 +34,7 @@ from mlp_tui.core.config import (
 )
 from mlp_tui.core.config_file import expand as expand_config
 from mlp_tui.core.grid import parse_grid, parse_seeds
+from mlp_tui.core.task import TASK_NAMES
 from mlp_tui.core.text import reason
 
 BACKENDS = ("thread", "process", "ray")
@@ -93,6 +94,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
     cfg = ExperimentConfig(
         dataset=dataset_arg(ns.dataset),
         target=ns.target.strip(),
+        task=parse_choice("--task", ns.task, TASK_NAMES) if ns.task.strip() else "",
         widths=parse_widths(ns.widths),
         depth=parse_grid("depth", ns.depth),
         epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),

@@ -118,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
       help=f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
       "(default: iris)")
     a("--target", default="", metavar="COLUMN",
-      help="--dataset FILE.csv: the label column (default: the last one)")
+      help="--dataset FILE.csv: the label column, or a comma list of regression targets "
+      "(default: the last one)")
+    a("--task", default="", metavar="TASK",
+      help="classification or regression (default: the data's: diabetes and linnerud are "
+      "regression; a file's target of numbers not all whole is regression)")
     a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
     a("--depth", default=str(d.depth),
       help=f"hidden layers, 1..{MAX_DEPTH}; a comma list makes a grid (default: 1)")

@@ -11,24 +11,39 @@ import os
 from dataclasses import dataclass, replace
 
 from mlp_tui.core import userdata
+from mlp_tui.core.parse import (
+    MAX_WIDTHS,
+    ConfigError,
+    parse_choice,
+    parse_float,
+    parse_int,
+    parse_widths,
+)
+from mlp_tui.core.resources import memory_budget
+
+__all__ = ["MAX_WIDTHS", "ConfigError", "parse_choice", "parse_float", "parse_int", "parse_widths"]
 from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.task import TASK_NAMES, TASKS, Task
 from mlp_tui.core.text import human_bytes
 from mlp_tui.core.userdata import DataError, UserData, check_split, is_data_path, read_data
 
-# Shapes of the bundled scikit-learn datasets: (samples, features, classes). Kept here so that
-# validation (and the memory estimate) need no scikit-learn import.
+# Shapes of the bundled scikit-learn datasets: (samples, features, outputs: classes or targets).
+# Kept here so that validation (and the memory estimate) need no scikit-learn import.
 DATASETS: dict[str, tuple[int, int, int]] = {
     "iris": (150, 4, 3),
     "wine": (178, 13, 3),
     "breast_cancer": (569, 30, 2),
     "digits": (1797, 64, 10),
+    "diabetes": (442, 10, 1),
+    "linnerud": (20, 3, 3),
 }
+REGRESSION_SETS = ("diabetes", "linnerud")  # the bundled regression datasets (their targets
+# are whole numbers: the task is declared, not inferred)
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 EXPORT_SUFFIXES = (".csv", ".json", ".md")
 HISTORY_SUFFIXES = (".csv", ".jsonl")
 
-MAX_WIDTHS = 16
 MAX_DEPTH = 64
 MAX_EPOCHS = 10_000_000
 MAX_REPEATS = 100
@@ -48,20 +63,12 @@ GRID_FLAGS = {"depth": "--depth", "lr": "--lr", "optimizer": "--optimizer",
               "batch_size": "--batch-size"}
 
 
-class ConfigError(ValueError):
-    """A bad value for one flag; `str()` is the one line the user sees."""
-
-    def __init__(self, flag: str, problem: str) -> None:
-        super().__init__(f"{flag}: {problem}")
-        self.flag = flag
-        self.problem = problem
-
-
 @dataclass(frozen=True)
 class ExperimentConfig:
     """What to train. Defaults mirror the reference notebook."""
 
     dataset: str = "iris"
+    task: str = ""  # "classification" or "regression"; "" = the data's (`kind` tells which)
     widths: tuple[int, ...] = (5, 100, 1000)
     depth: int | tuple[int, ...] = 1  # a tuple: a grid axis (see GRID_FIELDS)
     epochs: int = 100
@@ -87,7 +94,7 @@ class ExperimentConfig:
         if self.dataset in DATASETS:
             return None
         try:
-            return read_data(self.dataset, self.target, memory_budget)
+            return read_data(self.dataset, self.target, memory_budget, self.task)
         except DataError as exc:
             raise ConfigError("--target" if "target column" in str(exc) else "--dataset",
                               str(exc)) from None
@@ -113,8 +120,17 @@ class ExperimentConfig:
         return self.shape[1]
 
     @property
-    def n_classes(self) -> int:
+    def n_outputs(self) -> int:
+        """The model's outputs: the classes, or the regression targets."""
         return self.shape[2]
+
+    @property
+    def kind(self) -> Task:
+        """The task declaration (`core/task.py`): `--task`, else the data's own."""
+        if self.task:
+            return TASKS[self.task]
+        data = self.user_data
+        return TASKS[data_task(self.dataset) if data is None else data.task]
 
     def with_changes(self, **changes: object) -> ExperimentConfig:
         return validate(replace(self, **changes))
@@ -162,112 +178,18 @@ def slower(speed: float) -> float:
     return max(KEY_SPEED_MIN, speed / 2)
 
 
-# --- parsing of single values (the CLI and the settings form share these) -------------------
-
-
-def parse_int(flag: str, text: str, low: int, high: int) -> int:
-    """A whole number in [low, high]; written plainly (`20000`) or as a whole number in
-    scientific notation (`1e6`, `2.5e3`)."""
-    text = str(text).strip()
-    try:
-        value = int(text)
-    except ValueError:
-        value = _whole(flag, text, low, high)
-    if not low <= value <= high:
-        raise ConfigError(flag, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _whole(flag: str, text: str, low: int, high: int) -> int:
-    """`1e6` as 1000000, exactly; range-checked first (`1e999999999` costs nothing)."""
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        d = None
-    if d is None or not d.is_finite() or d != d.to_integral_value():
-        raise ConfigError(flag, f"expected a whole number, got {text!r}")
-    if not low <= d <= high:
-        raise ConfigError(flag, f"must be between {low} and {high}, got {text}")
-    return int(d)
-
-
-def parse_float(flag: str, text: str) -> float:
-    text = str(text).strip()
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(flag, f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise ConfigError(flag, f"must be a finite number, got {text!r}")
-    if value == 0 and any(c in "123456789" for c in text.lower().split("e")[0]):
-        raise ConfigError(flag, f"{text!r} is too small: it rounds to 0")
-    return value
-
-
-def parse_widths(text: str) -> tuple[int, ...]:
-    flag = "--widths"
-    parts = [p.strip() for p in str(text).split(",")]
-    if not any(parts):
-        raise ConfigError(flag, "expected a comma-separated list of widths, e.g. 5,100,1000")
-    widths: list[int] = []
-    for part in parts:
-        if not part:
-            raise ConfigError(flag, f"empty entry in {text!r}")
-        try:
-            width = int(part)
-        except ValueError:
-            raise ConfigError(flag, f"{part!r} is not a whole number") from None
-        if width < 1:
-            raise ConfigError(flag, f"widths must be positive, got {width}")
-        if width in widths:
-            raise ConfigError(flag, f"width {width} is listed twice")
-        widths.append(width)
-    if len(widths) > MAX_WIDTHS:
-        raise ConfigError(flag, f"at most {MAX_WIDTHS} widths, got {len(widths)}")
-    return tuple(widths)
-
-
-def parse_choice(flag: str, text: str, choices: tuple[str, ...] | list[str]) -> str:
-    value = str(text).strip().lower().replace("-", "_")
-    if value not in choices:
-        raise ConfigError(flag, f"unknown value {text!r} (choose from {', '.join(choices)})")
-    return value
-
-
 # --- whole-config validation ------------------------------------------------------------------
 
 
 def estimate_bytes(cfg: ExperimentConfig, width: int) -> int:
     """Rough peak memory of one run: weights, gradients, optimizer state and activations."""
-    n_in, n_out = cfg.n_features, cfg.n_classes
+    n_in, n_out = cfg.n_features, cfg.n_outputs
     params = n_in * width + width + (cfg.depth - 1) * (width * width + width) + width * n_out
     params += n_out
     states = 2 if cfg.optimizer == "adam" else 0
     batch = min(cfg.batch_size or cfg.n_samples, cfg.n_samples)
     activations = 3 * batch * width * cfg.depth
     return 4 * (params * (2 + states) + activations)
-
-
-def available_memory() -> int:
-    """Bytes of memory available to this process (MemAvailable on Linux)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
-
-
-def memory_budget() -> int:
-    """What the runs, and a data file once read, may take: half the memory available."""
-    return available_memory() // 2
 
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
@@ -280,6 +202,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         )
     if cfg.target and cfg.dataset in DATASETS:
         raise ConfigError("--target", "names a column of a --dataset .csv file")
+    _check_task(cfg)
     data = cfg.user_data  # reads and checks a data file (ConfigError)
     cfg = _normalize_grid(cfg)
     for optimizer in cfg.values("optimizer"):
@@ -334,13 +257,19 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             check_split(data, cfg.val_split, cfg.dataset)
         except DataError as exc:
             raise ConfigError("--val-split", str(exc)) from None
+    elif cfg.val_split > 0 and cfg.kind.split == "shuffled":
+        try:
+            userdata.check_shuffled(cfg.n_samples, userdata.val_count(cfg.n_samples,
+                                    cfg.val_split), cfg.val_split, cfg.dataset)
+        except DataError as exc:
+            raise ConfigError("--val-split", str(exc)) from None
     elif cfg.val_split > 0:
         n_val = userdata.val_count(cfg.n_samples, cfg.val_split)
-        if n_val < cfg.n_classes or cfg.n_samples - n_val < cfg.n_classes:
+        if n_val < cfg.n_outputs or cfg.n_samples - n_val < cfg.n_outputs:
             raise ConfigError(
                 "--val-split",
                 f"{cfg.val_split} leaves too few samples for a stratified split of "
-                f"{cfg.n_samples} samples in {cfg.n_classes} classes",
+                f"{cfg.n_samples} samples in {cfg.n_outputs} classes",
             )
     budget = memory_budget()
     points = cfg.points()
@@ -353,6 +282,20 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             f"{human_bytes(budget)} this machine can spare",
         )
     return cfg
+
+
+def data_task(dataset: str) -> str:
+    """The task a bundled dataset is; a data file's is read from its target."""
+    return "regression" if dataset in REGRESSION_SETS else "classification"
+
+
+def _check_task(cfg: ExperimentConfig) -> None:
+    """`--task` is a task, and the bundled dataset's own (a file's target is read as asked)."""
+    if cfg.task and cfg.task not in TASK_NAMES:
+        raise ConfigError("--task", f"unknown task {cfg.task!r} (choose from "
+                          f"{', '.join(TASK_NAMES)})")
+    if cfg.task and cfg.dataset in DATASETS and cfg.task != data_task(cfg.dataset):
+        raise ConfigError("--task", f"{cfg.dataset} is a {data_task(cfg.dataset)} dataset")
 
 
 def _check_stack(cfg: ExperimentConfig) -> None:

@@ -177,7 +177,7 @@ def effective_toml(cfg: ExperimentConfig) -> str:
     lines = ["# The effective configuration of these runs (mlp-tui --config reads it back)."]
     for f in fields(cfg):
         value = getattr(cfg, f.name)
-        if f.name in ("target", "seeds") and not value:
+        if f.name in ("target", "seeds", "task") and not value:
             continue
         lines.append(f"{f.name.replace('_', '-')} = {_toml(value)}")
     if cfg.classes:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlp_tui.core.history import History
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import CLASSIFICATION, Task
 
 if TYPE_CHECKING:
     from mlp_tui.core.config import ExperimentConfig
@@ -108,6 +109,9 @@ class Session(Protocol):
     # None: the schema's metrics.
     metrics: tuple[str, ...] | None = None
     x_name: str = "epoch"  # what the plot's x-axis counts (a TensorBoard log: "step")
+    # What the runs predict and how they are judged: every column, cell and health word derives
+    # from it (a live session's config says; a recording's columns or tags tell).
+    task: Task = CLASSIFICATION
     # Still importing torch and building the runs (a deferred live session: the app's first
     # frame comes before them); `runs` is empty meanwhile.
     loading: bool = False

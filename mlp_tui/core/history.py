@@ -1,8 +1,8 @@
 """Per-run, append-only epoch history, safe to read from another thread while a run writes.
 
-The columns are the per-epoch fields of `schema.EPOCH_FIELDS`, packed in `array`s: float32
-losses and times (torch computes float32, so the packing loses nothing), accuracies as int32
-counts of correct predictions (the ratio read back is exact), and one byte each for the status
+The columns are the per-epoch fields of the run's task (`core/task.py`), packed in `array`s:
+float32 metrics and times (torch computes float32, so the packing loses nothing), accuracies as
+int32 counts of correct predictions (the ratio read back is exact), and one byte each for the status
 and the health: 14 bytes an epoch (22 with validation), so three runs of a million epochs stay
 under 50 MB.
 """
@@ -18,18 +18,20 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mlp_tui.core.schema import (
-    EPOCH_FIELDS,
     HEALTH_CODE,
     HEALTHS,
-    LOSS_METRICS,
     RECORD_STATUSES,
     STATUS_CODE,
+    EpochField,
     Health,
     Status,
 )
+from mlp_tui.core.task import CLASSIFICATION, Task
 
-# Stored columns: every per-epoch field but the epoch number (the row index gives it).
-_STORED = tuple(f for f in EPOCH_FIELDS if f.name != "epoch")
+
+def stored_fields(task: Task) -> tuple[EpochField, ...]:
+    """Every per-epoch field of the task but the epoch number (the row index gives it)."""
+    return tuple(f for f in task.epoch_fields if f.name != "epoch")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class History(Protocol):
     overrides `axis` and `last_step`."""
 
     has_val: bool
+    task: Task = CLASSIFICATION
 
     @property
     @abstractmethod
@@ -101,15 +104,20 @@ class RunHistory(History):
     """The epochs of one life of one run. A restart closes it and starts a new one, so an epoch
     computed by the previous life can never land in the new history."""
 
-    def __init__(self, n_train: int, n_val: int = 0, has_val: bool | None = None) -> None:
+    def __init__(
+        self, n_train: int, n_val: int = 0, has_val: bool | None = None,
+        task: Task = CLASSIFICATION,
+    ) -> None:
         """Accuracies are stored as counts of correct predictions out of n_train (n_val); with
         n_train = 0 (a replayed file) they are stored as the recorded ratios instead."""
+        self.task = task
+        self._fields = stored_fields(task)
         self.has_val = n_val > 0 if has_val is None else has_val
         self._per = {"train": n_train, "val": n_val}
         self._lock = threading.Lock()
         self._closed = False
         self._cols: dict[str, array | None] = {}
-        for f in _STORED:
+        for f in self._fields:
             if f.val and not self.has_val:
                 self._cols[f.name] = None
             elif f.per:
@@ -118,7 +126,12 @@ class RunHistory(History):
                 self._cols[f.name] = array("f")
         self._status = array("b")
         self._health = array("b")
-        self._best = {m: (math.inf, 0) for m in LOSS_METRICS}
+        # name -> (best, its epoch, higher is better)
+        self._best = {
+            m: (-math.inf if h else math.inf, 0, h)
+            for m in task.best_metrics
+            for h in (m in task.higher_better,)
+        }
 
     def __len__(self) -> int:
         return len(self._status)
@@ -150,15 +163,15 @@ class RunHistory(History):
                 arr.extend(values)
             self._status.extend(status)
             self._health.extend(health)
-            for name, (best, at) in self._best.items():
+            for name, (best, at, higher) in self._best.items():
                 arr = self._cols[name]
                 if arr is None:
                     continue
                 for i in range(first, first + m):
                     v = arr[i]
-                    if v < best:  # NaN never compares lower
+                    if (v > best) if higher else (v < best):  # NaN never compares better
                         best, at = v, i + 1
-                self._best[name] = (float(best), at)
+                self._best[name] = (float(best), at, higher)
             return True
 
     def append(self, row: Mapping[str, object], status: Status, health: Health) -> bool:
@@ -183,9 +196,19 @@ class RunHistory(History):
                 self._status[-1] = STATUS_CODE[status]
 
     def best(self, metric: str) -> tuple[float | None, int | None]:
-        """Lowest value of a loss metric and its 1-based epoch (the first, on ties)."""
-        best, at = self._best[metric]
+        """The best value of a tracked metric (the lowest loss, the highest R²) and its 1-based
+        epoch (the first, on ties); (None, None) before one, or for a metric not tracked."""
+        best, at, _ = self._best.get(metric, (None, 0, False))
+        if best is not None and at and self._per_ratio(metric):
+            return best / self._per[self._per_ratio(metric)], at
         return (best, at) if at else (None, None)
+
+    def _per_ratio(self, name: str) -> str:
+        """The split a count-stored ratio is of ("" for plain values)."""
+        arr = self._cols.get(name)
+        if arr is None or arr.typecode != "i":
+            return ""
+        return next(f.per for f in self._fields if f.name == name)
 
     def read(self, start: int = 0, stop: int | None = None) -> Columns:
         """Copy rows [start, stop) out under the lock."""
@@ -194,7 +217,7 @@ class RunHistory(History):
             stop = n if stop is None else min(stop, n)
             start = max(0, min(start, stop))
             values: dict[str, list] = {}
-            for f in _STORED:
+            for f in self._fields:
                 arr = self._cols[f.name]
                 if arr is None:
                     values[f.name] = [None] * (stop - start)
@@ -220,12 +243,12 @@ class RunHistory(History):
             n = len(self._status)
             stop = n if stop is None else min(stop, n)
             start = max(0, min(start, stop))
-            src = self._cols[name]
+            src = self._cols.get(name)
             if src is None:
                 return np.full(stop - start, np.nan)
             out = np.array(src[start:stop], dtype=np.float64)
-        per = next(f.per for f in _STORED if f.name == name)
-        if per and src.typecode == "i":
+        per = self._per_ratio(name)
+        if per:
             out /= self._per[per]
         return out
 
@@ -236,7 +259,7 @@ class RunHistory(History):
     def tail(self, name: str, k: int) -> list[float]:
         """The last k values of one column (trends, sparklines)."""
         with self._lock:
-            arr = self._cols[name]
+            arr = self._cols.get(name)
             return [] if arr is None else arr[-k:].tolist()
 
     def nbytes(self) -> int:

@@ -1,9 +1,9 @@
 """The one declaration of what a run is and what an epoch records.
 
 Status names, health names, the run settings that travel with every row and the per-epoch fields
-are declared here once. History columns, table columns, replay parsing, the view's metrics and the
-exports all derive from these tuples: adding a per-epoch metric means adding one `EpochField`
-(plus the code that computes it).
+are declared here once; a task (`core/task.py`) derives its epoch fields from its metrics, and
+history columns, table columns, replay parsing, the view's metrics and the exports derive from
+the task.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class Health(str, Enum):
     STALLED = "stalled"  # the loss went flat far from a solution
     DIVERGING = "diverging"  # the loss stays far above where it started
     CHANCE = "chance"  # accuracy at chance, or the loss at the class-prior level
+    BASELINE = "baseline"  # a regression no better than predicting the targets' mean (R² <= 0)
 
     def __str__(self) -> str:
         return self.value
@@ -67,12 +68,14 @@ class Field:
 
 @dataclass(frozen=True)
 class EpochField(Field):
-    """A per-epoch value. Metrics are plotted and summarised; `per` names the count an accuracy
-    is a ratio of (stored as a count, so the ratio read back is exact)."""
+    """A per-epoch value. Metrics are plotted and summarised; `per` names the count a ratio (an
+    accuracy) is of, stored as a count so that the ratio read back is exact. The fields of a
+    task's metrics are derived in `core/task.py`."""
 
     metric: bool = False
     title: str = ""
-    loss: bool = False  # lower is better: summarised with its best value and epoch
+    best: bool = False  # its best value and epoch are tracked and summarised
+    higher: bool = False  # higher is better (accuracy, R²); else lower (a loss)
     val: bool = False  # needs a validation set
     per: str = ""  # "train" or "val": stored as a count of correct predictions
 
@@ -95,45 +98,7 @@ RUN_FIELDS: tuple[Field, ...] = (
     Field("device", str),
 )
 
-EPOCH_FIELDS: tuple[EpochField, ...] = (
-    EpochField("epoch", int, "1-based"),
-    EpochField("train_loss", float, metric=True, title="train loss", loss=True),
-    EpochField("train_acc", float, metric=True, title="train accuracy", per="train"),
-    EpochField("val_loss", float, metric=True, title="validation loss", loss=True, val=True),
-    EpochField(
-        "val_acc", float, metric=True, title="validation accuracy", val=True, per="val"
-    ),
-    EpochField("elapsed_s", float, "active seconds since the life started (pauses excluded)"),
-)
-
 STATE_FIELDS: tuple[Field, ...] = (
     Field("status", str, "lifecycle: " + ", ".join(s.value for s in Status)),
     Field("health", str, "health: " + ", ".join(h.value for h in Health)),
 )
-
-METRICS: tuple[EpochField, ...] = tuple(f for f in EPOCH_FIELDS if f.metric)
-METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in METRICS)
-METRIC_TITLES: dict[str, str] = {f.name: f.title for f in METRICS}
-LOSS_METRICS: tuple[str, ...] = tuple(f.name for f in METRICS if f.loss)
-# Ratios (a count over `per`): bounded to [0, 1], never shown on an automatic log axis.
-BOUNDED_METRICS: tuple[str, ...] = tuple(f.name for f in METRICS if f.per)
-
-# What the final table says of a run beyond its settings, derived from the metrics.
-SUMMARY_FIELDS: tuple[Field, ...] = (
-    Field("epochs_done", int, "epochs computed"),
-    *(Field(f"final_{m.name}", float) for m in METRICS),
-    *(
-        g
-        for m in METRICS
-        if m.loss
-        for g in (Field(f"best_{m.name}", float), Field(f"best_{m.name}_epoch", int))
-    ),
-    *STATE_FIELDS,
-    Field("seconds", float, "active training seconds"),
-)
-
-HISTORY_FIELDS: tuple[Field, ...] = (*RUN_FIELDS, *EPOCH_FIELDS, *STATE_FIELDS)
-TABLE_FIELDS: tuple[Field, ...] = (*RUN_FIELDS, *SUMMARY_FIELDS)
-HISTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in HISTORY_FIELDS)
-TABLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in TABLE_FIELDS)
-FIELD_KIND: dict[str, type] = {f.name: f.kind for f in (*HISTORY_FIELDS, *SUMMARY_FIELDS)}

@@ -1,6 +1,8 @@
-"""scikit-learn's bundled classification datasets, read straight from its data files: the same
-arrays as `sklearn.datasets.load_*` (tests/unit/test_bundled.py), without importing
-scikit-learn, a second of start-up in the app and in every test or worker process."""
+"""scikit-learn's bundled datasets (classification, and the regression sets diabetes and
+linnerud), read straight from its data files: the same arrays as `sklearn.datasets.load_*` with
+their defaults (tests/unit/test_bundled.py; diabetes' features come mean-centred and scaled, as
+`load_diabetes()` gives them), without importing scikit-learn, a second of start-up in the app
+and in every test or worker process."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ FILES = {
     "wine": "wine_data.csv",
     "breast_cancer": "breast_cancer.csv",
     "digits": "digits.csv.gz",
+    "diabetes": "diabetes_data_raw.csv.gz",
+    "linnerud": "linnerud_exercise.csv",
 }
+TARGET_FILES = {"diabetes": "diabetes_target.csv.gz", "linnerud": "linnerud_physiological.csv"}
 
 
 def _data_dir() -> Path | None:
@@ -35,6 +40,8 @@ def read_bundled(name: str) -> tuple[np.ndarray, np.ndarray] | None:
     if folder is None or name not in FILES or not (folder / FILES[name]).is_file():
         return None
     path = folder / FILES[name]
+    if name in TARGET_FILES:
+        return _regression(name, folder)
     if path.suffix == ".gz":  # as load_digits: one table, the label in the last column
         with gzip.open(path, mode="rt", encoding="utf-8") as text:
             data = np.loadtxt(text, delimiter=",")
@@ -49,3 +56,31 @@ def read_bundled(name: str) -> tuple[np.ndarray, np.ndarray] | None:
             x[i] = np.asarray(row[:-1], dtype=np.float64)
             y[i] = np.asarray(row[-1], dtype=int)
     return x, y
+
+
+def _regression(name: str, folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(features, targets float64 with one column a target) as load_diabetes / load_linnerud."""
+    target = folder / TARGET_FILES[name]
+    if not target.is_file():
+        return None
+    skip = 1 if name == "linnerud" else 0  # its first line names the columns
+    x = np.loadtxt(folder / FILES[name], skiprows=skip)
+    y = np.loadtxt(target, skiprows=skip)
+    if name == "diabetes":  # load_diabetes(): sklearn.preprocessing.scale, then / sqrt(n)
+        _scale(x)
+        x /= x.shape[0] ** 0.5
+    return x, y
+
+
+def _scale(x: np.ndarray) -> None:
+    """`sklearn.preprocessing.scale(x, copy=False)` step for step (its statistics taken before
+    centring, and its corrections), so the arrays are equal to the bit."""
+    mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+    x -= mean
+    mean_1 = np.nanmean(x, axis=0)
+    if not np.allclose(mean_1, 0):
+        x -= mean_1
+    x /= np.where(std < 10 * np.finfo(std.dtype).eps, 1.0, std)
+    mean_2 = np.nanmean(x, axis=0)
+    if not np.allclose(mean_2, 0):
+        x -= mean_2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.schema import HEALTH_CODE, Health
@@ -53,6 +54,25 @@ def stall_floor(n_classes: int) -> float:
     return STALL_FLOOR_SHARE * math.log(max(n_classes, 2))
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What a task's constant predictor scores, the level a healthy run must leave: built by
+    the task (`engine/tasks/`) from the training targets."""
+
+    prior_loss: float  # the loss of the best constant predictor
+    chance_score: float  # its score (the majority-class rate; R² 0)
+    margin: float  # a score within this share of the way from chance to 1 is still chance
+    floor: float  # a plateau below this loss is convergence, not a stall
+    health: Health  # what a run at this level is called (chance; mean)
+
+    @classmethod
+    def of_classes(cls, class_counts: Sequence[int]) -> Baseline:
+        if len(class_counts) < 1 or min(class_counts) < 0 or sum(class_counts) <= 0:
+            raise ValueError(f"class counts need a positive sum, none negative: {class_counts}")
+        return cls(prior_loss(class_counts), chance_accuracy(class_counts), CHANCE_ACC_MARGIN,
+                   stall_floor(len(class_counts)), Health.CHANCE)
+
+
 def _bounds(rows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the min and max of the values where `mask` holds (inf and -inf where none)."""
     import numpy as np
@@ -67,13 +87,15 @@ def _enough(mask: np.ndarray) -> np.ndarray:
     return mask.sum(axis=1) >= MIN_FINITE_SHARE * mask.shape[1]
 
 
-def stalled_rows(losses: np.ndarray, n_classes: int) -> np.ndarray:
-    """`is_stalled` for each row of an array of STALL_WINDOW-epoch windows."""
+def stalled_rows(losses: np.ndarray, n_classes: int, floor: float | None = None) -> np.ndarray:
+    """`is_stalled` for each row of an array of STALL_WINDOW-epoch windows (`floor`: the
+    task's, else the classes' `stall_floor`)."""
     import numpy as np
 
     finite = np.isfinite(losses)
     lo, hi = _bounds(losses, finite)
-    return _enough(finite) & (hi - lo < STALL_TOLERANCE) & (lo > stall_floor(n_classes))
+    floor = stall_floor(n_classes) if floor is None else floor
+    return _enough(finite) & (hi - lo < STALL_TOLERANCE) & (lo > floor)
 
 
 def diverging_rows(losses: np.ndarray, start_loss: float) -> np.ndarray:
@@ -86,7 +108,8 @@ def diverging_rows(losses: np.ndarray, start_loss: float) -> np.ndarray:
 
 
 def chance_rows(
-    losses: np.ndarray, accs: np.ndarray, prior: float, chance_acc: float
+    losses: np.ndarray, accs: np.ndarray, prior: float, chance_acc: float,
+    margin: float = CHANCE_ACC_MARGIN,
 ) -> np.ndarray:
     """`is_at_chance` for each row of arrays of CHANCE_WINDOW-epoch windows."""
     import numpy as np
@@ -95,7 +118,7 @@ def chance_rows(
     _, acc_hi = _bounds(accs, finite)
     lo, hi = _bounds(losses, finite)
     band = PRIOR_LOSS_TOLERANCE * prior
-    at_chance = acc_hi <= chance_acc + CHANCE_ACC_MARGIN * (1.0 - chance_acc)
+    at_chance = acc_hi <= chance_acc + margin * (1.0 - chance_acc)
     at_prior = (prior - band <= lo) & (hi <= prior + band)
     return _enough(finite) & (at_chance | at_prior)
 
@@ -161,12 +184,13 @@ class HealthTracker:
     """A run's health, fed its epochs in batches of any size. The same curve gives the same codes
     whatever the batching: checks fall on fixed epochs and judge the windows ending there."""
 
-    def __init__(self, class_counts: Sequence[int]) -> None:
-        if len(class_counts) < 1 or min(class_counts) < 0 or sum(class_counts) <= 0:
-            raise ValueError(f"class counts need a positive sum, none negative: {class_counts}")
-        self.class_counts = tuple(int(c) for c in class_counts)
-        self.prior_loss = prior_loss(self.class_counts)
-        self.chance_acc = chance_accuracy(self.class_counts)
+    def __init__(self, baseline: Baseline | Sequence[int]) -> None:
+        """`baseline`: the task's; a sequence is a classification's class counts."""
+        if not isinstance(baseline, Baseline):
+            baseline = Baseline.of_classes(baseline)
+        self.baseline = baseline
+        self.prior_loss = baseline.prior_loss
+        self.chance_acc = baseline.chance_score
         self.epochs = 0  # epochs seen so far
         self.start_loss = math.nan  # the first finite loss: where the run started
         self._code = HEALTH_CODE[Health.OK]
@@ -179,8 +203,8 @@ class HealthTracker:
         return _HEALTH_OF[self._code]
 
     def update(self, losses: Sequence[float], accs: Sequence[float]) -> list[int]:
-        """Take the next epochs (train loss and accuracy of each); returns one HEALTH_CODE per
-        epoch, the health as of that epoch."""
+        """Take the next epochs (train loss and score of each: accuracy, R²); returns one
+        HEALTH_CODE per epoch, the health as of that epoch."""
         import numpy as np
 
         n = len(losses)
@@ -219,16 +243,18 @@ class HealthTracker:
         codes = np.full(checks.size, HEALTH_CODE[Health.OK])
         # Later rules overwrite earlier ones: diverging over chance over stalled.
         at = np.flatnonzero(checks >= STALL_WINDOW)
-        hit = stalled_rows(rows(buf_l, at, STALL_WINDOW), len(self.class_counts))
+        b = self.baseline
+        hit = stalled_rows(rows(buf_l, at, STALL_WINDOW), 0, b.floor)
         codes[at[hit]] = HEALTH_CODE[Health.STALLED]
         at = np.flatnonzero(checks >= CHANCE_WINDOW)
         hit = chance_rows(
             rows(buf_l, at, CHANCE_WINDOW),
             rows(buf_a, at, CHANCE_WINDOW),
-            self.prior_loss,
-            self.chance_acc,
+            b.prior_loss,
+            b.chance_score,
+            b.margin,
         )
-        codes[at[hit]] = HEALTH_CODE[Health.CHANCE]
+        codes[at[hit]] = HEALTH_CODE[b.health]
         at = np.flatnonzero(checks >= DIVERGE_WINDOW)
         hit = diverging_rows(rows(buf_l, at, DIVERGE_WINDOW), self.start_loss)
         codes[at[hit]] = HEALTH_CODE[Health.DIVERGING]

@@ -37,10 +37,11 @@ class Life:
 
 
 def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:
-    """Hand a life its newly computed epochs (columns keyed by epoch field, accuracies as
-    counts): the first non-finite loss is its last epoch, marked diverged; its `total`-th is
-    marked finished. Returns the life's state after them (RUNNING, FINISHED or DIVERGED), or
-    None when a restart closed its history meanwhile (the epochs belong nowhere)."""
+    """Hand a life its newly computed epochs (columns keyed by epoch field, ratios as counts;
+    the task's score, accuracy or R², feeds the health): the first non-finite loss is its last
+    epoch, marked diverged; its `total`-th is marked finished. Returns the life's state after
+    them (RUNNING, FINISHED or DIVERGED), or None when a restart closed its history meanwhile
+    (the epochs belong nowhere)."""
     losses = cols["train_loss"]
     m = len(losses)
     bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
@@ -54,7 +55,11 @@ def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Statu
         state = Status.FINISHED
     status = [STATUS_CODE[Status.RUNNING]] * m
     status[-1] = STATUS_CODE[state]
-    health = life.health.update(losses[:m], [c / n_train for c in cols["train_acc"]])
+    task = life.history.task
+    scores = cols[f"train_{task.score}"]
+    if task.metric(task.score).ratio:  # a count of the training samples
+        scores = [c / n_train for c in scores]
+    health = life.health.update(losses[:m], scores[:m])
     if not life.history.extend(cols, status, health):
         return None
     life.done += m

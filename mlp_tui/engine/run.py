@@ -111,9 +111,8 @@ class Run(PlannedRun, RunView):
 
     def _new_life(self, seed: int) -> Life:
         data = self.data
-        n_val = 0 if data.y_val is None else data.y_val.shape[0]
-        history = RunHistory(data.y_train.shape[0], n_val)
-        return Life(seed, history, HealthTracker(data.class_counts))
+        history = RunHistory(data.n_train, data.n_val, task=data.objective.task)
+        return Life(seed, history, HealthTracker(data.baseline))
 
     # --- controls (any thread) -------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The stratified validation split, index for index the one scikit-learn's
+"""The validation splits, index for index the ones scikit-learn's
 `train_test_split(x, y, test_size=f, stratify=y, random_state=seed)` returns
 (tests/unit/test_split.py), without importing scikit-learn: importing its model_selection
 costs about a second of every start with --val-split, most of it scipy.
@@ -59,3 +59,13 @@ def _approximate_mode(class_counts: np.ndarray, n_draws: int, rng: np.random.Ran
             if need == 0:
                 break
     return floored.astype(int)
+
+
+def shuffled_split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int):
+    """(x_train, x_val, y_train, y_val), as scikit-learn's `train_test_split` without
+    `stratify` (`ShuffleSplit._iter_indices`): one permutation, the validation rows first."""
+    n = len(y)
+    n_test = val_count(n, test_size)
+    perm = np.random.RandomState(seed).permutation(n)
+    test_idx, train_idx = perm[:n_test], perm[n_test:n]
+    return x[train_idx], x[test_idx], y[train_idx], y[test_idx]

@@ -1,7 +1,8 @@
 """Stacked seeds: the runs of one configuration that differ only by seed, trained as one model.
 
 Each layer's weights of K seeds are stacked on a leading dimension and applied with one
-`torch.baddbmm`; each seed's mean cross-entropy is summed before one `backward` (so each seed's
+`torch.baddbmm`; each seed's mean loss (the task's, `engine/tasks/`) is summed before one
+`backward` (so each seed's
 gradient is its own) and one `_foreach_add_` steps every seed. A mask (K, 1, 1) zeroes the update
 of seeds that are paused or ended. Batched kernels sum in another order than a single model's, so
 losses are not bit-identical to separate runs: they agree to float32 rounding over the first epochs
@@ -45,15 +46,13 @@ class StackedTrainer:
         self.mask = torch.ones(self.k, 1, 1, device=dev)
         self._active = [True] * self.k
         self._all_active = True
-        # The losses use the single model's kernels (log_softmax over the last dim) on every
-        # seed's rows at once: taking them over dim 1 runs 2.3x faster, but its other exp
-        # kernel tripled the drift from separate runs (6e-5 at width 100 after 200 epochs, on an
-        # Intel Xeon).
-        self._y = data.y_train.repeat(self.k)
-        self._y_val = None if data.y_val is None else data.y_val.repeat(self.k)
-        fields = 2 if data.y_val is None else 4  # loss and correct count, train (and val)
+        task = data.objective.task
+        splits = ("train", "val") if data.has_val else ("train",)
+        self.names = [f.name for f in task.metric_fields if f.name.split("_")[0] in splits]
+        fields = len(self.names)
         self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // (fields * self.k)))
         self.buffer = torch.empty(fields, self.rows, self.k, device=dev)
+        self.buffer_at = [self.buffer[f].unbind(0) for f in range(fields)]
         self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
         self.buffered = 0
 
@@ -80,7 +79,7 @@ class StackedTrainer:
                 self.biases[layer][index].copy_(b)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of every seed, (K, samples, classes)."""
+        """Outputs of every seed, (K, samples, outputs)."""
         import torch
 
         h = x.unsqueeze(0).expand(self.k, *x.shape)
@@ -92,14 +91,11 @@ class StackedTrainer:
         return h
 
     def epoch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One epoch of every seed whose mask is 1; (loss, logits) per seed before the step."""
+        """One epoch of every seed whose mask is 1; (loss, outputs) per seed before the step."""
         import torch
-        import torch.nn.functional as F
 
         out = self.forward(self.data.x_train)
-        k, n, c = out.shape
-        losses = F.cross_entropy(out.reshape(k * n, c), self._y, reduction="none").view(k, n)
-        per_seed = losses.mean(1)
+        per_seed = self.data.objective.row_losses(out, self.data.y_train)
         for p in self.params:
             p.grad = None
         per_seed.sum().backward()
@@ -122,22 +118,21 @@ class StackedTrainer:
         """Train and buffer epochs until `room` are buffered, the clock passes `until` or a
         control interrupts (at least one epoch); returns the clock at the last epoch's end."""
         import torch
-        import torch.nn.functional as F
 
-        y, y_val, x_val = self.data.y_train, self.data.y_val, self.data.x_val
-        buf, stamps, perf = self.buffer, self.stamps, time.perf_counter
+        from mlp_tui.engine.tasks import split_metrics
+
+        data = self.data
+        obj, y, y_val, x_val = data.objective, data.y_train, data.y_val, data.x_val
+        at, names, stamps, perf = self.buffer_at, self.names, self.stamps, time.perf_counter
         j = self.buffered
         while True:
             per_seed, out = self.epoch()
             with torch.inference_mode():
-                buf[0, j].copy_(per_seed)
-                buf[1, j].copy_((out.argmax(2) == y).sum(1))
+                values = split_metrics(obj, "train", out, y, per_seed)
                 if y_val is not None:
-                    vo = self.forward(x_val)
-                    k, n, c = vo.shape
-                    vl = F.cross_entropy(vo.reshape(k * n, c), self._y_val, reduction="none")
-                    buf[2, j].copy_(vl.view(k, n).mean(1))
-                    buf[3, j].copy_((vo.argmax(2) == y_val).sum(1))
+                    values.update(split_metrics(obj, "val", self.forward(x_val), y_val))
+                for f, name in enumerate(names):
+                    at[f][j].copy_(values[name])
             j += 1
             now = perf()
             stamps.append(now)
@@ -147,17 +142,16 @@ class StackedTrainer:
 
     def take(self) -> tuple[list[dict[str, list]], list[float]]:
         """Every buffered epoch, read back with one host sync: per seed, columns keyed by epoch
-        field (accuracies as counts); and the epochs' clock stamps."""
+        field (ratios as counts); and the epochs' clock stamps."""
         m, self.buffered = self.buffered, 0
         per_seed = self.buffer[:, :m].permute(2, 0, 1).tolist()  # (K, fields, m)
         stamps = self.stamps[:m]
         del self.stamps[:m]
-        names = ("train_loss", "train_acc", "val_loss", "val_acc")
+        counts = {f.name for f in self.data.objective.task.metric_fields if f.per}
         out = []
         for fields in per_seed:
-            cols = dict(zip(names, fields))
-            cols["train_acc"] = [int(c) for c in cols["train_acc"]]
-            if "val_acc" in cols:
-                cols["val_acc"] = [int(c) for c in cols["val_acc"]]
+            cols = dict(zip(self.names, fields))
+            for name in counts.intersection(cols):
+                cols[name] = [int(c) for c in cols[name]]
             out.append(cols)
         return out, stamps

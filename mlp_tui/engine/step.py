@@ -62,7 +62,7 @@ def build(cfg: ExperimentConfig, data: Dataset, width: int, seed: int):
 
     with _SEED_LOCK:
         torch.manual_seed(seed)
-        model = build_mlp(data.n_features, width, cfg.depth, data.n_classes)
+        model = build_mlp(data.n_features, width, cfg.depth, data.n_outputs)
     model.to(data.x_train.device)
     if cfg.optimizer == "adam":
         return model, torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -72,10 +72,11 @@ def build(cfg: ExperimentConfig, data: Dataset, width: int, seed: int):
 class Trainer:
     """Computes the epochs of one life into preallocated buffers and reads them back in batches.
 
-    Losses and logits are copied into buffers rather than kept as tensors: holding on to even a
+    Losses and outputs are copied into buffers rather than kept as tensors: holding on to even a
     scalar of each epoch stops the allocator from reusing the large activation buffers of wide
     layers, which slows them markedly (docs/benchmarks.md). The hot loop writes through views made
-    once (`loss_at[j]`), which saves a dispatch per copy against indexing.
+    once (`loss_at[j]`), which saves a dispatch per copy against indexing. The task's arithmetic
+    (`data.objective`) gives the loss and, at read-back, every metric from the buffered outputs.
     """
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, width: int, seed: int) -> None:
@@ -83,16 +84,16 @@ class Trainer:
 
         self.model, self.opt = build(cfg, data, width, seed)
         self.data = data
-        n, c = data.x_train.shape[0], data.n_classes
+        n, c = data.n_train, data.n_outputs
         self.batch = cfg.batch_size if 0 < cfg.batch_size < n else 0
         self.gen = torch.Generator(device="cpu").manual_seed(seed) if self.batch else None
-        n_val = 0 if data.y_val is None else data.y_val.shape[0]
+        n_val = data.n_val
         per_epoch = (0 if self.batch else n * c) + n_val * c
         self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // max(1, per_epoch)))
         dev = data.x_train.device
         self.loss = torch.empty(self.rows, device=dev)
         self.out = None if self.batch else torch.empty(self.rows, n, c, device=dev)
-        self.correct = torch.empty(self.rows, device=dev) if self.batch else None
+        self.sums: torch.Tensor | None = None  # a minibatch epoch's summed statistics
         self.val_out = torch.empty(self.rows, n_val, c, device=dev) if n_val else None
         self.loss_at = self.loss.unbind(0)
         self.out_at = None if self.out is None else self.out.unbind(0)
@@ -104,18 +105,17 @@ class Trainer:
         """Compute epochs into the buffers until `room` are buffered, the clock passes `until`
         or a control interrupts (at least one epoch); returns the clock at the last epoch's end."""
         import torch
-        import torch.nn.functional as F
 
         if self.batch:
             return self._compute_minibatch(room, until, ctl)
         model, x, y = self.model, self.data.x_train, self.data.y_train
-        cross_entropy, zero_grad, step = F.cross_entropy, self.opt.zero_grad, self.opt.step
+        loss_fn, zero_grad, step = self.data.objective.loss, self.opt.zero_grad, self.opt.step
         loss_at, out_at, val_at = self.loss_at, self.out_at, self.val_at
         x_val, stamps, perf = self.data.x_val, self.stamps, time.perf_counter
         j = self.buffered
         while True:
             out = model(x)
-            loss = cross_entropy(out, y)
+            loss = loss_fn(out, y)
             zero_grad(set_to_none=True)
             loss.backward()
             step()
@@ -132,28 +132,34 @@ class Trainer:
                 return now
 
     def _compute_minibatch(self, room: int, until: float, ctl: Interruptible) -> float:
+        """Shuffled minibatches; the epoch's train metrics are those of each batch's outputs
+        before its step, summed over the epoch (as a minibatch trainer reports them)."""
         import torch
-        import torch.nn.functional as F
 
         model, x, y = self.model, self.data.x_train, self.data.y_train
+        obj = self.data.objective
+        loss_fn, running = obj.loss, obj.running
         n, batch = x.shape[0], self.batch
         j = self.buffered
         while True:
             perm = torch.randperm(n, generator=self.gen).to(x.device)
             loss_sum = torch.zeros((), device=x.device)
-            correct = torch.zeros((), device=x.device, dtype=torch.long)
+            stats = None
             for i in range(0, n, batch):
                 idx = perm[i : i + batch]
                 out = model(x[idx])
-                loss = F.cross_entropy(out, y[idx])
+                loss = loss_fn(out, y[idx])
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt.step()
                 with torch.no_grad():
                     loss_sum += loss.detach() * idx.shape[0]
-                    correct += (out.argmax(1) == y[idx]).sum()
+                    s = running(out, y[idx])
+                    stats = s if stats is None else stats + s
+            if self.sums is None:
+                self.sums = torch.empty(self.rows, stats.shape[0], device=x.device)
             self.loss[j].copy_(loss_sum / n)
-            self.correct[j].copy_(correct)
+            self.sums[j].copy_(stats)
             if self.val_out is not None:
                 with torch.inference_mode():
                     self.val_out[j].copy_(model(self.data.x_val))
@@ -166,31 +172,20 @@ class Trainer:
 
     def take(self, origin: float) -> dict[str, list]:
         """Read every buffered epoch back with a few batched ops and one host sync: columns
-        keyed by epoch field (accuracies as counts) and active seconds since `origin`."""
-        import torch
-        import torch.nn.functional as F
+        keyed by epoch field (ratios as counts) and active seconds since `origin`."""
+        from mlp_tui.engine.tasks import columns, split_metrics
 
+        data, obj = self.data, self.data.objective
         m, self.buffered = self.buffered, 0
-        with torch.no_grad():
-            parts = [self.loss[:m]]
-            if self.out is not None:
-                parts.append((self.out[:m].argmax(2) == self.data.y_train).sum(1).float())
-            else:
-                parts.append(self.correct[:m])
-            if self.val_out is not None:
-                vl, y_val = self.val_out[:m], self.data.y_val  # (m, n_val, classes)
-                nv = vl.shape[1]
-                flat = F.cross_entropy(vl.reshape(m * nv, -1), y_val.repeat(m), reduction="none")
-                parts.append(flat.view(m, nv).mean(1))
-                parts.append((vl.argmax(2) == y_val).sum(1).float())
-            cols = torch.stack(parts).tolist()
-        cols_out = {
-            "train_loss": cols[0],
-            "train_acc": [int(c) for c in cols[1]],
-            "elapsed_s": [t - origin for t in self.stamps[:m]],
-        }
-        del self.stamps[:m]
+        if self.out is not None:
+            values = split_metrics(obj, "train", self.out[:m], data.y_train, self.loss[:m])
+        else:
+            finished = obj.finish(self.sums[:m], data.y_train)
+            values = {"train_loss": self.loss[:m], **{f"train_{k}": v for k, v in
+                                                      finished.items()}}
         if self.val_out is not None:
-            cols_out["val_loss"] = cols[2]
-            cols_out["val_acc"] = [int(c) for c in cols[3]]
-        return cols_out
+            values.update(split_metrics(obj, "val", self.val_out[:m], data.y_val))
+        cols = columns(obj.task, values)
+        cols["elapsed_s"] = [t - origin for t in self.stamps[:m]]
+        del self.stamps[:m]
+        return cols

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from mlp_tui.core.config import GRID_FIELDS
+from mlp_tui.core.task import Task, task_of_columns
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.table import pooled_rows
 from mlp_tui.report.stats import STD_LABEL
@@ -19,14 +20,32 @@ from mlp_tui.view import fmt_num, fmt_rate
 POLL_S = 0.2
 
 
+def _columns(task: Task, has_val: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """(summary column -> header, -> number format) of the task's metrics: the loss final and
+    best, each other metric's final; with validation the same and the monitor's best."""
+    loss = task.metric("loss").short
+    others = [m for m in task.metrics if m.key != "loss"]
+    head = {"final_train_loss": f"final {loss}", "best_train_loss": f"best {loss}",
+            "best_train_loss_epoch": "best ep"}
+    head |= {f"final_train_{m.key}": m.short for m in others}
+    if has_val:
+        monitor = task.metric(task.monitor)
+        best = "best val" + ("" if monitor.key == "loss" else f" {monitor.short}")
+        head |= {"final_val_loss": f"val {loss}"}
+        head |= {f"final_val_{m.key}": f"val {m.short}" for m in others}
+        head |= {f"best_val_{task.monitor}": best, f"best_val_{task.monitor}_epoch": "val ep"}
+    fmt = {f"final_{s}_{m.key}": m.fmt for s in ("train", "val") for m in others if m.fmt}
+    fmt |= {c: "d" for c in head if c.endswith("_epoch")}
+    return head, fmt
+
+
 def text_table(rows: Sequence[RunSummary]) -> str:
     """An aligned plain-text table for people reading stdout, one line per run."""
+    task = task_of_columns(rows[0] if rows else ())
     has_val = any(r["final_val_loss"] is not None for r in rows)
     axes = _varying(rows)
-    head = ["width", *axes, "seed", "epochs", "final loss", "best loss", "best ep", "acc"]
-    if has_val:
-        head += ["val loss", "val acc", "best val", "val ep"]
-    head += ["status", "health", "seconds"]
+    columns, fmt = _columns(task, has_val)
+    head = ["width", *axes, "seed", "epochs", *columns.values(), "status", "health", "seconds"]
     body = []
     for r in rows:
         cells = [
@@ -34,23 +53,13 @@ def text_table(rows: Sequence[RunSummary]) -> str:
             *(f"{r[a]:g}" if isinstance(r[a], float) else str(r[a]) for a in axes),
             str(r["seed"]),
             f"{r['epochs_done']}/{r['epochs']}",
-            fmt_num(r["final_train_loss"]),
-            fmt_num(r["best_train_loss"]),
-            fmt_num(r["best_train_loss_epoch"], "d"),
-            fmt_num(r["final_train_acc"], ".3f"),
+            *(fmt_num(r[c], fmt.get(c, ".4f")) for c in columns),
+            str(r["status"]), str(r["health"]), f"{r['seconds']:.2f}",
         ]
-        if has_val:
-            cells += [
-                fmt_num(r["final_val_loss"]),
-                fmt_num(r["final_val_acc"], ".3f"),
-                fmt_num(r["best_val_loss"]),
-                fmt_num(r["best_val_loss_epoch"], "d"),
-            ]
-        cells += [str(r["status"]), str(r["health"]), f"{r['seconds']:.2f}"]
         body.append([printable(c) for c in cells])
     text = _aligned(head, body)
     if any(r["repeat"] for r in rows):
-        text += f"\nmean ± {STD_LABEL} over seeds:\n" + _pooled_table(rows, has_val)
+        text += f"\nmean ± {STD_LABEL} over seeds:\n" + _pooled_table(rows, has_val, task)
     return text
 
 
@@ -78,12 +87,10 @@ def _aligned(head: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pooled_table(rows: Sequence[RunSummary], has_val: bool) -> str:
+def _pooled_table(rows: Sequence[RunSummary], has_val: bool, task: Task) -> str:
     """One line per configuration: the seeds' final (and best validation) values pooled."""
-    columns = {"final_train_loss": "final loss", "final_train_acc": "acc"}
-    if has_val:
-        columns |= {"final_val_loss": "val loss", "final_val_acc": "val acc",
-                    "best_val_loss": "best val"}
+    columns = {c: h for c, h in _columns(task, has_val)[0].items()
+               if c.startswith("final_") or c == f"best_val_{task.monitor}"}
     keys = ("width", *dict.fromkeys(("depth", *_varying(rows))), "runs")
     head = [*keys, *columns.values()]
     body = [

@@ -21,7 +21,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from mlp_tui.core.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
+from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import ALL_METRICS, CLASSIFICATION, FIELD_KIND, task_of_columns
+
+HISTORY_COLUMNS = CLASSIFICATION.history_columns  # the default header (a session's task's)
 
 MAX_LINE = 64 * 1024  # longest row, in bytes (a CSV row with quoted newlines counts whole)
 MAX_STR = 256  # longest string value, in characters
@@ -38,7 +41,7 @@ _STATES: dict[str, tuple[frozenset[str], str]] = {
 }
 _LEGACY_STATUS = {Health.STALLED.value: Health.STALLED.value}  # the old status "stalled"
 _ABSENT = object()
-_NON_FINITE_OK = frozenset(METRIC_NAMES)
+_NON_FINITE_OK = frozenset(ALL_METRICS)
 _MAX_NUMBER = 100  # characters of one number: repr needs at most 24
 _INT_RE = re.compile(r"[+-]?[0-9]{1,20}")
 _FLOAT_RE = re.compile(
@@ -145,10 +148,10 @@ def decode_header(line: str) -> tuple[str, ...]:
 
 
 def decode_row(line: str, fmt: str, header: Sequence[str] | None = None) -> dict[str, object]:
-    """One row from one record (without its line ending), typed and checked: a dict over
-    `HISTORY_COLUMNS`, None where missing (a missing status reads as running, a missing health
-    as ok). `header` is the CSV header's names
-    (default `HISTORY_COLUMNS`)."""
+    """One row from one record (without its line ending), typed and checked: a dict over the
+    history columns of the task its columns are (`task.task_of_columns`: a regression file's
+    rows hold R²), None where missing (a missing status reads as running, a missing health as
+    ok). `header` is the CSV header's names (default `HISTORY_COLUMNS`)."""
     if len(line) > MAX_LINE:
         raise HistoryFormatError(f"line longer than {MAX_LINE} bytes")
     if fmt == "jsonl":
@@ -164,7 +167,7 @@ def decode_row(line: str, fmt: str, header: Sequence[str] | None = None) -> dict
     else:
         raise HistoryFormatError(f"unknown history format {fmt!r}")
     row: dict[str, object] = {}
-    for column in HISTORY_COLUMNS:
+    for column in task_of_columns(raw).history_columns:
         cell = raw.get(column, _ABSENT)
         if cell is _ABSENT:
             if column in REQUIRED:

@@ -13,7 +13,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlp_tui.core.schema import HISTORY_COLUMNS, METRIC_NAMES, Health
+from mlp_tui.core.schema import Health
+from mlp_tui.core.task import ALL_METRICS, CLASSIFICATION, Task
 from mlp_tui.persist.codec import csv_header, encode_rows, history_format
 from mlp_tui.persist.files import AppendFile
 
@@ -37,21 +38,22 @@ def end_row(life: LifeRecord) -> dict[str, object] | None:
     if last is not None and last["status"] is life.ended:
         return None
     row: dict[str, object] = {**life.meta, "epoch": 0 if last is None else last["epoch"]}
-    row.update({m: None for m in METRIC_NAMES})
+    row.update({m: None for m in ALL_METRICS})
     row["elapsed_s"] = None if last is None else last["elapsed_s"]
     row["status"] = life.ended
     row["health"] = Health.OK if last is None else last["health"]
     return row
 
 
-def encode_history(lives: list[LifeRecord], fmt: str) -> str:
-    """A whole history file's text (the `H` key's export)."""
-    parts = [csv_header(HISTORY_COLUMNS)] if fmt == "csv" else []
+def encode_history(lives: list[LifeRecord], fmt: str, task: Task = CLASSIFICATION) -> str:
+    """A whole history file's text (the `H` key's export), in the task's columns."""
+    columns = task.history_columns
+    parts = [csv_header(columns)] if fmt == "csv" else []
     for life in lives:
-        parts.append(encode_rows(life_rows(life), fmt))
+        parts.append(encode_rows(life_rows(life), fmt, columns))
         end = end_row(life)
         if end is not None:
-            parts.append(encode_rows([end], fmt))
+            parts.append(encode_rows([end], fmt, columns))
     return "".join(parts)
 
 
@@ -64,7 +66,8 @@ class HistoryRecorder:
         self.session = session
         self.interval = interval
         self.fmt = history_format(path)
-        header = csv_header(HISTORY_COLUMNS) if self.fmt == "csv" else ""
+        self.columns = session.task.history_columns
+        header = csv_header(self.columns) if self.fmt == "csv" else ""
         self.file = AppendFile(Path(path), header=header, force=force)
         self.path = Path(path)
         self.rows_written = 0
@@ -118,7 +121,7 @@ class HistoryRecorder:
         return True
 
     def _write(self, rows: list[dict[str, object]]) -> int:
-        lines = [encode_rows([r], self.fmt) for r in rows]
+        lines = [encode_rows([r], self.fmt, self.columns) for r in rows]
         n = self.file.write_lines(lines)
         self.rows_written += n
         return n

@@ -14,7 +14,8 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlp_tui.core.schema import FIELD_KIND, RUN_FIELDS, TABLE_COLUMNS
+from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.task import CLASSIFICATION, FIELD_KIND
 from mlp_tui.persist.files import write_atomic
 from mlp_tui.report.stats import STD_LABEL, sample_std
 from mlp_tui.report.summary import RunSummary
@@ -80,10 +81,18 @@ def _md(value: object) -> str:
     return _cell(value, 4).replace("|", "\\|")
 
 
-# What a Markdown reader wants per configuration when seeds repeat: mean ± std of these.
-POOLED = tuple(c for c in TABLE_COLUMNS if c.startswith(("final_", "best_"))
-               and not c.endswith("_epoch") and not c.startswith("best_train"))
 _PER_SEED = ("run", "repeat", "seed")
+
+
+def pooled_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """What a Markdown reader wants per configuration when seeds repeat: mean ± std of these."""
+    return tuple(c for c in columns if c.startswith(("final_", "best_"))
+                 and not c.endswith("_epoch") and not c.startswith("best_train"))
+
+
+def table_columns(rows: Sequence[RunSummary]) -> tuple[str, ...]:
+    """The rows' own columns (their task's, `report.summary`), in order."""
+    return tuple(rows[0]) if rows else CLASSIFICATION.table_columns
 
 
 def pooled_rows(rows: Sequence[RunSummary]) -> list[dict[str, object]]:
@@ -97,7 +106,7 @@ def pooled_rows(rows: Sequence[RunSummary]) -> list[dict[str, object]]:
         row: dict[str, object] = dict(zip((f.name for f in RUN_FIELDS
                                            if f.name not in _PER_SEED), key))
         row["runs"] = len(members)
-        for c in POOLED:
+        for c in pooled_columns(table_columns(members)):
             vals = [m[c] for m in members if isinstance(m[c], float) and math.isfinite(m[c])]
             row[c] = _mean_std(vals) if vals else None
         out.append(row)
@@ -113,10 +122,12 @@ def _mean_std(vals: list[float]) -> str:
 def render_table(rows: Sequence[RunSummary], fmt: str) -> str:
     """The final table as text in one of `csv`, `json`, `md`. Markdown adds, when seeds repeat,
     a second table of mean ± std per configuration."""
-    text = render_rows(rows, TABLE_COLUMNS, fmt)
+    all_columns = table_columns(rows)
+    text = render_rows(rows, all_columns, fmt)
     if fmt == "md" and any(r["repeat"] for r in rows):
         pooled = pooled_rows(rows)
-        columns = [*(f.name for f in RUN_FIELDS if f.name not in _PER_SEED), "runs", *POOLED]
+        columns = [*(f.name for f in RUN_FIELDS if f.name not in _PER_SEED), "runs",
+                   *pooled_columns(all_columns)]
         text += f"\nMean ± {STD_LABEL} over seeds:\n\n"
         text += "\n".join(_md_lines(pooled, columns)) + "\n"
     return text
@@ -131,7 +142,8 @@ def write_capacity(path: str | Path, rows: Sequence[dict[str, object]]) -> Path:
     """Write the capacity table (capacity.capacity_rows) atomically, format by suffix."""
     from mlp_tui.report.capacity import CAPACITY_COLUMNS
 
-    return write_atomic(Path(path), render_rows(rows, CAPACITY_COLUMNS, table_format(path)))
+    columns = tuple(rows[0]) if rows else CAPACITY_COLUMNS  # the rows' task's
+    return write_atomic(Path(path), render_rows(rows, columns, table_format(path)))
 
 
 def _typed(column: str, value: object) -> object:

@@ -2,7 +2,7 @@
 written from a thread of its own while the runs go (the engine never writes files).
 
 One sub-folder per life, named by its configuration and seed, so a restart (a new seed) gets its
-own. Scalars are tagged with the metric names of `schema.METRICS` (`train_loss`, `val_acc`...),
+own. Scalars are tagged with the metric names of the run's task (`train_loss`, `val_acc`...),
 the step is the epoch; the life's settings (`schema.RUN_FIELDS`) are its hyperparameters. The
 writer is PyTorch's `torch.utils.tensorboard.SummaryWriter`, which needs the `tensorboard`
 package (the `mlp-tui[tensorboard]` extra), imported only here and only when asked for.
@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlp_tui.core.schema import METRICS
 from mlp_tui.core.text import reason
 
 if TYPE_CHECKING:
@@ -56,7 +55,8 @@ class _LifeWriter:
 
         self.folder = folder
         self.writer = SummaryWriter(log_dir=str(folder))
-        self.metrics = [m.name for m in METRICS if has_val or not m.val]
+        fields = life.history.task.metric_fields
+        self.metrics = [m.name for m in fields if has_val or not m.val]
         exp, ssi, sei = hparam_summaries(hparams(life.meta), {m: math.nan for m in self.metrics})
         for summary in (exp, ssi, sei):
             self.writer.file_writer.add_summary(summary)

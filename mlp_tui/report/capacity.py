@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS
+from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.task import CLASSIFICATION, TASKS, Task
 from mlp_tui.report.stats import sample_std
 
 if TYPE_CHECKING:
@@ -51,13 +52,23 @@ class CapacityPoint:
     runs: int  # runs that reached the epoch asked for
     epochs: tuple[int, ...]  # the epoch each of those runs is read at
     values: dict[str, Stat | None]  # by metric name
-    best: bool = False  # lowest mean validation loss on its line
+    best: bool = False  # best mean of the task's validation monitor (val loss; R²) on its line
 
 
-def _epoch_of(run: RunView, at: str, epoch: int | None) -> int | None:
+def task_of(runs: Sequence[RunView]) -> Task:
+    return runs[0].history.task if runs else CLASSIFICATION
+
+
+def monitor(task: Task) -> str:
+    """The validation metric that chooses a run's best epoch and a line's best width."""
+    return f"val_{task.monitor}"
+
+
+def _epoch_of(run: RunView, at: str, epoch: int | None, task: Task) -> int | None:
     n = len(run.history)
     if at == "best":
-        metric = "val_loss" if run.history.best("val_loss")[1] is not None else "train_loss"
+        best = monitor(task)
+        metric = best if run.history.best(best)[1] is not None else "train_loss"
         return run.history.best(metric)[1]
     if epoch is None:
         return n or None
@@ -69,14 +80,16 @@ def capacity_points(
 ) -> list[CapacityPoint]:
     """Points by line, then width (ascending). `at="epoch"` reads every run at `epoch` (or at its
     latest epoch when None; a run that has not reached it is left out); `at="best"` reads each
-    run at its best validation epoch (best train loss without a validation set)."""
+    run at its best validation epoch (by the task's monitor: the lowest validation loss, the
+    highest R²; the best train loss without a validation set)."""
+    task = task_of(runs)
     groups: dict[tuple, dict[int, list[tuple[int, dict]]]] = {}
     for run in runs:
         meta = run.meta
         if meta.get("width") is None:  # a run without a width (a TensorBoard log's)
             continue
         line = tuple((k, meta.get(k)) for k in LINE_FIELDS)
-        e = _epoch_of(run, at, epoch)
+        e = _epoch_of(run, at, epoch, task)
         per_width = groups.setdefault(line, {}).setdefault(int(meta["width"]), [])
         if e is not None:
             per_width.append((e, run.history.read(e - 1, e).record(0)))
@@ -85,11 +98,13 @@ def capacity_points(
         row = []
         for width in sorted(groups[line]):
             got = groups[line][width]
-            values = {m: Stat.of([rec[m] for _, rec in got]) for m in METRIC_NAMES}
+            values = {m: Stat.of([rec[m] for _, rec in got]) for m in task.metric_names}
             row.append(CapacityPoint(line, width, len(got), tuple(e for e, _ in got), values))
-        scored = [p for p in row if p.values["val_loss"] is not None]
+        key = monitor(task)
+        scored = [p for p in row if p.values[key] is not None]
         if scored:
-            best = min(scored, key=lambda p: p.values["val_loss"].mean)
+            sign = -1 if key in task.higher_better else 1
+            best = min(scored, key=lambda p: sign * p.values[key].mean)
             row = [p if p is not best else _best(p) for p in row]
         points.extend(row)
     return points
@@ -112,30 +127,37 @@ def line_label(line: tuple[tuple[str, object], ...], keys: tuple[str, ...]) -> s
                     for k, v in line if k in keys)
 
 
-CAPACITY_COLUMNS: tuple[str, ...] = (
-    *LINE_FIELDS,
-    "width",
-    "at",
-    "runs",
-    "epoch_min",
-    "epoch_max",
-    *(f"{m}_{s}" for m in METRIC_NAMES for s in ("mean", "std", "min", "max")),
-    "best_by_val_loss",
-)
+def capacity_columns(task: Task) -> tuple[str, ...]:
+    """The capacity table's columns for a task's metrics."""
+    return (
+        *LINE_FIELDS,
+        "width",
+        "at",
+        "runs",
+        "epoch_min",
+        "epoch_max",
+        *(f"{m}_{s}" for m in task.metric_names for s in ("mean", "std", "min", "max")),
+        f"best_by_{monitor(task)}",
+    )
+
+
+CAPACITY_COLUMNS = capacity_columns(CLASSIFICATION)
 
 
 def capacity_rows(points: Sequence[CapacityPoint], at: str) -> list[dict[str, object]]:
-    """The capacity table: one row per point, keyed by CAPACITY_COLUMNS."""
+    """The capacity table: one row per point, keyed by its task's `capacity_columns`."""
     rows = []
     for p in points:
+        task = next(t for t in TASKS.values() if set(p.values) == set(t.metric_names))
+        columns = capacity_columns(task)
         row: dict[str, object] = dict(p.line)
         row.update(width=p.width, at=at, runs=p.runs,
-                   epoch_min=min(p.epochs, default=None), epoch_max=max(p.epochs, default=None),
-                   best_by_val_loss=p.best)
-        for m in METRIC_NAMES:
+                   epoch_min=min(p.epochs, default=None), epoch_max=max(p.epochs, default=None))
+        row[columns[-1]] = p.best
+        for m in task.metric_names:
             st = p.values[m]
             for s in ("mean", "std", "min", "max"):
                 key = {"min": "lo", "max": "hi"}.get(s, s)
                 row[f"{m}_{s}"] = None if st is None else getattr(st, key)
-        rows.append({c: row.get(c) for c in CAPACITY_COLUMNS})
+        rows.append({c: row.get(c) for c in columns})
     return rows

@@ -5,25 +5,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlp_tui.core.schema import LOSS_METRICS, METRIC_NAMES, TABLE_COLUMNS
-
 if TYPE_CHECKING:
     from mlp_tui.core.contract import RunView
 
-RunSummary = dict[str, object]  # keyed by schema.TABLE_COLUMNS
+RunSummary = dict[str, object]  # keyed by the task's table_columns
 
 
 def summarize(run: RunView) -> RunSummary:
     """The run's row as of now: its settings, final and best values, status and health."""
     history = run.history
+    task = history.task
     last = history.last()
     row: dict[str, object] = dict(run.meta)
     row["epochs_done"] = len(history)
-    for m in METRIC_NAMES:
-        row[f"final_{m}"] = None if last is None else last[m]
-    for m in LOSS_METRICS:
+    for m in task.metric_names:
+        row[f"final_{m}"] = None if last is None else last.get(m)
+    for m in task.best_metrics:
         row[f"best_{m}"], row[f"best_{m}_epoch"] = history.best(m)
     row["status"] = run.status
     row["health"] = run.health
     row["seconds"] = 0.0 if last is None else last["elapsed_s"]
-    return {c: row[c] for c in TABLE_COLUMNS}
+    return {c: row[c] for c in task.table_columns}

@@ -12,9 +12,11 @@ import math
 import threading
 
 from mlp_tui.core.history import Columns, History
-from mlp_tui.core.schema import EPOCH_FIELDS, LOSS_METRICS, Health, Status
+from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import ALL_METRICS, TASKS, task_of_columns
 
-_FIELDS = tuple(f.name for f in EPOCH_FIELDS if f.name != "epoch")
+_FIELDS = (*ALL_METRICS, "elapsed_s")  # every task's: a log's own tags say which it is
+_BEST = {n: n in t.higher_better for t in TASKS.values() for n in t.best_metrics}
 
 
 class TagHistory(History):
@@ -30,6 +32,12 @@ class TagHistory(History):
     @property
     def tags(self) -> tuple[str, ...]:
         return tuple(self._tags)
+
+    @property
+    def task(self):
+        """The task whose metrics the tags are (an mlp-tui log read back), else
+        classification's losses."""
+        return task_of_columns(self._tags)
 
     def add(self, tag: str, steps: list[int], values: list[float], wall: list[float]) -> None:
         with self._lock:
@@ -87,11 +95,15 @@ class TagHistory(History):
         return row
 
     def best(self, metric: str) -> tuple[float | None, int | None]:
-        if metric not in LOSS_METRICS:
+        if metric not in _BEST:
             raise KeyError(metric)
         _, v, _, _ = self._slice(metric, 0, None)
-        finite = [(x, i + 1) for i, x in enumerate(v) if math.isfinite(x)]
-        return min(finite) if finite else (None, None)
+        finite = [(-x if _BEST[metric] else x, i + 1) for i, x in enumerate(v)
+                  if math.isfinite(x)]
+        if not finite:
+            return None, None
+        best, at = min(finite)
+        return (-best if _BEST[metric] else best), at
 
     def tail(self, name: str, k: int) -> list[float]:
         _, v, _, _ = self._slice(name, 0, None)

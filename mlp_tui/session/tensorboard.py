@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mlp_tui.core.contract import LifeRecord, RunView, Session
-from mlp_tui.core.schema import METRIC_NAMES, RUN_FIELDS, STALE_S, Health, Status
+from mlp_tui.core.schema import RUN_FIELDS, STALE_S, Health, Status
+from mlp_tui.core.task import ALL_METRICS, task_of_columns
 from mlp_tui.core.text import printable
 from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
 from mlp_tui.session.tag_history import TagHistory
@@ -118,8 +119,9 @@ class TensorBoardSession(Session):
             run.arrived = self.clock()
         if news:
             tags = {t for r in self._runs for t in r.history.tags}
-            known = [m for m in METRIC_NAMES if m in tags]  # an mlp-tui log's own order
+            known = [m for m in ALL_METRICS if m in tags]  # an mlp-tui log's own order
             self.metrics = (*known, *sorted(tags - set(known)))
+            self.task = task_of_columns(tags)
 
     @property
     def runs(self) -> Sequence[TagRun]:

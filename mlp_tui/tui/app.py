@@ -82,7 +82,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def compose(self) -> ComposeResult:
         self.plot = LossPlot(id="plot")
-        self.table = RunsTable(has_val=self.session.has_val, id="table")
+        self.table = RunsTable(has_val=self.session.has_val, task=self.session.task, id="table")
         self.header = Static("", id="header")
         self.viewbar = Static("", id="viewbar")
         self.readout = Static("", id="readout")
@@ -218,7 +218,8 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._last_header = header
             self.header.update(header)
         mon = self.monitor
-        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name)
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name,
+                                     self.session.task)
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
@@ -308,9 +309,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self.view_kind = experiment_kind(self.session)  # a new shape saves as its own kind
             settings.hidden.clear()
             settings.cursor = None
-            if settings.metric not in metric_views(cfg.val_split > 0):
+            if settings.metric not in metric_views(cfg.val_split > 0, task=cfg.kind):
                 settings.metric = "loss"
-            self.table.reset(has_val=cfg.val_split > 0)
+            self.table.reset(has_val=cfg.val_split > 0, task=cfg.kind)
             self._table_need = 0  # lay out again once the new rows are in
             self.notify("restarted with the new settings")
             self.refresh_now()

@@ -61,7 +61,7 @@ class ViewKeyActions:
 
     def action_metric(self) -> None:
         s = self.monitor.settings
-        views = metric_views(self.session.has_val, self.session.metrics)
+        views = metric_views(self.session.has_val, self.session.metrics, self.session.task)
         at = views.index(s.metric) + 1 if s.metric in views else 0
         s.metric = views[at % len(views)]
         self.view_changed()

@@ -30,6 +30,7 @@ GATHER_S = 0.5  # bad news is held this long for more that comes with it: one no
 # What each health means, said as a person would (the detectors' own windows: engine.health).
 HEALTH_WORDS = {
     Health.CHANCE: f"accuracy at chance for {CHANCE_WINDOW} epochs",
+    Health.BASELINE: f"no better than predicting the mean (R² ≤ 0) for {CHANCE_WINDOW} epochs",
     Health.STALLED: f"loss flat for {STALL_WINDOW} epochs, far from a solution",
     Health.DIVERGING: f"loss over {DIVERGE_FACTOR:g}x its start for {DIVERGE_WINDOW} epochs",
 }

@@ -27,7 +27,8 @@ def width_ticks(widths: list[int], max_ticks: int) -> list[tuple[float, str]]:
 
 def capacity_spec(monitor, rows: int) -> PlotSpec:
     s = monitor.settings
-    metrics = series_metrics(s.metric, monitor.has_val)
+    task = monitor.session.task
+    metrics = series_metrics(s.metric, monitor.has_val, task)
     points = monitor.capacity()
     keys = varying(points)
     lines: dict[tuple, list] = {}
@@ -54,7 +55,7 @@ def capacity_spec(monitor, rows: int) -> PlotSpec:
     best = "best validation epoch" if monitor.has_val else "best train-loss epoch"
     at = best if s.capacity_at == "best" else (
         f"epoch {s.cursor}" if s.cursor is not None else "latest epoch")
-    title = f"{view_title(s.metric, monitor.has_val)} vs width, at {at}"
+    title = f"{view_title(s.metric, monitor.has_val, task)} vs width, at {at}"
     epochs = [e for p in points for e in p.epochs]
     if s.capacity_at == "epoch" and s.cursor is None and epochs and min(epochs) != max(epochs):
         title += f" ({min(epochs)}-{max(epochs)})"
@@ -63,7 +64,7 @@ def capacity_spec(monitor, rows: int) -> PlotSpec:
         series=series,
         title=title,
         x_label="width",
-        y_label=axis_title(s.metric),
+        y_label=axis_title(s.metric, task),
         marks=marks,
         bars=bars,
         x_ticks=width_ticks(widths, 12) if widths else None,

@@ -137,7 +137,7 @@ class Monitor:
         offered = self.session.metrics  # a session's own (TensorBoard tags)
         if offered and self.settings.metric not in offered:
             self.settings.metric = offered[0]
-        return series_metrics(self.settings.metric, self.has_val)
+        return series_metrics(self.settings.metric, self.has_val, self.session.task)
 
     def _wanted(self) -> list[tuple[RunView, str, float]]:
         """(run, metric, smoothing) of every series the plot draws: the smoothed curve, and the
@@ -199,7 +199,7 @@ class Monitor:
             spec = capacity_spec(self, rows)
         else:
             spec = self._curves_spec(max_points)
-        spec.bounded = bounded(self.settings.metric)
+        spec.bounded = bounded(self.settings.metric, self.session.task)
         view = (self.settings.metric, self.settings.capacity, self.settings.window)
         previous = self.scale if view == self._scale_view else None  # hysteresis, same view
         spec = finish_spec(spec, self.settings, rows, previous)
@@ -231,9 +231,10 @@ class Monitor:
                     series.append(PlotSeries(name, color, x, y, i, style))
                 else:
                     series.extend(self._seeds(name, color, i, style, buckets, max_points))
-                if metric == "val_loss":
-                    marks.extend(_best_marks(runs, color, s.x_mode))
-        title = base = view_title(s.metric, self.has_val)
+                if metric in ("val_loss", f"val_{self.session.task.monitor}"):
+                    marks.extend(_best_marks(runs, color, s.x_mode, metric,
+                                             f"val_{self.session.task.monitor}"))
+        title = base = view_title(s.metric, self.has_val, self.session.task)
         if s.smoothing:
             title += f" (ema {s.smoothing:g})"
         x_span = None
@@ -245,7 +246,7 @@ class Monitor:
             series=series,
             title=title,
             x_label=self.session.x_name if s.x_mode == "epoch" else "seconds",
-            y_label=base if len(metrics) == 1 else axis_title(s.metric),
+            y_label=base if len(metrics) == 1 else axis_title(s.metric, self.session.task),
             grid=s.grid,
             marks=marks,
             cursor=s.cursor if s.x_mode == "epoch" else None,
@@ -275,15 +276,13 @@ class Monitor:
     def readout(self, epoch: int) -> list[tuple[str, int, dict[str, float | None]]]:
         """(group name, runs that reached `epoch`, mean of each metric there) for every visible
         group: the exact recorded values, not the plotted (downsampled, smoothed) ones."""
-        from mlp_tui.core.schema import METRIC_NAMES
-
         out = []
         for _i, width in self.visible():
             recs = [r.history.read(epoch - 1, epoch) for r in self.group(width)]
             recs = [c.record(0) for c in recs if len(c)]
             values: dict[str, float | None] = {}
-            for m in METRIC_NAMES:
-                vals = [rec[m] for rec in recs if rec[m] is not None]
+            for m in self.session.task.metric_names:
+                vals = [rec[m] for rec in recs if rec.get(m) is not None]
                 values[m] = float(np.mean(vals)) if vals else None
             out.append((self.name_of(width), len(recs), values))
         return out
@@ -313,13 +312,20 @@ class Monitor:
         return out
 
 
-def _best_marks(runs: list[RunView], color: int, x_mode: str) -> list[Mark]:
-    """The best validation epoch of each run, at its raw value."""
+def _best_marks(
+    runs: list[RunView], color: int, x_mode: str, metric: str, monitor: str
+) -> list[Mark]:
+    """The best validation epoch of each run (by the task's monitor: lowest loss, highest R²),
+    on the drawn `metric`'s curve at its raw value there."""
     out = []
     for r in runs:
-        value, epoch = r.history.best("val_loss")
+        _, epoch = r.history.best(monitor)
         if epoch is None:
             continue
-        x = epoch if x_mode == "epoch" else r.history.read(epoch - 1, epoch).record(0)["elapsed_s"]
+        rec = r.history.read(epoch - 1, epoch).record(0)
+        value = rec.get(metric)
+        if value is None:
+            continue
+        x = epoch if x_mode == "epoch" else rec["elapsed_s"]
         out.append(Mark(float(x), float(value), BEST_MARK, color))
     return out

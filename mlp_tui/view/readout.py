@@ -9,7 +9,9 @@ def readout_text(monitor, epoch: int) -> str:
     """`epoch N · loss, acc (train/val) │ w=5 0.5123/0.6012 0.780/0.700 │ ...`: the recorded
     values (the mean over seeds with repeats), never the plotted (sampled, smoothed) ones."""
     has_val = monitor.has_val
-    head = f"epoch {epoch} · loss, acc" + (" (train/val)" if has_val else "")
+    task = monitor.session.task
+    score = task.metric(task.score)
+    head = f"epoch {epoch} · loss, {score.short}" + (" (train/val)" if has_val else "")
     if monitor.repeats:
         head += ", means over seeds"
     parts = [head]
@@ -17,9 +19,10 @@ def readout_text(monitor, epoch: int) -> str:
         if not n:
             parts.append(f"{name} not reached")
             continue
-        loss, acc = fmt_num(v["train_loss"]), fmt_num(v["train_acc"], ".3f")
+        fmt = score.fmt or ".4f"
+        loss, acc = fmt_num(v["train_loss"]), fmt_num(v[f"train_{score.key}"], fmt)
         if has_val:
             loss += "/" + fmt_num(v["val_loss"])
-            acc += "/" + fmt_num(v["val_acc"], ".3f")
+            acc += "/" + fmt_num(v[f"val_{score.key}"], fmt)
         parts.append(f"{name} {loss} {acc}")
     return " │ ".join(parts)

@@ -42,14 +42,15 @@ class RowState:
     total: int | None  # planned epochs; None when unknown (a TensorBoard log)
     loss: float | None
     loss_std: float | None
-    best: float | None  # best validation loss with a validation set, else best train loss
+    best: float | None  # best of the task's validation monitor (val loss; val R²), else of the
+    # train loss
     best_epoch: int | None
     trend: tuple[float, ...]
     eps: float | None
     seed: str
-    acc: float | None = None
+    score: float | None = None  # the task's headline metric beside the loss (accuracy, R²)
     val_loss: float | None = None
-    val_acc: float | None = None
+    val_score: float | None = None
     hidden: bool = False
     val_loss_std: float | None = None
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
@@ -68,17 +69,23 @@ def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
 
 
 def overfit_since(run: RunView) -> int | None:
-    """The best-validation epoch of a run whose validation loss has risen since, for a sustained
-    window (see OVERFIT_*); None while it is still improving, or has no validation set."""
+    """The best-validation epoch of a run whose validation monitor (the task's: loss, R²) has
+    worsened since, for a sustained window (see OVERFIT_*); None while it is still improving,
+    or has no validation set."""
     history = run.history
-    best, at = history.best("val_loss")
+    task = history.task
+    name = f"val_{task.monitor}"
+    best, at = history.best(name)
     n = len(history)
     if best is None or at is None or n - at < OVERFIT_PATIENCE:
         return None
-    recent = [v for v in history.tail("val_loss", OVERFIT_RECENT) if math.isfinite(v)]
+    recent = [v for v in history.tail(name, OVERFIT_RECENT) if math.isfinite(v)]
     if len(recent) < OVERFIT_RECENT:
         return None
-    return at if statistics.fmean(recent) > best + OVERFIT_RISE * abs(best) else None
+    margin = OVERFIT_RISE * abs(best)
+    mean = statistics.fmean(recent)
+    worse = mean < best - margin if name in task.higher_better else mean > best + margin
+    return at if worse else None
 
 
 def overfit_note(runs: list[RunView]) -> str:
@@ -103,15 +110,22 @@ def make_row(
 ) -> RowState:
     """One group's row; `name` (a grid's configuration) also keys it, and `color` is the place
     of its width when several groups share a width."""
+    task = runs[0].history.task
     lasts = [r.history.last() for r in runs]
-    loss, std = pooled([rec["train_loss"] if rec else None for rec in lasts])
-    acc, _ = pooled([rec["train_acc"] if rec else None for rec in lasts])
-    vloss, vstd = pooled([rec["val_loss"] if rec else None for rec in lasts])
-    vacc, _ = pooled([rec["val_acc"] if rec else None for rec in lasts])
-    metric = "val_loss" if has_val else "train_loss"
+    score = task.score
+
+    def last(name: str) -> tuple[float | None, float | None]:
+        return pooled([rec.get(name) if rec else None for rec in lasts])
+
+    loss, std = last("train_loss")
+    acc, _ = last(f"train_{score}")
+    vloss, vstd = last("val_loss")
+    vacc, _ = last(f"val_{score}")
+    metric = f"val_{task.monitor}" if has_val else "train_loss"
     bests = [r.history.best(metric) for r in runs]
     bests = [b for b in bests if b[1] is not None]
-    best = min(bests) if bests else (None, None)
+    sign = -1 if metric in task.higher_better else 1
+    best = min(bests, key=lambda b: (sign * b[0], b[1])) if bests else (None, None)
     trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
     rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
     waits = [w for w in (r.waiting_s for r in runs) if w is not None]
@@ -132,9 +146,9 @@ def make_row(
         trend=trend,
         eps=sum(rates) / len(rates) if rates else None,
         seed=_seeds(seeds),
-        acc=acc,
+        score=acc,
         val_loss=vloss,
-        val_acc=vacc,
+        val_score=vacc,
         hidden=hidden,
         val_loss_std=vstd,
         overfit=overfit_note(runs) if has_val else "",
@@ -160,7 +174,7 @@ _STATUS_ORDER = (
     Status.STOPPED,
     Status.FINISHED,
 )
-_HEALTH_ORDER = (Health.DIVERGING, Health.CHANCE, Health.STALLED, Health.OK)
+_HEALTH_ORDER = (Health.DIVERGING, Health.CHANCE, Health.BASELINE, Health.STALLED, Health.OK)
 
 
 def group_status(statuses: list[Status]) -> Status:

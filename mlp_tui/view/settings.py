@@ -11,15 +11,17 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mlp_tui.core.schema import BOUNDED_METRICS, METRIC_NAMES, METRIC_TITLES, METRICS
+from mlp_tui.core.task import ALL_METRICS, CLASSIFICATION, TASKS, Task
 from mlp_tui.core.text import printable
 
-# Train/validation pairs derived from the schema: `train_X` with a `val_X` becomes view "X".
-PAIRS: dict[str, tuple[str, str]] = {
-    m.name.removeprefix("train_"): (m.name, "val_" + m.name.removeprefix("train_"))
-    for m in METRICS
-    if m.name.startswith("train_") and "val_" + m.name.removeprefix("train_") in METRIC_NAMES
-}
+
+def pairs(task: Task = CLASSIFICATION) -> dict[str, tuple[str, str]]:
+    """Train/validation pairs of the task's metrics: `train_X` and `val_X` become view "X"."""
+    return {m.key: (f"train_{m.key}", f"val_{m.key}") for m in task.metrics}
+
+
+PAIRS = pairs()
+ALL_VIEWS = frozenset((*(k for t in TASKS.values() for k in pairs(t)), *ALL_METRICS))
 # TensorBoard's slider goes from 0 to 0.999; these are its useful stops, `s` and `S` step.
 SMOOTHING_STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
 ZOOMS: tuple[int | None, ...] = (None, 1000, 100)  # epochs in the x-window (None: all)
@@ -31,48 +33,53 @@ CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, o
 X_MODES = ("epoch", "seconds")
 
 
-def metric_views(has_val: bool, offered: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """What `m` cycles through: the pairs first, then single metrics (with a validation set);
-    or the metrics a session offers of its own (a TensorBoard log's scalar tags)."""
+def metric_views(
+    has_val: bool, offered: tuple[str, ...] | None = None, task: Task = CLASSIFICATION
+) -> tuple[str, ...]:
+    """What `m` cycles through: the task's pairs first, then single metrics (with a validation
+    set); or the metrics a session offers of its own (a TensorBoard log's scalar tags)."""
     if offered:
         return tuple(offered)
-    singles = METRIC_NAMES if has_val else ()
-    return (*PAIRS, *singles)
+    singles = task.metric_names if has_val else ()
+    return (*pairs(task), *singles)
 
 
-def series_metrics(view: str, has_val: bool) -> tuple[str, ...]:
+def series_metrics(view: str, has_val: bool, task: Task = CLASSIFICATION) -> tuple[str, ...]:
     """The history columns a metric view draws: a pair, or its train half without val."""
-    if view in PAIRS:
-        return PAIRS[view] if has_val else PAIRS[view][:1]
+    both = pairs(task)
+    if view in both:
+        return both[view] if has_val else both[view][:1]
     return (view,)
 
 
-def axis_title(view: str) -> str:
+def axis_title(view: str, task: Task = CLASSIFICATION) -> str:
     """The y-axis of a metric view: "loss" for the loss pair, else the metric's title."""
-    if view in PAIRS:
-        return METRIC_TITLES[PAIRS[view][0]].removeprefix("train ")
-    return title(view)
+    if view in pairs(task):
+        return task.metric(view).title
+    return title(view, task)
 
 
-def bounded(view: str) -> bool:
+def bounded(view: str, task: Task = CLASSIFICATION) -> bool:
     """A view of ratios in [0, 1] (accuracy, or a log's tag that names one): never auto-log."""
-    if view in PAIRS:
-        return PAIRS[view][0] in BOUNDED_METRICS
-    return view in BOUNDED_METRICS or "acc" in view.lower()
+    both = pairs(task)
+    if view in both:
+        return both[view][0] in task.bounded
+    return view in task.bounded or "acc" in view.lower()
 
 
-def view_title(view: str, has_val: bool) -> str:
-    if view in PAIRS:
-        train, val = PAIRS[view]
+def view_title(view: str, has_val: bool, task: Task = CLASSIFICATION) -> str:
+    both = pairs(task)
+    if view in both:
+        train, _ = both[view]
         if not has_val:
-            return METRIC_TITLES[train]
-        return METRIC_TITLES[train].removeprefix("train ") + ": train and validation"
-    return title(view)
+            return task.titles[train]
+        return task.metric(view).title + ": train and validation"
+    return title(view, task)
 
 
-def title(metric: str) -> str:
-    """A schema metric's title, or a session's own metric name (from a file: escaped)."""
-    return METRIC_TITLES.get(metric) or printable(metric)
+def title(metric: str, task: Task = CLASSIFICATION) -> str:
+    """A task metric's title, or a session's own metric name (from a file: escaped)."""
+    return task.titles.get(metric) or printable(metric)
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,8 @@ class ViewSettings:
         self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + step))]
 
     def describe(
-        self, scale: Scale, has_val: bool = False, repeats: int = 0, x_name: str = "epoch"
+        self, scale: Scale, has_val: bool = False, repeats: int = 0, x_name: str = "epoch",
+        task: Task = CLASSIFICATION,
     ) -> str:
         """The view bar: each setting with its key; a choice made from the data says so.
         `repeats`: the groups with repeats; `x_name`: what the x-axis counts (a log's step)."""
@@ -136,12 +144,12 @@ class ViewSettings:
         zoom = "all" if self.window is None else f"last {self.window}"
         if self.capacity:
             best = "best val" if has_val else "best train loss"
-            parts = [f"w:{axis_title(self.metric)} vs width at "
+            parts = [f"w:{axis_title(self.metric, task)} vs width at "
                      f"{best if self.capacity_at == 'best' else 'epoch'}",
                      f"a:at {self.capacity_at}", f"l:y {log}"]
         else:
             parts = [
-                f"m:{view_title(self.metric, has_val)}",
+                f"m:{view_title(self.metric, has_val, task)}",
                 f"l:y {log}",
                 f"o:range {robust}",
                 f"s:smooth {smooth}",
@@ -170,7 +178,7 @@ class ViewSettings:
         if not isinstance(data, dict):
             return s
         allowed = {
-            "metric": lambda v: v in (*PAIRS, *METRIC_NAMES),
+            "metric": lambda v: v in ALL_VIEWS,
             "log": lambda v: v is None or isinstance(v, bool),
             "robust": lambda v: v is None or isinstance(v, bool),
             "smoothing": lambda v: v in SMOOTHING_STEPS and not isinstance(v, bool),

@@ -24,7 +24,7 @@ async def test_other_datasets_and_depth_train_in_the_app(live_app, dataset, dept
         await wait_for(
             pilot, lambda: header(app).startswith(f"ALL RUNS ENDED  {dataset} · depth {depth} · ")
         )
-        assert app.session.runs[0].data.n_classes == classes
+        assert app.session.runs[0].data.n_outputs == classes
         assert [r.status for r in app.session.runs] == [Status.FINISHED] * 2
 
 

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from mlp_tui.core.schema import FIELD_KIND, HISTORY_COLUMNS, METRIC_NAMES, Health, Status
+from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import CLASSIFICATION, FIELD_KIND
 from mlp_tui.persist.codec import (
     INT_MAX,
     INT_MIN,
@@ -24,6 +25,8 @@ from mlp_tui.persist.codec import (
     encode_rows,
     history_format,
 )
+
+HISTORY_COLUMNS, METRIC_NAMES = CLASSIFICATION.history_columns, CLASSIFICATION.metric_names
 
 FORMATS = ("csv", "jsonl")
 SAMPLE = {int: 7, float: 0.1 + 0.2, str: "iris", bool: True}

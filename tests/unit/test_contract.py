@@ -48,8 +48,7 @@ def test_optional_members_have_their_defaults_and_a_recorded_session_has_no_cont
     assert RunView.name == "" and RunView.error is None
     assert TensorBoardSession.x_name == "step" and LiveSession.x_name == "epoch"
     path = tmp_path / "h.csv"
-    from mlp_tui.core.schema import HISTORY_COLUMNS
-    from mlp_tui.persist.codec import csv_header
+    from mlp_tui.persist.codec import HISTORY_COLUMNS, csv_header
 
     path.write_text(csv_header(HISTORY_COLUMNS))
     session = ReplaySession(path, follow=True)

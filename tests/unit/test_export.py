@@ -17,13 +17,16 @@ from disks import FsizeDisk
 from helpers import WAIT_S, wait_until
 
 from mlp_tui.core.config import ExperimentConfig, validate
-from mlp_tui.core.schema import TABLE_COLUMNS, Status
+from mlp_tui.core.schema import Status
+from mlp_tui.core.task import CLASSIFICATION
 from mlp_tui.persist import files
 from mlp_tui.persist.files import FileRefused, unique_path
 from mlp_tui.persist.table import read_table, render_table, write_table
 from mlp_tui.report.summary import summarize
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.live import LiveSession
+
+TABLE_COLUMNS = CLASSIFICATION.table_columns
 
 # Non-default settings, so a column that ignored the config would show.
 SETTINGS = dict(

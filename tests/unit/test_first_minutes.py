@@ -93,6 +93,8 @@ def _grid_monitor(n: int, repeats: int = 1):
             self.meta = {"width": width, "depth": 2, "lr": lr}
 
     class Sess:
+        from mlp_tui.core.task import CLASSIFICATION as task
+
         has_val = False
         metrics = None
         x_name = "epoch"

@@ -271,10 +271,10 @@ def test_cost_is_a_few_array_calls_per_batch(monkeypatch):
     calls, rows = [], []
     real = health.stalled_rows
 
-    def counted(losses, n_classes):
+    def counted(losses, *args):
         calls.append(1)
         rows.append(len(losses))
-        return real(losses, n_classes)
+        return real(losses, *args)
 
     monkeypatch.setattr(health, "stalled_rows", counted)
     n, size = 100_000, 512

@@ -17,9 +17,12 @@ from helpers import WAIT_S
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlp_tui.core.schema import FIELD_KIND, HISTORY_COLUMNS, Health, Status
+from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import CLASSIFICATION, FIELD_KIND
 from mlp_tui.persist.codec import MAX_LINE, HistoryFormatError, csv_header, encode_rows
 from mlp_tui.persist.reader import HistoryReader
+
+HISTORY_COLUMNS = CLASSIFICATION.history_columns
 
 DATA = Path(__file__).parent.parent / "data"
 

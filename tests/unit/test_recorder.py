@@ -17,12 +17,11 @@ from mlp_tui.core.contract import LifeRecord
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import (
     HEALTHS,
-    HISTORY_COLUMNS,
-    METRIC_NAMES,
     RECORD_STATUSES,
     Health,
     Status,
 )
+from mlp_tui.core.task import CLASSIFICATION
 from mlp_tui.engine.step import Trainer
 from mlp_tui.persist.codec import encode_rows
 from mlp_tui.persist.reader import HistoryReader
@@ -33,6 +32,8 @@ SUFFIXES = pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 DISK_PAGES = 64  # the tmpfs: 256 KiB
 ROOM_PAGES = 2  # left for the history once the filler is written
 ENDS = (Status.FINISHED, Status.STOPPED, Status.DIVERGED, Status.FAILED)
+
+HISTORY_COLUMNS, METRIC_NAMES = CLASSIFICATION.history_columns, CLASSIFICATION.metric_names
 
 
 def _wait_ended(runner, timeout: float = 60.0) -> None:
@@ -236,7 +237,9 @@ def test_a_full_disk_keeps_the_rows_that_fit(small_disk, make_runner, freed):
 
 
 class _Lives:
-    """The one thing a recorder asks of a session."""
+    """The two things a recorder asks of a session: its lives and its task's columns."""
+
+    task = CLASSIFICATION
 
     def __init__(self, *lives: LifeRecord) -> None:
         self._lives = list(lives)

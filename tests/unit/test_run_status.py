@@ -52,7 +52,7 @@ def _check_batching(speed: int, batches: dict[int, list[int]]) -> None:
 def _expected_health(run) -> list[Health]:
     """A tracker fed the recorded epochs one at a time."""
     cols = run.history.read()
-    tracker = HealthTracker(run.data.class_counts)
+    tracker = HealthTracker(run.data.baseline)
     codes = []
     for loss, acc in zip(cols["train_loss"], cols["train_acc"]):
         codes += tracker.update([loss], [acc])

@@ -41,11 +41,11 @@ def test_config_takes_the_files_shape_and_classes(tmp_path):
     f = write(tmp_path / "d.csv", "a,b,c,y\n" + "".join(f"{i},{i},{i},{'xyz'[i % 3]}\n"
                                                         for i in range(12)))
     cfg = validate(ExperimentConfig(dataset=f, widths=(5,)))
-    assert (cfg.n_samples, cfg.n_features, cfg.n_classes) == (12, 3, 3)
+    assert (cfg.n_samples, cfg.n_features, cfg.n_outputs) == (12, 3, 3)
     assert cfg.classes == ("x", "y", "z")
     data = load_dataset(cfg.with_changes(val_split=0.5))
     assert data.x_train.shape == (6, 3) and data.x_val.shape == (6, 3)
-    assert data.class_counts == (2, 2, 2)
+    assert data.baseline.chance_score == 2 / 6
 
 
 def test_npz_with_string_labels(tmp_path):

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from mlp_tui.core.schema import Health, Status
+from mlp_tui.core.task import CLASSIFICATION, Task
 from mlp_tui.tui.figure import marker_for, no_color, swatch
 from mlp_tui.tui.widgets.keys import table_bindings
 from mlp_tui.view import RowState, fmt_ago, fmt_num, fmt_rate
@@ -30,6 +31,7 @@ HEALTH_STYLE = {
     Health.STALLED: "bold magenta",
     Health.DIVERGING: "bold red",
     Health.CHANCE: "bold magenta",
+    Health.BASELINE: "bold magenta",
 }
 DANGER = (Status.DIVERGED, Status.FAILED)
 
@@ -57,8 +59,9 @@ def _cell_width(value: object) -> int:
     return max(map(cell_len, text.split("\n")))
 
 
-# Columns in display order, with their header lines; PRIORITY says which stay when a narrow
-# terminal cannot show them all (a column is dropped whole, never cut).
+# Columns in display order, with their header lines ("loss" and "acc" read the task's short
+# names: a regression's "MSE" and "R²"); PRIORITY says which stay when a narrow terminal
+# cannot show them all (a column is dropped whole, never cut).
 COLUMNS = {
     "width": "width\nseed",
     "status": "status\nhealth",
@@ -83,20 +86,24 @@ class RunsTable(DataTable):
     """
     BINDINGS = table_bindings()
 
-    def __init__(self, *, has_val: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, *, has_val: bool = False, task: Task = CLASSIFICATION, id: str | None = None
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, header_height=2)
         self.has_val = has_val
+        self.experiment_task = task
         self._shown: dict[str, tuple] = {}
         self._widths: dict[str, int] = {}  # the widest content each column has shown
         self.columns_shown: tuple[str, ...] = ()
         self._built: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
     def on_mount(self) -> None:
-        self.reset(self.has_val)
+        self.reset(self.has_val, self.experiment_task)
 
-    def reset(self, has_val: bool) -> None:
+    def reset(self, has_val: bool, task: Task | None = None) -> None:
         """Drop every row and column, for a new experiment."""
         self.has_val = has_val
+        self.experiment_task = task or self.experiment_task
         self._shown.clear()
         self._widths = {key: _cell_width(Text(self.label(key))) for key in self.keys()}
         # Reserved for the widest state a row reaches as it runs and ends (#23: the layout must
@@ -110,10 +117,13 @@ class RunsTable(DataTable):
         return tuple(k for k in COLUMNS if k not in ("acc", "note") or self.has_val)
 
     def label(self, key: str) -> str:
-        if self.has_val and key in ("loss", "acc"):
-            return f"{COLUMNS[key]}\nval {COLUMNS[key]}"
+        task = self.experiment_task
+        if key in ("loss", "acc"):
+            name = task.metric("loss" if key == "loss" else task.score).short
+            return f"{name}\nval {name}" if self.has_val else name
         if self.has_val and key == "best":
-            return "best val\n@epoch"
+            monitor = "" if task.monitor == "loss" else f" {task.metric(task.monitor).short}"
+            return f"best val{monitor}\n@epoch"
         if key == "note":
             return "overfitting\n"
         return COLUMNS[key]
@@ -174,8 +184,9 @@ class RunsTable(DataTable):
             if r.val_loss_std is not None:
                 val_loss = f"{val_loss}±{fmt_num(r.val_loss_std, '.3f')}"
             cells["loss"] = Text.assemble((f"{loss}\n", base), (val_loss, "italic " + base))
+            fmt = self.experiment_task.metric(self.experiment_task.score).fmt or ".4f"
             cells["acc"] = Text.assemble(
-                (f"{fmt_num(r.acc, '.3f')}\n", base), (fmt_num(r.val_acc, ".3f"), "italic " + base)
+                (f"{fmt_num(r.score, fmt)}\n", base), (fmt_num(r.val_score, fmt), "italic " + base)
             )
         else:
             cells["loss"] = Text(loss, style=base)
