@@ -90,7 +90,10 @@ class Setting:
         return isinstance(self.domain, Switch)
 
     def parse(self, text: str) -> object:
-        """The value from its text (a flag's, a TOML key's, a form field's); ConfigError."""
+        """The value from its text (a flag's, a TOML key's, a form field's); ConfigError. A
+        setting whose default is None (unset: decided later, from the data) reads "" as None."""
+        if self.default is None and not str(text).strip():
+            return None
         if self.shape == GRID:
             return parse_list(self.flag, text, lambda t: self.domain.parse(self.flag, t),
                               MAX_VALUES)
@@ -98,11 +101,15 @@ class Setting:
 
     def check(self, value: object) -> None:
         """Refuse a value outside the domain (each value of a grid axis), in the user's words."""
+        if value is None and self.default is None:
+            return
         for v in value if self.shape == GRID and isinstance(value, tuple) else (value,):
             self.domain.check(self.flag, v)
 
     def text(self, value: object) -> str:
-        """The value as it is typed: `5,100`, `0.1`."""
+        """The value as it is typed: `5,100`, `0.1` ("" for an unset None)."""
+        if value is None:
+            return ""
         if isinstance(value, tuple):
             return ",".join(self.text(v) for v in value)
         return f"{value:g}" if isinstance(value, float) else str(value)
@@ -225,6 +232,13 @@ SETTINGS: tuple[Setting, ...] = (
             folder=lambda v: f"bs{v}",
             describe=lambda v: None if set(v.get("batch_size") or (0,)) == {0} else
             "batch " + ",".join(str(b) if b else "full" for b in v["batch_size"])),
+    Setting("weight_decay", Real(lambda x: x >= 0, "must be 0 or more, got {value:g}"), 0.0,
+            "L2 penalty added to each gradient, as torch.optim.SGD and Adam add it; a comma "
+            "list makes a grid (default: 0)",
+            shape=GRID, short="wd", plural="weight decays", column=True,
+            doc="L2 penalty in the gradient (0 = none)", folder=lambda v: f"wd{v:g}" if v else "",
+            describe=lambda v: "weight decay " + _joined(v["weight_decay"], "{:g}")
+            if any(v.get("weight_decay", ())) else None),
     Setting("seed", Whole(0, MAX_SEED), 0, "first seed; a restart takes the next (default: 0)"),
     Setting("seeds", Custom(parse_seeds, check_seeds), (),
             "each run's first seed, a comma list in run order (an export's .config.toml writes "

@@ -42,7 +42,7 @@ def life_folder(meta: dict[str, object]) -> str:
         setting = SETTING.get(f.name)
         if f.name == "width":
             parts.append(f"w{meta['width']}")
-        elif setting is not None and setting.folder is not None:
+        elif setting is not None and setting.folder is not None and f.name in meta:
             parts.append(setting.folder(meta[f.name]))
     parts.append(f"seed{meta['seed']}")
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", "_".join(p for p in parts if p))

@@ -134,3 +134,15 @@ def test_a_config_built_in_code_is_checked_by_the_same_declarations(changes, lin
     with pytest.raises(ValueError) as err:
         validate(ExperimentConfig(**changes))
     assert str(err.value) == line
+
+
+def test_a_setting_left_unset_by_default_reads_and_checks_none():
+    """What a later `--task classification|regression` (inferred when omitted) needs."""
+    from mlp_tui.core.settings import Setting
+    from mlp_tui.core.values import Choice, ConfigError
+
+    task = Setting("task", Choice(("classification", "regression"), "task"), None, "help")
+    assert task.parse("") is None and task.text(None) == "" and task.check(None) is None
+    assert task.parse("Regression") == "regression"
+    with pytest.raises(ConfigError, match="unknown task 'ranking'"):
+        task.check("ranking")
