@@ -15,26 +15,18 @@ from mlp_tui.cli.parser import (
     build_replay_parser,
 )
 from mlp_tui.cli.paths import check_output_path
-from mlp_tui.cli.sources import check_logdir_arg, dataset_arg, is_logdir, tensorboard_dir
+from mlp_tui.cli.sources import check_logdir_arg, is_logdir, tensorboard_dir
 from mlp_tui.core.config import (
-    DEVICES,
     EXPORT_SUFFIXES,
     HISTORY_SUFFIXES,
-    MAX_EPOCHS,
-    MAX_REPEATS,
-    MAX_SEED,
-    MAX_THREADS,
     ConfigError,
     ExperimentConfig,
     parse_choice,
-    parse_float,
     parse_int,
-    parse_widths,
     validate,
 )
 from mlp_tui.core.config_file import expand as expand_config
-from mlp_tui.core.grid import parse_grid, parse_seeds
-from mlp_tui.core.task import TASK_NAMES
+from mlp_tui.core.settings import SETTINGS
 from mlp_tui.core.text import reason
 
 BACKENDS = ("thread", "process", "ray")
@@ -91,26 +83,12 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         return _parse_replay(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(expand_config(argv, parser))  # --config FILE: its flags, then argv's
-    cfg = ExperimentConfig(
-        dataset=dataset_arg(ns.dataset),
-        target=ns.target.strip(),
-        task=parse_choice("--task", ns.task, TASK_NAMES) if ns.task.strip() else "",
-        widths=parse_widths(ns.widths),
-        depth=parse_grid("depth", ns.depth),
-        epochs=parse_int("--epochs", ns.epochs, 1, MAX_EPOCHS),
-        lr=parse_grid("lr", ns.lr),
-        optimizer=parse_grid("optimizer", ns.optimizer),
-        batch_size=parse_grid("batch_size", ns.batch_size),
-        seed=parse_int("--seed", ns.seed, 0, MAX_SEED),
-        val_split=parse_float("--val-split", ns.val_split),
-        standardize=ns.standardize,
-        device=parse_choice("--device", ns.device, DEVICES),
-        speed=parse_float("--speed", ns.speed),
-        repeats=parse_int("--repeats", ns.repeats, 1, MAX_REPEATS),
-        threads=parse_int("--threads", ns.threads, 0, MAX_THREADS),
-        stack=ns.stack,
-        seeds=parse_seeds(ns.seeds),
-    )
+    # Each declared setting read from its flag's text, in declaration order (the first bad one
+    # is the one said).
+    cfg = ExperimentConfig(**{
+        s.name: getattr(ns, s.name) if s.switch else s.parse(getattr(ns, s.name))
+        for s in SETTINGS
+    })
     cfg = validate(cfg)
     export = (
         check_output_path("--export", ns.export, EXPORT_SUFFIXES) if ns.export is not None else None

@@ -10,14 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from mlp_tui import __version__
-from mlp_tui.core.config import (
-    DATASETS,
-    GRID_FLAGS,
-    MAX_DEPTH,
-    MAX_EPOCHS,
-    MAX_REPEATS,
-    ExperimentConfig,
-)
+from mlp_tui.core.settings import GRID_FLAGS, SETTINGS
 
 PROG = "mlp-tui"
 EXIT_USAGE = 2
@@ -99,7 +92,6 @@ def _number(token: str) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = ExperimentConfig()
     p = Parser(
         prog=PROG,
         description=(
@@ -113,46 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         "a capacity at epoch/best, g grid, v hide run, x x-axis, 0 reset view, c settings, "
         "e export table, E export history, ? help, q quit.",
     )
+    for setting in SETTINGS:  # every run setting, as declared (core/settings.py)
+        if setting.switch:
+            p.add_argument(setting.flag, action="store_true", help=setting.help)
+        else:
+            p.add_argument(setting.flag, default=setting.text(setting.default),
+                           metavar=setting.metavar, help=setting.help)
     a = p.add_argument
-    a("--dataset", default=d.dataset,
-      help=f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
-      "(default: iris)")
-    a("--target", default="", metavar="COLUMN",
-      help="--dataset FILE.csv: the label column, or a comma list of regression targets "
-      "(default: the last one)")
-    a("--task", default="", metavar="TASK",
-      help="classification or regression (default: the data's: diabetes and linnerud are "
-      "regression; a file's target of numbers not all whole is regression)")
-    a("--widths", default="5,100,1000", help="comma list of hidden widths (default: 5,100,1000)")
-    a("--depth", default=str(d.depth),
-      help=f"hidden layers, 1..{MAX_DEPTH}; a comma list makes a grid (default: 1)")
-    a("--epochs", default=str(d.epochs), help=f"epochs per run, 1..{MAX_EPOCHS} (default: 100)")
-    a("--lr", default=str(d.lr), help="learning rate; a comma list makes a grid (default: 0.1)")
-    a("--optimizer", default=d.optimizer, help="sgd or adam, or both: sgd,adam (default: sgd)")
-    a("--batch-size", default="0",
-      help="mini-batch size; 0 = full batch; a comma list makes a grid (default: 0)")
-    a("--seed", default=str(d.seed), help="first seed; a restart takes the next (default: 0)")
-    a("--seeds", default="", metavar="LIST",
-      help="each run's first seed, a comma list in run order (an export's .config.toml writes "
-      "it after restarts; default: --seed plus the repeat)")
-    a("--val-split", default="0", help="held-out fraction in [0, 1), stratified (default: 0)")
-    a("--standardize", action="store_true", help="standardize features (default: raw)")
-    a("--repeats", default="1", help=f"seeds per width, 1..{MAX_REPEATS} (default: 1)")
-    a("--stack", action="store_true",
-      help="train the seeds (--repeats) of each width and grid point as one stacked model: "
-      "much faster for narrow nets; full-batch sgd only; losses equal unstacked runs' to float32 "
-      "rounding at first, in distribution later (docs/portability.md)")
-    a("--device", default=d.device, help="auto, cpu or cuda (default: auto)")
-    a(
-        "--speed",
-        default=str(d.speed),
-        help="epochs per second per run; 0 = unthrottled (default: 20)",
-    )
-    a(
-        "--threads",
-        default=str(d.threads),
-        help="torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
-    )
     a("--config", metavar="FILE.toml",
       help="flags from a TOML file (keys: the flags' names); the command line wins")
     a("--headless", action="store_true", help="no TUI: progress on stderr, final table on stdout")

@@ -1,19 +1,12 @@
-"""Command-line checks for the ecosystem flags: `--dataset FILE`, `--tensorboard DIR` and a
-TensorBoard log directory given to `replay`. Kept out of cli.py so that it stays short; every
-check raises ConfigError (one line, exit 2) and imports nothing heavy."""
+"""Command-line checks for the ecosystem flags: `--tensorboard DIR` and a TensorBoard log
+directory given to `replay` (`--dataset FILE` is read by its declaration, core/settings.py).
+Every check raises ConfigError (one line, exit 2) and imports nothing heavy."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from mlp_tui.core.config import DATASETS, ConfigError, parse_choice
-
-
-def dataset_arg(text: str) -> str:
-    """A bundled name, or a data file's path as given (read and checked by `validate`)."""
-    from mlp_tui.core.userdata import is_data_path
-
-    return text if is_data_path(text) else parse_choice("--dataset", text, tuple(DATASETS))
+from mlp_tui.core.config import ConfigError
 
 
 def tensorboard_dir(text: str) -> Path:

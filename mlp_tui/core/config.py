@@ -1,4 +1,6 @@
-"""Experiment configuration: frozen dataclasses and the validation shared by the CLI and the app.
+"""Experiment configuration: the frozen `ExperimentConfig` and the validation shared by the CLI
+and the app. Its fields are the run settings declared in core/settings.py, in their order, with
+their defaults: a new setting is declared there, not here.
 
 Nothing here imports torch or scikit-learn, so `--help` and validation stay instant.
 """
@@ -6,87 +8,53 @@ Nothing here imports torch or scikit-learn, so `--help` and validation stay inst
 from __future__ import annotations
 
 import itertools
-import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import field, make_dataclass, replace
 
 from mlp_tui.core import userdata
-from mlp_tui.core.parse import (
+from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.settings import (  # noqa: F401 (also re-exported: imported from here)
+    DATASETS,
+    DEVICES,
+    GRID_FIELDS,
+    GRID_FLAGS,
+    MAX_DEPTH,
+    MAX_EPOCHS,
+    MAX_LR,
+    MAX_REPEATS,
+    MAX_SEED,
+    MAX_SPEED,
+    MAX_THREADS,
+    MAX_VALUES,
     MAX_WIDTHS,
+    MIN_SPEED,
+    OPTIMIZERS,
+    REGRESSION_SETS,
+    SETTING,
+    SETTINGS,
+    describe,
+    parse_widths,
+)
+from mlp_tui.core.task import TASKS, Task
+from mlp_tui.core.text import human_bytes
+from mlp_tui.core.userdata import DataError, UserData, check_split, read_data
+from mlp_tui.core.values import (  # noqa: F401 (also re-exported: imported from here)
     ConfigError,
     parse_choice,
     parse_float,
     parse_int,
-    parse_widths,
 )
-from mlp_tui.core.resources import memory_budget
 
-__all__ = ["MAX_WIDTHS", "ConfigError", "parse_choice", "parse_float", "parse_int", "parse_widths"]
-from mlp_tui.core.schema import RUN_FIELDS
-from mlp_tui.core.task import TASK_NAMES, TASKS, Task
-from mlp_tui.core.text import human_bytes
-from mlp_tui.core.userdata import DataError, UserData, check_split, is_data_path, read_data
-
-# Shapes of the bundled scikit-learn datasets: (samples, features, outputs: classes or targets).
-# Kept here so that validation (and the memory estimate) need no scikit-learn import.
-DATASETS: dict[str, tuple[int, int, int]] = {
-    "iris": (150, 4, 3),
-    "wine": (178, 13, 3),
-    "breast_cancer": (569, 30, 2),
-    "digits": (1797, 64, 10),
-    "diabetes": (442, 10, 1),
-    "linnerud": (20, 3, 3),
-}
-REGRESSION_SETS = ("diabetes", "linnerud")  # the bundled regression datasets (their targets
-# are whole numbers: the task is declared, not inferred)
-OPTIMIZERS = ("sgd", "adam")
-DEVICES = ("auto", "cpu", "cuda")
 EXPORT_SUFFIXES = (".csv", ".json", ".md")
 HISTORY_SUFFIXES = (".csv", ".jsonl")
-
-MAX_DEPTH = 64
-MAX_EPOCHS = 10_000_000
-MAX_REPEATS = 100
-MAX_SEED = 2**63 - 1
-MAX_LR = 1e4
-MIN_SPEED = 0.01  # epochs per second; 0 means unthrottled
-MAX_SPEED = 1e6
 KEY_SPEED_MIN, KEY_SPEED_MAX = 1.0, 5120.0  # the range `+` and `-` step through
-MAX_THREADS = os.cpu_count() or 1  # torch intra-op threads per run
 MAX_WORKERS = 32  # runs training at once (one thread each); the rest wait, queued
 MAX_RUNS = MAX_WIDTHS * MAX_REPEATS  # runs of one grid (widths x depths x lrs x ... x seeds)
-MAX_VALUES = 16  # entries in one grid list (--depth, --lr, --optimizer, --batch-size)
-# Settings that take a comma list: the runs are the product of these, the widths and the seeds.
-# The field holds a single value, or a tuple of two or more (a grid axis).
-GRID_FIELDS = ("depth", "lr", "optimizer", "batch_size")
-GRID_FLAGS = {"depth": "--depth", "lr": "--lr", "optimizer": "--optimizer",
-              "batch_size": "--batch-size"}
 
 
-@dataclass(frozen=True)
-class ExperimentConfig:
-    """What to train. Defaults mirror the reference notebook."""
-
-    dataset: str = "iris"
-    task: str = ""  # "classification" or "regression"; "" = the data's (`kind` tells which)
-    widths: tuple[int, ...] = (5, 100, 1000)
-    depth: int | tuple[int, ...] = 1  # a tuple: a grid axis (see GRID_FIELDS)
-    epochs: int = 100
-    lr: float | tuple[float, ...] = 0.1
-    optimizer: str | tuple[str, ...] = "sgd"
-    batch_size: int | tuple[int, ...] = 0
-    seed: int = 0
-    val_split: float = 0.0
-    standardize: bool = False
-    device: str = "auto"
-    speed: float = 20.0
-    repeats: int = 1
-    threads: int = 1  # torch intra-op threads; 0 = torch's default
-    target: str = ""  # --dataset FILE.csv: the label column ("" = the last one)
-    stack: bool = False  # train the seeds of each width and grid point as one stacked model
-    # Each run's first seed in run order (`--seeds`; an export's config after restarts), () =
-    # `seed` plus the repeat. `seed` still seeds the validation split.
-    seeds: tuple[int, ...] = ()
+class _Experiment:
+    """What a configuration knows beyond its settings; `ExperimentConfig` adds the settings as
+    its fields. A grid setting holds a single value, or a tuple of two or more (a grid axis)."""
 
     @property
     def user_data(self) -> UserData | None:
@@ -94,14 +62,15 @@ class ExperimentConfig:
         if self.dataset in DATASETS:
             return None
         try:
-            return read_data(self.dataset, self.target, memory_budget, self.task)
+            return read_data(self.dataset, self.target, memory_budget, self.task or "")
         except DataError as exc:
             raise ConfigError("--target" if "target column" in str(exc) else "--dataset",
                               str(exc)) from None
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """(samples, features, classes): from a table for the bundled datasets (instant)."""
+        """(samples, features, outputs: classes or regression targets): from a table for the
+        bundled datasets (instant)."""
         data = self.user_data
         return DATASETS[self.dataset] if data is None else data.shape
 
@@ -154,6 +123,21 @@ class ExperimentConfig:
     def n_runs(self) -> int:
         return len(self.widths) * len(self.points()) * self.repeats
 
+    def describe(self) -> list[str]:
+        """The header's facts about this configuration (settings.describe, as for a recording)."""
+        return describe({s.name: self.values(s.name) for s in SETTINGS}, self.n_runs)
+
+
+ExperimentConfig = make_dataclass(
+    "ExperimentConfig",
+    [(s.name, object, field(default=s.default)) for s in SETTINGS],
+    bases=(_Experiment,),
+    frozen=True,
+    namespace={"__doc__": "What to train, one field per declared setting (core/settings.py). "
+               "Defaults mirror the reference notebook."},
+)
+ExperimentConfig.__module__ = __name__  # pickled by name into worker processes and Ray actors
+
 
 def run_meta(
     cfg: ExperimentConfig, index: int, width: int, repeat: int, seed: int, device: str
@@ -192,47 +176,39 @@ def estimate_bytes(cfg: ExperimentConfig, width: int) -> int:
     return 4 * (params * (2 + states) + activations)
 
 
+def available_memory() -> int:
+    """Bytes of memory available to this process (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def memory_budget() -> int:
+    """What the runs, and a data file once read, may take: half the memory available."""
+    return available_memory() // 2
+
+
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
-    """Check every field; raise ConfigError naming the first bad flag."""
-    if cfg.dataset not in DATASETS and not is_data_path(cfg.dataset):
-        raise ConfigError(
-            "--dataset",
-            f"unknown dataset {cfg.dataset!r} (choose from {', '.join(DATASETS)}, "
-            "or give a .csv or .npz file)",
-        )
+    """Check every field; raise ConfigError naming the first bad flag: the dataset first (a
+    data file is read), then each declared setting's values, then how they combine."""
+    SETTING["dataset"].check(cfg.dataset)
     if cfg.target and cfg.dataset in DATASETS:
         raise ConfigError("--target", "names a column of a --dataset .csv file")
-    _check_task(cfg)
+    SETTING["task"].check(cfg.task)
+    if cfg.task and cfg.dataset in DATASETS and cfg.task != data_task(cfg.dataset):
+        raise ConfigError("--task", f"{cfg.dataset} is a {data_task(cfg.dataset)} dataset")
     data = cfg.user_data  # reads and checks a data file (ConfigError)
     cfg = _normalize_grid(cfg)
-    for optimizer in cfg.values("optimizer"):
-        if optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                "--optimizer", f"unknown optimizer {optimizer!r} (choose from sgd, adam)"
-            )
-    if cfg.device not in DEVICES:
-        raise ConfigError(
-            "--device", f"unknown device {cfg.device!r} (choose from auto, cpu, cuda)"
-        )
-    if not cfg.widths:
-        raise ConfigError("--widths", "at least one width is needed")
-    if len(set(cfg.widths)) != len(cfg.widths):
-        raise ConfigError("--widths", "a width is listed twice")
-    if len(cfg.widths) > MAX_WIDTHS:
-        raise ConfigError("--widths", f"at most {MAX_WIDTHS} widths, got {len(cfg.widths)}")
-    if any(w < 1 for w in cfg.widths):
-        raise ConfigError("--widths", "widths must be positive")
-    for depth in cfg.values("depth"):
-        _check_range("--depth", depth, 1, MAX_DEPTH)
-    _check_range("--epochs", cfg.epochs, 1, MAX_EPOCHS)
-    _check_range("--repeats", cfg.repeats, 1, MAX_REPEATS)
-    _check_range("--seed", cfg.seed, 0, MAX_SEED)
-    for batch in cfg.values("batch_size"):
-        _check_range("--batch-size", batch, 0, 10**9)
-    _check_range("--threads", cfg.threads, 0, MAX_THREADS)
-    for lr in cfg.values("lr"):
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= MAX_LR):
-            raise ConfigError("--lr", f"must be above 0 and at most {MAX_LR:g}, got {lr!r}")
+    for setting in SETTINGS:
+        setting.check(getattr(cfg, setting.name))
     if cfg.n_runs > MAX_RUNS:
         raise ConfigError(
             "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
@@ -242,35 +218,13 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _check_stack(cfg)
     if cfg.seeds and len(cfg.seeds) != cfg.n_runs:
         raise ConfigError("--seeds", f"one per run: {cfg.n_runs} runs, {len(cfg.seeds)} seeds")
-    for seed in cfg.seeds:
-        _check_range("--seeds", seed, 0, MAX_SEED)
-    if not (cfg.speed == 0 or MIN_SPEED <= cfg.speed <= MAX_SPEED):
-        raise ConfigError(
-            "--speed",
-            f"must be 0 (unthrottled) or between {MIN_SPEED:g} and {MAX_SPEED:g} epochs a "
-            f"second, got {cfg.speed:g}",
-        )
-    if not (math.isfinite(cfg.val_split) and 0 <= cfg.val_split < 1):
-        raise ConfigError("--val-split", f"must be in [0, 1), got {cfg.val_split}")
     if data is not None:
         try:
             check_split(data, cfg.val_split, cfg.dataset)
         except DataError as exc:
             raise ConfigError("--val-split", str(exc)) from None
-    elif cfg.val_split > 0 and cfg.kind.split == "shuffled":
-        try:
-            userdata.check_shuffled(cfg.n_samples, userdata.val_count(cfg.n_samples,
-                                    cfg.val_split), cfg.val_split, cfg.dataset)
-        except DataError as exc:
-            raise ConfigError("--val-split", str(exc)) from None
     elif cfg.val_split > 0:
-        n_val = userdata.val_count(cfg.n_samples, cfg.val_split)
-        if n_val < cfg.n_outputs or cfg.n_samples - n_val < cfg.n_outputs:
-            raise ConfigError(
-                "--val-split",
-                f"{cfg.val_split} leaves too few samples for a stratified split of "
-                f"{cfg.n_samples} samples in {cfg.n_outputs} classes",
-            )
+        _check_bundled_split(cfg)
     budget = memory_budget()
     points = cfg.points()
     total = sum(estimate_bytes(p, w) for p in points for w in cfg.widths) * cfg.repeats
@@ -285,17 +239,25 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
 
 
 def data_task(dataset: str) -> str:
-    """The task a bundled dataset is; a data file's is read from its target."""
+    """The task a bundled dataset is (a data file's is read from its target)."""
     return "regression" if dataset in REGRESSION_SETS else "classification"
 
 
-def _check_task(cfg: ExperimentConfig) -> None:
-    """`--task` is a task, and the bundled dataset's own (a file's target is read as asked)."""
-    if cfg.task and cfg.task not in TASK_NAMES:
-        raise ConfigError("--task", f"unknown task {cfg.task!r} (choose from "
-                          f"{', '.join(TASK_NAMES)})")
-    if cfg.task and cfg.dataset in DATASETS and cfg.task != data_task(cfg.dataset):
-        raise ConfigError("--task", f"{cfg.dataset} is a {data_task(cfg.dataset)} dataset")
+def _check_bundled_split(cfg: ExperimentConfig) -> None:
+    """A bundled dataset's validation split leaves each class a sample on each side (two samples
+    a side for a regression's R²)."""
+    n, n_val = cfg.n_samples, userdata.val_count(cfg.n_samples, cfg.val_split)
+    if cfg.kind.split == "shuffled":
+        try:
+            userdata.check_shuffled(n, n_val, cfg.val_split, cfg.dataset)
+        except DataError as exc:
+            raise ConfigError("--val-split", str(exc)) from None
+    elif n_val < cfg.n_outputs or n - n_val < cfg.n_outputs:
+        raise ConfigError(
+            "--val-split",
+            f"{cfg.val_split} leaves too few samples for a stratified split of "
+            f"{n} samples in {cfg.n_outputs} classes",
+        )
 
 
 def _check_stack(cfg: ExperimentConfig) -> None:
@@ -328,16 +290,7 @@ def _normalize_grid(cfg: ExperimentConfig) -> ExperimentConfig:
 
 def _grid_product(cfg: ExperimentConfig) -> str:
     """`3 widths x 2 depths x 4 seeds`: the factors of the run count, for the error line."""
-    names = {"depth": "depths", "lr": "lrs", "optimizer": "optimizers",
-             "batch_size": "batch sizes"}
     parts = [f"{len(cfg.widths)} widths"]
-    parts += [f"{len(cfg.values(f))} {names[f]}" for f in cfg.grid_axes()]
+    parts += [f"{len(cfg.values(f))} {SETTING[f].plural}" for f in cfg.grid_axes()]
     parts.append(f"{cfg.repeats} seeds")
     return " x ".join(parts)
-
-
-def _check_range(flag: str, value: object, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigError(flag, f"expected a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(flag, f"must be between {low} and {high}, got {value}")

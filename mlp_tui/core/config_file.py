@@ -1,7 +1,8 @@
 """`--config sweep.toml`: the training flags from a TOML file, and the effective configuration
 written back next to every export in the same form (so it can be fed back with --config).
 
-Keys are the flags' own names (`val-split` or `val_split`); a list is a comma list
+Keys are the flags' own names (`val-split` or `val_split`), so every setting declared in
+core/settings.py is a key; a list is a comma list
 (`widths = [5, 100]` or `widths = "5,100"`); `true` turns a switch on. The file's values go
 in front of the command line's, so argparse lets the command line win, and every value goes
 through the same checks as a typed flag.
@@ -18,11 +19,11 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 
 from mlp_tui.core.config import ConfigError, ExperimentConfig
 from mlp_tui.core.inputs import CONFIG_CAP, InputRefused, read_input
+from mlp_tui.core.settings import SETTINGS
 from mlp_tui.core.text import reason
 
 FLAG = "--config"
@@ -172,14 +173,15 @@ def _str(path: str, key: str, value: int | float | str) -> str:
 
 
 def effective_toml(cfg: ExperimentConfig) -> str:
-    """The configuration as a --config file: every setting, flag names for keys; a data file's
-    class names (in class-index order) as `classes`, for the record."""
+    """The configuration as a --config file: every declared setting that holds a value (in
+    core/settings.py's order), flag names for keys; a data file's class names (in class-index
+    order) as `classes`, for the record."""
     lines = ["# The effective configuration of these runs (mlp-tui --config reads it back)."]
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        if f.name in ("target", "seeds", "task") and not value:
+    for setting in SETTINGS:
+        value = getattr(cfg, setting.name)
+        if value is None or value in ("", ()):  # unset (no --target, no --seeds): left out
             continue
-        lines.append(f"{f.name.replace('_', '-')} = {_toml(value)}")
+        lines.append(f"{setting.flag.removeprefix('--')} = {_toml(value)}")
     if cfg.classes:
         lines.append(f"classes = {_toml(cfg.classes)}")
     return "\n".join(lines) + "\n"

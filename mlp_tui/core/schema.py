@@ -1,15 +1,17 @@
 """The one declaration of what a run is and what an epoch records.
 
-Status names, health names, the run settings that travel with every row and the per-epoch fields
-are declared here once; a task (`core/task.py`) derives its epoch fields from its metrics, and
-history columns, table columns, replay parsing, the view's metrics and the exports derive from
-the task.
+Status names, health names, the run settings that travel with every row (from the settings
+declared in core/settings.py) and the per-epoch field type are declared here once; a task
+(`core/task.py`) derives its epoch fields from its metrics, and history columns, table columns,
+replay parsing, the view's metrics and the exports derive from the task.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+
+from mlp_tui.core.settings import SETTINGS
 
 
 class Status(str, Enum):
@@ -80,22 +82,25 @@ class EpochField(Field):
     per: str = ""  # "train" or "val": stored as a count of correct predictions
 
 
-# The settings a row carries: every one that changes a result, so a row can be reproduced.
-RUN_FIELDS: tuple[Field, ...] = (
+# The settings a row carries: every one that changes a result, so a row can be reproduced. The
+# settings declared with a column (core/settings.py), and what differs from run to run.
+_PER_RUN: tuple[Field, ...] = (
     Field("run", int, "run index"),
-    Field("dataset", str),
     Field("width", int, "hidden width"),
-    Field("depth", int, "hidden layers"),
     Field("repeat", int, "repeat index within a width"),
     Field("seed", int, "seed of this life"),
-    Field("optimizer", str),
-    Field("lr", float, "learning rate"),
-    Field("batch_size", int, "0 = full batch"),
-    Field("val_split", float),
-    Field("standardize", bool),
-    Field("epochs", int, "planned epochs"),
-    Field("threads", int, "torch intra-op threads (0 = torch's default)"),
     Field("device", str),
+)
+# The run columns, in the order files have always had them; a setting declared later gets its
+# column after these, in declaration order.
+_FIRST_COLUMNS = ("run", "dataset", "width", "depth", "repeat", "seed", "optimizer", "lr",
+                  "batch_size", "val_split", "standardize", "epochs", "threads", "device")
+_COLUMNS = {f.name: f for f in _PER_RUN} | {
+    s.name: Field(s.name, s.domain.kind, s.doc) for s in SETTINGS if s.column
+}
+RUN_FIELDS: tuple[Field, ...] = (
+    *(_COLUMNS[name] for name in _FIRST_COLUMNS),
+    *(f for name, f in _COLUMNS.items() if name not in _FIRST_COLUMNS),
 )
 
 STATE_FIELDS: tuple[Field, ...] = (

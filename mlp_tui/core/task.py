@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from mlp_tui.core.schema import RUN_FIELDS, STATE_FIELDS, EpochField, Field, Health
+from mlp_tui.core.settings import TASK_NAMES
 
 SPLITS = ("train", "val")
 
@@ -157,7 +158,7 @@ REGRESSION = Task(
 )
 
 TASKS: dict[str, Task] = {t.name: t for t in (CLASSIFICATION, REGRESSION)}
-TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+assert tuple(TASKS) == TASK_NAMES, "core/settings.py names the tasks --task offers"
 
 # Every epoch and summary field any task has, by name: the type a file's cell is read as.
 FIELD_KIND: dict[str, type] = {

@@ -41,7 +41,7 @@ class StackedTrainer:
             self.weights.append(torch.stack([s[layer][0] for s in slices]).requires_grad_())
             self.biases.append(torch.stack([s[layer][1] for s in slices]).requires_grad_())
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
-        self.k, self.lr = len(seeds), cfg.lr
+        self.k, self.lr, self.weight_decay = len(seeds), cfg.lr, cfg.weight_decay
         dev = data.x_train.device
         self.mask = torch.ones(self.k, 1, 1, device=dev)
         self._active = [True] * self.k
@@ -100,10 +100,12 @@ class StackedTrainer:
             p.grad = None
         per_seed.sum().backward()
         grads = [p.grad for p in self.params]
-        if not self._all_active:
-            for g in grads:
-                g.mul_(self.mask)
         with torch.no_grad():
+            if self.weight_decay:  # coupled L2, as step.PlainSGD and torch.optim.SGD add it
+                torch._foreach_add_(grads, self.params, alpha=self.weight_decay)
+            if not self._all_active:
+                for g in grads:
+                    g.mul_(self.mask)
             torch._foreach_add_(self.params, grads, alpha=-self.lr)
         return per_seed.detach(), out.detach()
 

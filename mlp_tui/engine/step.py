@@ -65,8 +65,9 @@ def build(cfg: ExperimentConfig, data: Dataset, width: int, seed: int):
         model = build_mlp(data.n_features, width, cfg.depth, data.n_outputs)
     model.to(data.x_train.device)
     if cfg.optimizer == "adam":
-        return model, torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    return model, PlainSGD(model.parameters(), lr=cfg.lr)
+        return model, torch.optim.Adam(model.parameters(), lr=cfg.lr,
+                                       weight_decay=cfg.weight_decay)
+    return model, PlainSGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 class Trainer:

@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.settings import SETTING
 from mlp_tui.core.text import reason
 
 if TYPE_CHECKING:
@@ -32,13 +34,18 @@ def tensorboard_missing() -> bool:
 
 
 def life_folder(meta: dict[str, object]) -> str:
-    """A sub-folder name that says the configuration and the seed of one life."""
-    dataset = Path(str(meta["dataset"])).stem
-    name = (
-        f"run{meta['run']}_{dataset}_w{meta['width']}_d{meta['depth']}_{meta['optimizer']}"
-        f"_lr{meta['lr']:g}_bs{meta['batch_size']}_seed{meta['seed']}"
-    )
-    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
+    """A sub-folder name that says the configuration and the seed of one life: the run, then
+    each run column's part (the width, and each setting's declared `folder` part), the seed last
+    (`run0_iris_w5_d1_sgd_lr0.1_bs0_seed0`)."""
+    parts = [f"run{meta['run']}"]
+    for f in RUN_FIELDS:
+        setting = SETTING.get(f.name)
+        if f.name == "width":
+            parts.append(f"w{meta['width']}")
+        elif setting is not None and setting.folder is not None and f.name in meta:
+            parts.append(setting.folder(meta[f.name]))
+    parts.append(f"seed{meta['seed']}")
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", "_".join(p for p in parts if p))
 
 
 def hparams(meta: dict[str, object]) -> dict[str, object]:

@@ -13,23 +13,6 @@ from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
 
 
-def describe_config(cfg: ExperimentConfig) -> list[str]:
-    """The header's facts about a configuration."""
-    depth = ",".join(str(d) for d in cfg.values("depth"))
-    lr = ",".join(f"{v:g}" for v in cfg.values("lr"))
-    parts = [cfg.dataset, f"depth {depth}", f"{'/'.join(cfg.values('optimizer'))} lr {lr}"]
-    if cfg.values("batch_size") != (0,):
-        parts.append("batch " + ",".join(str(b) or "full" for b in cfg.values("batch_size")))
-    parts.append(f"{cfg.epochs} epochs")
-    if cfg.val_split > 0:
-        parts.append(f"val split {cfg.val_split:g}")
-    if cfg.repeats > 1:
-        parts.append(f"{cfg.repeats} seeds/width" + (", stacked" if cfg.stack else ""))
-    if cfg.grid_axes():
-        parts.append(f"{cfg.n_runs} runs")
-    return parts
-
-
 class LiveSession(Session):
     """Trains an ExperimentConfig, one thread per run; every control is supported.
 
@@ -84,7 +67,7 @@ class LiveSession(Session):
         return self.experiment.done
 
     def describe(self) -> list[str]:
-        return describe_config(self.config)
+        return self.config.describe()
 
     def start(self) -> None:
         if self.experiment is not None:

@@ -19,7 +19,6 @@ from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.runs import units
 from mlp_tui.core.schema import Status
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession
-from mlp_tui.session.live import describe_config
 from mlp_tui.session.remote import RemoteRun
 
 _GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
@@ -47,7 +46,7 @@ class ProcessSession(HostedSession):
         super().__init__(cfg)
 
     def describe(self) -> list[str]:
-        return [f"{self.workers} worker processes", *describe_config(self.cfg)]
+        return [f"{self.workers} worker processes", *self.cfg.describe()]
 
     def pids(self) -> list[int]:
         """The worker processes alive now (tests check none outlives the session)."""

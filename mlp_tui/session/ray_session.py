@@ -14,7 +14,6 @@ from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.schema import Status
 from mlp_tui.core.text import failure
 from mlp_tui.session.hosted import STOP_GRACE_S, HostedSession, data_shape
-from mlp_tui.session.live import describe_config
 from mlp_tui.session.ray_cluster import Cluster, connect
 from mlp_tui.session.remote import RemoteRun
 
@@ -46,7 +45,7 @@ class RaySession(HostedSession):
 
     def describe(self) -> list[str]:
         where = "local Ray" if self.cluster.started else f"Ray {self.cluster.address}"
-        return [where, *describe_config(self.cfg)]
+        return [where, *self.cfg.describe()]
 
     def _round(self, timeout: float) -> None:
         """An actor answers a poll in about a millisecond, and each poll takes the GIL from its

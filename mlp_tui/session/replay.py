@@ -12,6 +12,7 @@ from pathlib import Path
 from mlp_tui.core.contract import LifeRecord, RunView, Session
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, STALE_S, Health, Status
+from mlp_tui.core.settings import describe, recorded_values
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
 
@@ -178,17 +179,12 @@ class ReplaySession(Session):
             if self.reader is None:
                 return [self.kind, f"waiting for {self.path.name} to appear"]
             return [self.kind, f"waiting for rows in {self.path.name}"]
-        meta = runs[0].meta
-        parts = [self.kind, str(meta["dataset"]), f"depth {meta['depth']}"]
-        if meta.get("lr") is not None:
-            parts.append(f"{meta['optimizer']} lr {float(meta['lr']):g}")
-        parts.append(f"{max(r.total for r in runs)} epochs")
-        if self.has_val:
-            parts.append("validation")
-        repeats = max(r.repeat for r in runs) + 1
-        if repeats > 1:
-            parts.append(f"{repeats} seeds/width")
-        return parts
+        values = recorded_values([r.meta for r in runs])
+        values["epochs"] = (max(r.total for r in runs),)  # planned, else as many as recorded
+        values["repeats"] = (max(r.repeat for r in runs) + 1,)
+        if self.has_val and not values["val_split"]:  # a file without the column: of some size
+            values["val_split"] = (True,)
+        return [self.kind, *describe(values)]  # the run counts follow (view.Monitor)
 
     @property
     def ended(self) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mlp_tui.core.contract import LifeRecord, RunView, Session
 from mlp_tui.core.schema import RUN_FIELDS, STALE_S, Health, Status
+from mlp_tui.core.settings import describe, recorded_values
 from mlp_tui.core.task import ALL_METRICS, task_of_columns
 from mlp_tui.core.text import printable
 from mlp_tui.persist.tb_reader import LogdirError, LogdirReader
@@ -133,6 +134,7 @@ class TensorBoardSession(Session):
 
     def describe(self) -> list[str]:
         parts = [self.kind, printable(self.path.name or str(self.path))]
+        parts += describe(recorded_values([r.meta for r in self._runs]))  # none unless known
         parts.append(f"{len(self._runs)} runs, {len(self.metrics)} scalar tags")
         return parts
 

@@ -231,7 +231,7 @@ def test_data_that_would_not_fit_in_memory_is_refused_before_it_is_read(tmp_path
     csv_file.write_text("a,b,y\n" + "1.5,2.5,x\n2.5,1.5,z\n" * 300)  # 6 KiB
     npz_file = tmp_path / "d.npz"
     np.savez(npz_file, X=np.ones((1000, 20)), y=np.arange(1000) % 2)  # 160 KB of X
-    monkeypatch.setattr("mlp_tui.core.resources.available_memory", lambda: 2 * 100_000)
+    monkeypatch.setattr("mlp_tui.core.config.available_memory", lambda: 2 * 100_000)
     read = []
     monkeypatch.setattr("numpy.lib.format.read_array", lambda *a, **k: read.append(a))
     assert _refused(csv_file) == (f"{csv_file}: reading it takes about 164 KiB of memory, more "

@@ -1,5 +1,6 @@
-"""The settings form (key `c`): edit the experiment without leaving the screen. Values are
-checked by the same functions as the command line; applying restarts every run."""
+"""The settings form (key `c`): edit the experiment without leaving the screen. Its fields are
+the settings declared with a form label (core/settings.py), read and checked by the same
+declarations as the command line; applying restarts every run."""
 
 from __future__ import annotations
 
@@ -10,55 +11,29 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mlp_tui.core.config import (
-    MAX_EPOCHS,
-    OPTIMIZERS,
-    ConfigError,
-    ExperimentConfig,
-    parse_float,
-    parse_int,
-    parse_widths,
-)
-from mlp_tui.core.grid import parse_grid
+from mlp_tui.core.config import ConfigError, ExperimentConfig
+from mlp_tui.core.settings import FORM_SETTINGS, GRID, Setting
+from mlp_tui.core.values import Choice
 
-FIELDS = (
-    ("widths", "--widths", "widths"),
-    ("depth", "--depth", "depth"),
-    ("epochs", "--epochs", "epochs"),
-    ("lr", "--lr", "learning rate"),
-    ("val_split", "--val-split", "val split"),
-    ("speed", "--speed", "speed (ep/s, 0 = max)"),
-)
-
-
-LABELS = {name: label for name, _flag, label in FIELDS}
+LABELS = {s.name: s.form for s in FORM_SETTINGS}  # the settings with a form label, in order
 
 
 def parse_form(values: dict[str, str], base: ExperimentConfig) -> ExperimentConfig:
     """The form's text values -> a validated config; raises ConfigError naming the field."""
-    cfg = base.with_changes(
-        widths=parse_widths(values["widths"]),
-        depth=parse_grid("depth", values["depth"]),
-        epochs=parse_int("--epochs", values["epochs"], 1, MAX_EPOCHS),
-        lr=parse_grid("lr", values["lr"]),
-        optimizer=parse_grid("optimizer", values["optimizer"]),
-        val_split=parse_float("--val-split", values["val_split"]),
-        speed=parse_float("--speed", values["speed"]),
-        seeds=(),  # a new configuration starts from --seed again
-    )
-    return cfg
+    changes = {s.name: s.parse(values[s.name]) for s in FORM_SETTINGS}
+    return base.with_changes(**changes, seeds=())  # a new configuration starts from --seed again
 
 
 def form_values(cfg: ExperimentConfig) -> dict[str, str]:
-    return {
-        "widths": ",".join(str(w) for w in cfg.widths),
-        "depth": ",".join(str(d) for d in cfg.values("depth")),
-        "epochs": str(cfg.epochs),
-        "lr": ",".join(f"{lr:g}" for lr in cfg.values("lr")),
-        "optimizer": ",".join(cfg.values("optimizer")),
-        "val_split": f"{cfg.val_split:g}",
-        "speed": f"{cfg.speed:g}",
-    }
+    return {s.name: s.text(getattr(cfg, s.name)) for s in FORM_SETTINGS}
+
+
+def _options(setting: Setting) -> list[tuple[str, str]]:
+    """A choice's options; for a grid setting, all of them together as the last (a grid)."""
+    assert isinstance(setting.domain, Choice)
+    choices = setting.domain.choices
+    together = (",".join(choices),) if setting.shape == GRID else ()
+    return [(o, o) for o in (*choices, *together)]
 
 
 class SettingsScreen(ModalScreen[ExperimentConfig | None]):
@@ -87,29 +62,20 @@ class SettingsScreen(ModalScreen[ExperimentConfig | None]):
         with Vertical(id="form"):
             yield Static("[b]Settings[/b]  (apply restarts every run)")
             with Grid(id="fields"):
-                for name, _flag, label in FIELDS[:4]:
-                    yield Label(label)
-                    yield Input(values[name], id=f"f-{name}", compact=True)
-                yield Label("optimizer")
-                yield Select(
-                    [(o, o) for o in (*OPTIMIZERS, ",".join(OPTIMIZERS))],  # both: a grid
-                    value=values["optimizer"],
-                    allow_blank=False,
-                    id="f-optimizer",
-                    compact=True,
-                )
-                for name, _flag, label in FIELDS[4:]:
-                    yield Label(label)
-                    yield Input(values[name], id=f"f-{name}", compact=True)
+                for s in FORM_SETTINGS:  # a choice is picked from a list, the rest are typed
+                    yield Label(s.form)
+                    if isinstance(s.domain, Choice):
+                        yield Select(_options(s), value=values[s.name], allow_blank=False,
+                                     id=f"f-{s.name}", compact=True)
+                    else:
+                        yield Input(values[s.name], id=f"f-{s.name}", compact=True)
             yield Static("", id="error")
             with Horizontal(id="buttons"):
                 yield Button("Apply", variant="primary", id="apply", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
     def values(self) -> dict[str, str]:
-        out = {name: self.query_one(f"#f-{name}", Input).value for name, _f, _l in FIELDS}
-        out["optimizer"] = str(self.query_one("#f-optimizer", Select).value)
-        return out
+        return {s.name: str(self.query_one(f"#f-{s.name}").value) for s in FORM_SETTINGS}
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply":
