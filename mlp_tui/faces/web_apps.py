@@ -111,7 +111,7 @@ class AppPool:
         """Drop its queued input, TERM, KILL after APP_QUIT_S; reap it, free its slot. Returns
         the seconds it took."""
         start = time.monotonic()
-        if process.stdin is not None:
+        if process.stdin is not None and not process.stdin.is_closing():
             process.stdin.transport.abort()  # what the app has not read yet is dropped
         if process.returncode is None:
             try:

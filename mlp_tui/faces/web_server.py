@@ -148,20 +148,30 @@ class AppServer(Server):
         return ws
 
     async def on_startup(self, app: web.Application) -> None:
-        print(f"mlp-tui serve: {self.url}", flush=True)
-        print(f"  at most {self.pool.max_apps} tabs at once; Ctrl+C to stop", flush=True)
+        """Nothing: the address is printed once it is bound (see serve)."""
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(self.pool.stop(p) for p in list(self.pool.live)))
 
     def serve(self, debug: bool = False) -> None:
-        """textual-serve's, without the access log (its lines would hold the token)."""
+        """Until INT or TERM. Unlike textual-serve's: the address printed only once bound (a
+        client reading it may connect at once), no access log (its lines held the token)."""
+        self.initialize_logging()
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
         import signal
 
-        self.initialize_logging()
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        loop.add_signal_handler(signal.SIGINT, self.request_exit)
-        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
-        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False,
-                    loop=loop, print=lambda *args: None, access_log=None)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        runner = web.AppRunner(await self._make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()  # OSError: taken
+            print(f"mlp-tui serve: {self.url}", flush=True)
+            print(f"  at most {self.pool.max_apps} tabs at once; Ctrl+C to stop", flush=True)
+            await stop.wait()
+        finally:
+            await runner.cleanup()  # on_shutdown: every app asked to quit, then killed
