@@ -1,9 +1,9 @@
 """`mlp-tui serve` in a real browser: textual-serve on a free loopback port, Debian's chromium
 driven by Playwright, the address the server printed (with its token) opened as is; the
-address without the token is refused. The app renders without a click, `p` pauses every run (read back from the
-terminal's own text buffer), a closed tab ends its app process, and TERM to the server ends the
-server and every app process it started. Saves a screenshot (SERVE_SCREENSHOT names where;
-docs/serve.png was made this way)."""
+address without the token is refused. The app renders without a click, `p` pauses every run
+(read back from the terminal's own text buffer), a closed tab ends its app process and writes
+its own export, and TERM to the server ends the server and every app process it started. Saves
+a screenshot (SERVE_SCREENSHOT names where; docs/serve.png was made this way)."""
 
 from __future__ import annotations
 
