@@ -119,7 +119,8 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
         try:
             stranger = browser.new_context().new_page()  # no cookie, no token: refused
             assert stranger.goto(url.split("?")[0]).status == 403
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            tabs = browser.new_context(viewport={"width": 1400, "height": 900})  # one cookie jar
+            page = tabs.new_page()
             page.add_init_script(CATCH_TERMINAL)
             page.goto(url)  # as printed: the page keeps the token in a cookie
             assert wait_until(lambda: _screen_shows(page, "RUNNING", "w=1000"), START_S), (
@@ -137,7 +138,8 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
             assert text.count("paused") == 3 and "running" not in text, text  # every run
             page.screenshot(path=os.environ.get("SERVE_SCREENSHOT", str(tmp_path / "serve.png")))
 
-            other = browser.new_page(viewport={"width": 1000, "height": 700})
+            other = tabs.new_page()  # a second tab of the same browser: the cookie goes with it
+            other.set_viewport_size({"width": 1000, "height": 700})
             other.add_init_script(CATCH_TERMINAL)
             other.goto(url.split("?")[0])  # the cookie is enough once the page set it
             assert wait_until(lambda: _screen_shows(other, "RUNNING"), START_S)
