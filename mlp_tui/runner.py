@@ -19,6 +19,7 @@ from pathlib import Path
 from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.config_file import effective_toml, sidecar
 from mlp_tui.core.contract import Session
+from mlp_tui.core.limits import ExportPace
 from mlp_tui.core.runs import planned_runs
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import printable, reason
@@ -69,6 +70,7 @@ class Runner:
         self._export_due = True  # runs changed since --export was last written
         self._notify: Callable[[int], None] | None = None
         self._exit_code: int | None = None
+        self._pace = ExportPace()  # a served tab's e and E: rate-limited (core/limits.py)
         self.written: dict[Path, None] = {}  # every file written, in order (the summary's)
         if self.outputs.history is not None:  # refused files fail here, before any training
             self.recorder = HistoryRecorder(session, self.outputs.history, self.outputs.force)
@@ -187,6 +189,8 @@ class Runner:
         """The `e` key: the table as of now, to --export or a new file here; says what it wrote."""
         if self.session.loading:
             return LOADING_NOTHING
+        if refused := self._pace.refusal():
+            return f"table {refused}"
         rows = self.summaries()
         if self.outputs.export is not None:
             path = write_table(self.outputs.export, rows)  # OSError, FileRefused: the face says
@@ -205,6 +209,8 @@ class Runner:
         """The history key: every life so far, to a new CSV file here."""
         if self.session.loading:
             return LOADING_NOTHING
+        if refused := self._pace.refusal():
+            return f"history {refused}"
         path = unique_path(Path("."), "mlp-tui-history", ".csv")
         text = encode_history(self.session.lives(), history_format(path), self.session.task)
         self.written[_fill(path, write_atomic, text)] = None

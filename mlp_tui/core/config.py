@@ -11,7 +11,7 @@ import itertools
 import os
 from dataclasses import field, make_dataclass, replace
 
-from mlp_tui.core import userdata
+from mlp_tui.core import limits, userdata
 from mlp_tui.core.schema import RUN_FIELDS
 from mlp_tui.core.settings import (  # noqa: F401 (also re-exported: imported from here)
     DATASETS,
@@ -192,8 +192,8 @@ def available_memory() -> int:
 
 
 def memory_budget() -> int:
-    """What the runs, and a data file once read, may take: half the memory available."""
-    return available_memory() // 2
+    """What the runs and a data file may take: half the memory free, or a served tab's share."""
+    return limits.tab_memory(available_memory() // 2)
 
 
 def validate(cfg: ExperimentConfig) -> ExperimentConfig:
@@ -226,8 +226,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     elif cfg.val_split > 0:
         _check_bundled_split(cfg)
     budget = memory_budget()
-    points = cfg.points()
-    total = sum(estimate_bytes(p, w) for p in points for w in cfg.widths) * cfg.repeats
+    limits.check_work(cfg, ConfigError)  # a served tab's CPU budget
+    total = sum(estimate_bytes(p, w) for p in cfg.points() for w in cfg.widths) * cfg.repeats
     if total > budget:
         widest = max(cfg.widths)
         raise ConfigError(

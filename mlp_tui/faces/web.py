@@ -1,27 +1,21 @@
-"""The browser face: `mlp-tui serve` hands the same app to textual-serve.
+"""The browser face: `mlp-tui serve` hands the same app to textual-serve, behind a guard.
 
-textual-serve starts one process per browser tab; each runs `mlp-tui [training flags]` with
-Textual's web driver, so every tab goes through the CLI's `start_runner` and the runner, as the
-TUI does. This module only owns the web server and the processes it starts: on the server's
-exit, every app process still alive is asked to quit (TERM: the app saves and stops its runs),
-and killed if it has not ended within APP_QUIT_S.
+Each browser tab gets a process of its own running `mlp-tui [training flags]` with Textual's
+web driver, so every tab goes through the CLI's `start_runner` and the runner, as the TUI does.
+A visitor can start processes and write files on the host, so the server is built to be left
+running (web_server.py): a token, Host and Origin checked (web_guard.py), at most `max_apps`
+apps, each started only after its tab has said something valid (web_tab.py), input bounded
+(web_input.py), each app with its own shares and files and ended with its tab (web_apps.py).
+On the server's exit, every app still alive is asked to quit (TERM), then killed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import os
-import shlex
-import signal
-import sys
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 EXTRA_HINT = "pip install 'mlp-tui[serve]'"
-APP_QUIT_S = 10.0  # an app stops its workers and writes its files within this
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # what textual-serve sets in TEXTUAL_DRIVER
 
 
@@ -30,6 +24,12 @@ class ServeOptions:
     host: str
     port: int
     app_argv: tuple[str, ...]  # the training flags, handed to every app process as given
+    token: str | None = None  # None: the loopback opt-out (--no-token)
+    max_apps: int = 4
+    tab_memory: int = 2**30  # bytes a tab's runs may take
+    tab_work: int = 2 * 10**9  # width-epochs a tab may train
+    outputs: tuple[tuple[str, Path], ...] = ()  # (--export, path): a fresh name per tab
+    public: bool = False
 
 
 def is_loopback(host: str) -> bool:
@@ -50,125 +50,19 @@ def have_extra() -> bool:
     return True
 
 
-def app_command(argv: Sequence[str]) -> str:
-    """The shell line textual-serve runs per tab; `exec` so the app is the server's own child
-    (its PID is the one we stop), not a shell's."""
-    return shlex.join(["exec", sys.executable, "-m", "mlp_tui", *argv])
-
-
 def serve(options: ServeOptions) -> int:
     """Run the server until INT or TERM; returns the exit status. Raises OSError when the
     address cannot be bound."""
-    server = _make_server(options)
+    from mlp_tui.faces.web_apps import AppPool, TabShares
+    from mlp_tui.faces.web_guard import Guard
+    from mlp_tui.faces.web_server import AppServer
+
+    pool = AppPool(options.app_argv, options.outputs, options.max_apps,
+                   TabShares(options.tab_memory, options.tab_work))
+    guard = Guard(options.token, options.public, options.port)
+    server = AppServer(options.host, options.port, guard, pool)
     try:
         server.serve()
     finally:
-        _kill_left(server.apps)  # should the loop end without aiohttp's shutdown
+        pool.kill_left()  # should the loop end without aiohttp's shutdown
     return 0
-
-
-INDEX = "app_index.html"  # textual-serve's page template
-# Keys work at once, without a click first: the page gives the terminal the focus as soon as
-# xterm.js has made its input element (tried for 10 s, then left to the user's click).
-FOCUS_SCRIPT = """<script>
-(function () {
-  var tries = 0;
-  var timer = setInterval(function () {
-    var input = document.querySelector(".xterm-helper-textarea");
-    if (input && document.activeElement !== input) { input.focus(); }
-    if ((input && document.activeElement === input) || ++tries > 100) { clearInterval(timer); }
-  }, 100);
-})();
-</script>
-"""
-
-
-def focused_page(page: str) -> str:
-    """textual-serve's page with FOCUS_SCRIPT before its end."""
-    head, sep, tail = page.rpartition("</body>")
-    return head + FOCUS_SCRIPT + sep + tail if sep else page + FOCUS_SCRIPT
-
-
-def _make_server(options: ServeOptions):
-    import textual_serve.server as module
-    from textual_serve.app_service import AppService
-    from textual_serve.server import Server
-
-    apps: set[asyncio.subprocess.Process] = set()
-
-    class TrackedAppService(AppService):
-        """An AppService whose process the server can find again to stop it."""
-
-        async def _open_app_process(self, width: int = 80, height: int = 24):
-            process = await super()._open_app_process(width, height)
-            apps.add(process)
-            return process
-
-    class AppServer(Server):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self.apps = apps
-
-        async def on_shutdown(self, app) -> None:
-            await asyncio.gather(*(_stop(p) for p in list(apps)))
-
-        async def _make_app(self):
-            """textual-serve's application, its page focusing the terminal on load."""
-            import aiohttp_jinja2
-            import jinja2
-
-            app = await super()._make_app()
-            page = (Path(self.templates_path) / INDEX).read_text(encoding="utf-8")
-            aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({INDEX: focused_page(page)}))
-            return app
-
-    # Server.handle_websocket builds its AppService by this module-level name (textual-serve
-    # 1.1.3 offers no other hook); one server per process, so patching it here is contained.
-    module.AppService = TrackedAppService
-    return AppServer(
-        app_command(options.app_argv), host=options.host, port=options.port, title="mlp-tui"
-    )
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    """TERM (the app's web driver turns it into a quit: runs stop, files are written), then
-    KILL after APP_QUIT_S."""
-    if process.returncode is not None:
-        return
-    try:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), APP_QUIT_S)
-    except ProcessLookupError:
-        return
-    except asyncio.TimeoutError:
-        process.kill()
-        await process.wait()
-
-
-def _kill_left(apps: set) -> None:
-    """Outside any event loop: TERM, wait, KILL whatever app process is still there."""
-    left = [p.pid for p in apps if p.returncode is None]
-    for pid in left:
-        _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + APP_QUIT_S
-    while left and time.monotonic() < deadline:
-        left = [pid for pid in left if not _reaped(pid)]
-        time.sleep(0.05)
-    for pid in left:
-        _signal(pid, signal.SIGKILL)
-        _reaped(pid, block=True)
-
-
-def _signal(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _reaped(pid: int, block: bool = False) -> bool:
-    try:
-        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:  # already reaped
-        return True
-    return done == pid

@@ -1,12 +1,14 @@
 """`mlp-tui serve` in a real browser: textual-serve on a free loopback port, Debian's chromium
-driven by Playwright. The app renders without a click, `p` pauses every run (read back from the
-terminal's own text buffer), a closed tab ends its app process, and TERM to the server ends the
-server and every app process it started. Saves a screenshot (SERVE_SCREENSHOT names where;
-docs/serve.png was made this way)."""
+driven by Playwright, the address the server printed (with its token) opened as is; the
+address without the token is refused. The app renders without a click, `p` pauses every run
+(read back from the terminal's own text buffer), a closed tab ends its app process and writes
+its own export, and TERM to the server ends the server and every app process it started. Saves
+a screenshot (SERVE_SCREENSHOT names where; docs/serve.png was made this way)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -81,19 +83,25 @@ def _screen_shows(page, *words: str) -> bool:
     return all(w in text for w in words)
 
 
+def _printed_url(log: Path) -> str | None:
+    found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9._~-]+", log.read_text())
+    return found.group(0) if found else None
+
+
 @pytest.fixture
 def server(tmp_path):
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     cmd = [*cli_command(), "serve", "--port", str(port), "--epochs", "100000", "--speed", "50"]
-    cmd += ["--export", "results.csv"]  # each tab's app writes it when it ends
+    cmd += ["--export", "results.csv"]  # each tab's app writes its own when it ends
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        assert wait_until(lambda: _listening(port) or proc.poll() is not None, START_S)
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-        yield proc, port
+        printed = tmp_path / "server.log"
+        assert wait_until(lambda: _printed_url(printed) or proc.poll() is not None, START_S)
+        assert proc.poll() is None and _listening(port), printed.read_text()[-2000:]
+        yield proc, _printed_url(printed)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # only when the test failed before its TERM
@@ -105,13 +113,16 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     assert os.access(CHROMIUM, os.X_OK), "apt-get install chromium (.ci/run does)"
-    proc, port = server
+    proc, url = server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            stranger = browser.new_context().new_page()  # no cookie, no token: refused
+            assert stranger.goto(url.split("?")[0]).status == 403
+            tabs = browser.new_context(viewport={"width": 1400, "height": 900})  # one cookie jar
+            page = tabs.new_page()
             page.add_init_script(CATCH_TERMINAL)
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(url)  # as printed: the page keeps the token in a cookie
             assert wait_until(lambda: _screen_shows(page, "RUNNING", "w=1000"), START_S), (
                 page.evaluate(SCREEN_TEXT)
             )
@@ -127,9 +138,10 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
             assert text.count("paused") == 3 and "running" not in text, text  # every run
             page.screenshot(path=os.environ.get("SERVE_SCREENSHOT", str(tmp_path / "serve.png")))
 
-            other = browser.new_page(viewport={"width": 1000, "height": 700})
+            other = tabs.new_page()  # a second tab of the same browser: the cookie goes with it
+            other.set_viewport_size({"width": 1000, "height": 700})
             other.add_init_script(CATCH_TERMINAL)
-            other.goto(f"http://127.0.0.1:{port}/")
+            other.goto(url.split("?")[0])  # the cookie is enough once the page set it
             assert wait_until(lambda: _screen_shows(other, "RUNNING"), START_S)
             both = _children(proc.pid)
             assert len(both) == 2 and app < both  # a second tab, a second app of its own
@@ -137,7 +149,9 @@ def test_the_app_in_a_browser_pauses_and_every_process_ends(server, tmp_path):
             page.close()  # the server tells that tab's app to quit
             assert wait_until(lambda: all(_gone(pid) for pid in app), 30)
             assert not _gone(next(iter(both - app)))
-            rows = read_table(tmp_path / "results.csv")  # written by that app's runner on quit
+            assert wait_until(lambda: any(f.stat().st_size for f in tmp_path.glob("results-*")), 30)
+            (table,) = [f for f in tmp_path.glob("results-tab-*.csv") if f.stat().st_size]
+            rows = read_table(table)  # written by that app's runner on quit, a file of its own
             assert [r["status"] for r in rows] == [Status.STOPPED.value] * 3, rows
             assert all(r["epochs_done"] >= 1 for r in rows), rows
 

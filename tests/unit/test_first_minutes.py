@@ -206,9 +206,12 @@ def test_the_served_page_focuses_the_terminal_on_load():
     pytest.importorskip("textual_serve")
     import aiohttp_jinja2
 
-    from mlp_tui.faces.web import FOCUS_SCRIPT, INDEX, ServeOptions, _make_server
+    from mlp_tui.faces.web_apps import AppPool, TabShares
+    from mlp_tui.faces.web_guard import Guard
+    from mlp_tui.faces.web_server import FOCUS_SCRIPT, INDEX, AppServer
 
-    server = _make_server(ServeOptions("127.0.0.1", 8000, ()))
+    pool = AppPool((), (), 1, TabShares(2**30, 10**9))
+    server = AppServer("127.0.0.1", 8000, Guard("t" * 20, False, 8000), pool)
     app = asyncio.run(server._make_app())
     page = aiohttp_jinja2.get_env(app).loader.get_source(aiohttp_jinja2.get_env(app), INDEX)[0]
     assert FOCUS_SCRIPT in page and page.index(FOCUS_SCRIPT) < page.index("</body>")
