@@ -9,6 +9,12 @@ from collections.abc import Sequence
 
 STD_DDOF = 1  # numpy's `ddof` for the same figure
 STD_LABEL = "sample std"  # what a file or a table calls it
+GROUP_STAT = "mean±std"  # every cell of a group row (the table's, the capacity view's points)
+
+
+def seeds_fact(repeats: int) -> str:
+    """The header's one statement of what a group row is: its statistic, over how many seeds."""
+    return f"{GROUP_STAT} of {repeats} seeds"
 
 
 def sample_std(values: Sequence[float]) -> float | None:

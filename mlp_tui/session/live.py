@@ -12,6 +12,7 @@ from mlp_tui.core.schema import Status
 from mlp_tui.core.text import failure
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
+from mlp_tui.report.stats import seeds_fact
 
 
 def describe_config(cfg: ExperimentConfig) -> list[str]:
@@ -25,7 +26,7 @@ def describe_config(cfg: ExperimentConfig) -> list[str]:
     if cfg.val_split > 0:
         parts.append(f"val split {cfg.val_split:g}")
     if cfg.repeats > 1:
-        parts.append(f"{cfg.repeats} seeds/width" + (", stacked" if cfg.stack else ""))
+        parts.append(seeds_fact(cfg.repeats) + (", stacked" if cfg.stack else ""))
     if cfg.grid_axes():
         parts.append(f"{cfg.n_runs} runs")
     return parts

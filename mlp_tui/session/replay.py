@@ -14,6 +14,7 @@ from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, STALE_S, Health, Status
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
+from mlp_tui.report.stats import seeds_fact
 
 _SERIAL = itertools.count(1)  # lives are told apart by a number never reused
 RATE_EPOCHS = 50  # a followed run's rate: over its last this many recorded epochs
@@ -187,7 +188,7 @@ class ReplaySession(Session):
             parts.append("validation")
         repeats = max(r.repeat for r in runs) + 1
         if repeats > 1:
-            parts.append(f"{repeats} seeds/width")
+            parts.append(seeds_fact(repeats))
         return parts
 
     @property
