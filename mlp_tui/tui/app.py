@@ -33,6 +33,7 @@ from mlp_tui.tui.widgets.news import ALERT_TITLE, DONE_TITLE, News
 from mlp_tui.tui.widgets.runs_table import RunsTable
 from mlp_tui.view import Monitor
 from mlp_tui.view.alerts import Alerts
+from mlp_tui.view.fmt import fit_items
 from mlp_tui.view.memory import experiment_kind, restore
 from mlp_tui.view.readout import readout_text
 from mlp_tui.view.settings import metric_views
@@ -220,8 +221,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._last_state = state  # never ENDED above a row still reading running
             self._show_rows()
         header = Text(state.upper(), style="bold")
-        header.append("  " + printable(" · ".join(parts)))
         problem = self.runner.problem
+        room = self.size.width - 2 - len(state) - 2 - (len(problem) + 2 if problem else 0)
+        header.append("  " + fit_items([printable(p) for p in parts], room))
         if problem:
             header.append(f"  {printable(problem)}", style="bold red")
         if header != self._last_header:
@@ -229,6 +231,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self.header.update(header)
         mon = self.monitor
         view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name)
+        view = fit_items(view.split("  "), self.size.width - 2, "  ")  # whole items only
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
