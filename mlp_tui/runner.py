@@ -27,7 +27,7 @@ from mlp_tui.persist.files import unique_path, write_atomic
 from mlp_tui.persist.recorder import HistoryRecorder, encode_history, history_format
 from mlp_tui.persist.table import write_capacity, write_table
 from mlp_tui.report.capacity import AT_CHOICES, capacity_points, capacity_rows
-from mlp_tui.report.summary import RunSummary, summarize
+from mlp_tui.report.summary import RunSummary, endings, summarize
 
 # The one set of signals that end a session in order (a dropped SSH session sends HUP).
 HANDLED_SIGNALS = tuple(
@@ -239,7 +239,7 @@ class Runner:
 
     def summary(self) -> list[str]:
         """What a face says when the session ends (on stderr, after the terminal is back): the
-        files written, and each run whose health is not ok or that diverged."""
+        files written, how the runs ended, and each run whose health is not ok or diverged."""
         lines = []
         files = [*self.written]
         for path in (self.outputs.history, self.outputs.tensorboard):
@@ -247,15 +247,16 @@ class Runner:
                 files.append(path)
         if files:
             lines.append("wrote " + ", ".join(str(f) for f in dict.fromkeys(files)))
-        runs = self.session.runs
+        runs = list(self.session.runs)
         bad = [r for r in runs if r.health is not Health.OK or r.status is Status.DIVERGED]
         if bad:
             named = [f"{r.label} {_verdict(r)}" for r in bad[:SUMMARY_NAMES]]
             more = len(bad) - len(named)
             tail = f", and {more} more (see the table)" if more else ""
-            lines.append(f"{len(bad)} of {len(runs)} runs not ok: " + ", ".join(named) + tail)
+            lines.append(f"{endings(runs)}; {len(bad)} of {len(runs)} runs not ok: "
+                         + ", ".join(named) + tail)
         elif runs:
-            lines.append(f"{len(runs)} run{'s' if len(runs) > 1 else ''}, health ok")
+            lines.append(f"{endings(runs)}, health ok")
         return lines
 
     def finish(self) -> int:

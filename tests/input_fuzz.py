@@ -79,7 +79,8 @@ def run_main(argv: list[str], start: bool) -> tuple[int | None, str, str]:
     else:
         assert code == 0, (code, err_text[-2000:])
         lines = err_text.splitlines()
-        summary = re.compile(r"mlp-tui: (wrote |\d+ runs?, health ok$|\d+ of \d+ runs not ok: )")
+        summary = re.compile(
+            r"mlp-tui: (wrote |\d+ runs?\b.*(, health ok|; \d+ of \d+ runs not ok: ))")
         assert all(ln.startswith("mlp-tui: warning: ") or summary.match(ln) for ln in lines), \
             err_text  # warnings, then the closing summary (#23)
     return code, out_text, err_text

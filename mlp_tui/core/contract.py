@@ -88,7 +88,7 @@ class RunView(Protocol):
 @dataclass(frozen=True)
 class LifeRecord:
     """A life of a run for the history file: its settings, epochs and, once ended, the status
-    it ended with (None while it runs, and for a life a restart cut short)."""
+    it ended with (None while it runs; `stopped` for a life a restart cut short)."""
 
     key: int  # stable while the life exists
     meta: dict[str, object]

@@ -199,11 +199,19 @@ def _lr(v: Values) -> str | None:
                                 "lr " + _joined(v["lr"], "{:g}")) if p)
 
 
+GROUP_STAT = "mean±std"  # every cell of a group row (the table's, the capacity view's points)
+
+
+def seeds_fact(repeats: int) -> str:
+    """The header's one statement of what a group row is: its statistic, over how many seeds."""
+    return f"{GROUP_STAT} of {repeats} seeds"
+
+
 def _seeds(v: Values) -> str | None:
     repeats = max(v.get("repeats") or (1,))
     if repeats <= 1:
         return None
-    return f"{repeats} seeds/width" + (", stacked" if v.get("stack") == (True,) else "")
+    return seeds_fact(repeats) + (", stacked" if v.get("stack") == (True,) else "")
 
 
 SETTINGS: tuple[Setting, ...] = (

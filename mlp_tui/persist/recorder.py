@@ -4,7 +4,8 @@ training loop never waits on the disk.
 Rows are appended as whole lines at least every `interval` seconds. When the disk is full, what
 fits is written and the rest waits in the runs' histories (already in memory) for the next try,
 so nothing that fits is lost and the file never holds a torn line. A life that ends other than
-on its last epoch's row (failed, stopped) gets a status row repeating that epoch's number.
+on its last epoch's row (failed, stopped, cut short by a restart) gets a status row repeating
+that epoch's number.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ def life_rows(life: LifeRecord, start: int = 0, stop: int | None = None) -> list
 
 
 def end_row(life: LifeRecord) -> dict[str, object] | None:
-    """The status row a life needs when its last epoch's row does not say how it ended."""
+    """The status row a life needs when its last epoch's row does not say how it ended (a
+    finished or diverged last epoch does, even when a restart later cut the run's life)."""
     if life.ended is None:
         return None
     last = life.history.last()
-    if last is not None and last["status"] is life.ended:
+    if last is not None and (last["status"] is life.ended or last["status"].ended):
         return None
     row: dict[str, object] = {**life.meta, "epoch": 0 if last is None else last["epoch"]}
     row.update({m: None for m in ALL_METRICS})

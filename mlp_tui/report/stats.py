@@ -9,6 +9,9 @@ from collections.abc import Sequence
 
 STD_DDOF = 1  # numpy's `ddof` for the same figure
 STD_LABEL = "sample std"  # what a file or a table calls it
+# What a group row's cells are, and the header's statement of it (declared with the header's
+# other facts, core/settings.py).
+from mlp_tui.core.settings import GROUP_STAT, seeds_fact  # noqa: E402, F401
 
 
 def sample_std(values: Sequence[float]) -> float | None:

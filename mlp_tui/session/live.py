@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.contract import Control, LifeRecord, Session, Unsupported
+from mlp_tui.core.schema import Status
 from mlp_tui.core.text import failure
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
@@ -130,7 +131,8 @@ class LiveSession(Session):
             retired, current, status = run.snapshot()
             meta = run.meta
             for life in retired:
-                out.append(LifeRecord(life.serial, {**meta, "seed": life.seed}, life.history, None))
+                out.append(LifeRecord(
+                    life.serial, {**meta, "seed": life.seed}, life.history, Status.STOPPED))
             # Ended only once its worker is done with it: a stop sets the status before the worker
             # has handed over its last epochs, and the end row must come after every epoch row.
             ended = status if status.ended and not run.alive else None

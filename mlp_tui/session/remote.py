@@ -139,7 +139,7 @@ class RemoteRun(PlannedRun, RunView):
         with self._lock:
             meta, state = self.meta, self._state
             out = [
-                LifeRecord(lf.key, {**meta, "seed": lf.seed}, lf.history, None)
+                LifeRecord(lf.key, {**meta, "seed": lf.seed}, lf.history, Status.STOPPED)
                 for lf in self.retired
             ]
             ended = state if state.ended else None

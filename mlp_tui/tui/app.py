@@ -7,12 +7,9 @@ what is new about 12 times a second and redraws once per tick.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-import os
 import sys
 import time
-from collections.abc import Iterator
 
 from rich.text import Text
 from textual import on
@@ -28,12 +25,15 @@ from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
 from mlp_tui.tui.figure import preload as preload_figures
+from mlp_tui.tui.terminal import screen_on_terminal
 from mlp_tui.tui.view_keys import ViewKeyActions
 from mlp_tui.tui.widgets.keys import KEYS, TAIL, HelpScreen, KeyBar, bindings
 from mlp_tui.tui.widgets.loss_plot import LossPlot
+from mlp_tui.tui.widgets.news import ALERT_TITLE, DONE_TITLE, News
 from mlp_tui.tui.widgets.runs_table import RunsTable
 from mlp_tui.view import Monitor
 from mlp_tui.view.alerts import Alerts
+from mlp_tui.view.fmt import fit_items
 from mlp_tui.view.memory import experiment_kind, restore
 from mlp_tui.view.readout import readout_text
 from mlp_tui.view.settings import metric_views
@@ -44,7 +44,6 @@ TICK_S = 1 / 12
 PLOT_SHARE = 0.03
 FRAME_S = 0.25  # plot and table redraw at most this often (a key shows at once)
 MIN_W, MIN_H = 60, 15
-ALERT_TITLE = "alert"
 PLOT_MIN_W = 56  # the plot's least width beside the table (120 columns: the default run's
 # table, reserved for its widest state, fits beside it from start to end)
 
@@ -62,7 +61,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         super().__init__()
         self.runner = runner
         self.session = runner.session
-        self.quiet = quiet  # no bell on alerts
+        self.quiet = quiet  # no bell on bad news
         self.view_kind = experiment_kind(self.session)  # the remembered view's key
         settings, self._restored = restore(load_view(), self.view_kind)
         self.monitor = Monitor(self.session, settings)
@@ -86,8 +85,10 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self.header = Static("", id="header")
         self.viewbar = Static("", id="viewbar")
         self.readout = Static("", id="readout")
+        self.news = News(self.viewbar, id="news")
         yield self.header
         yield self.viewbar
+        yield self.news
         yield self.readout
         with Container(id="main"):
             yield self.plot
@@ -195,13 +196,23 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         self._alert()
 
     def _alert(self) -> None:
-        """A run ended or turned bad: say so (and ring, unless --quiet)."""
+        """A run ended or turned bad: the rows first (news never contradicts a row), then the
+        words; only bad news rings (unless --quiet)."""
         news = self.alerts.update(self.session.runs, time.monotonic())
+        if news:
+            self._show_rows()
         for line, bad in news:  # lines of plain words, the labels escaped (view.alerts)
-            self.notify(line, title=ALERT_TITLE, severity="error" if bad else "information",
-                        timeout=8 if bad else 4, markup=False)
-        if news and not self.quiet:
+            self.notify(line, title=ALERT_TITLE if bad else DONE_TITLE, timeout=8 if bad else 4,
+                        severity="error" if bad else "information", markup=False)
+        if any(bad for _line, bad in news) and not self.quiet:
             self.bell()
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Told in the news lines, which the layout makes room for (never over a value)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        if not self._disable_notifications:  # run_test(notifications=False): snapshots show none
+            self.news.tell(message, title, severity, timeout)
 
     def _update_header(self) -> None:
         """The state first (it must never be cut off), then what is running, then a fault."""
@@ -210,8 +221,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             self._last_state = state  # never ENDED above a row still reading running
             self._show_rows()
         header = Text(state.upper(), style="bold")
-        header.append("  " + printable(" · ".join(parts)))
         problem = self.runner.problem
+        room = self.size.width - 2 - len(state) - 2 - (len(problem) + 2 if problem else 0)
+        header.append("  " + fit_items([printable(p) for p in parts], room))
         if problem:
             header.append(f"  {printable(problem)}", style="bold red")
         if header != self._last_header:
@@ -220,6 +232,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         mon = self.monitor
         view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, self.session.x_name,
                                      self.session.task)
+        view = fit_items(view.split("  "), self.size.width - 2, "  ")  # whole items only
         if view != self._last_view:
             self._last_view = view
             self.viewbar.update(Text(view))
@@ -361,33 +374,11 @@ class MlpTuiApp(ViewKeyActions, App[int]):
                 )
 
 
-@contextlib.contextmanager
-def _screen_on_terminal() -> Iterator[None]:
-    """Textual draws on stderr. With stderr redirected (`mlp-tui 2>log`) but stdout on the
-    terminal, draw on the terminal instead, and give stderr back for the closing messages."""
-    try:
-        redirected = not os.isatty(2) and os.isatty(1)
-    except OSError:
-        redirected = False
-    if not redirected:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    os.dup2(1, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def run_app(runner: Runner, quiet: bool = False) -> int:
     """Run the TUI over a runner's session; returns the exit status. Messages for the user
     (a file that could not be saved) go to stderr once the terminal is restored."""
     app = MlpTuiApp(runner, quiet=quiet)
-    with runner.signals(app.signalled), _screen_on_terminal():
+    with runner.signals(app.signalled), screen_on_terminal():
         try:
             app.run()
         finally:

@@ -32,3 +32,16 @@ def fmt_num(v: float | int | None, spec: str = ".4f") -> str:
     if isinstance(v, float) and not math.isfinite(v):
         return str(v)
     return format(v, spec)
+
+
+def fit_items(items: list[str], width: int, sep: str = " · ") -> str:
+    """The items that fit in `width` cells, whole and in order; one that does not fit is left
+    out whole (a later, shorter one may still fit): a line never ends mid-item."""
+    out: list[str] = []
+    used = 0
+    for item in items:
+        need = len(item) + (len(sep) if out else 0)
+        if used + need <= width:
+            out.append(item)
+            used += need
+    return sep.join(out)

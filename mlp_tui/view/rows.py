@@ -1,4 +1,8 @@
-"""The table's rows: one per width, repeats pooled as mean ± std, and the words the header uses."""
+"""The table's rows: one per width, repeats pooled, and the words the header uses.
+
+A group row shows one statistic of its seeds in every cell (report.stats.GROUP_STAT: the mean,
+± the sample std): the latest loss, the best loss, its epoch and the trend alike, so no cell
+mixes one seed's value with the others' mean."""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ class RowState:
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
     name: str = ""  # shown for the width: a grid's configuration (`w=5 d=2`), a log's folder
     waiting_s: float | None = None  # status WAITING: seconds since the last epoch arrived
+    best_std: float | None = None  # over seeds, like loss_std
 
 
 def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -121,12 +126,12 @@ def make_row(
     acc, _ = last(f"train_{score}")
     vloss, vstd = last("val_loss")
     vacc, _ = last(f"val_{score}")
+    # Each seed's best (by the task's monitor: the lowest validation loss, the highest R²),
+    # pooled like every other cell: the mean of the seeds' bests, at the mean of their epochs.
     metric = f"val_{task.monitor}" if has_val else "train_loss"
-    bests = [r.history.best(metric) for r in runs]
-    bests = [b for b in bests if b[1] is not None]
-    sign = -1 if metric in task.higher_better else 1
-    best = min(bests, key=lambda b: (sign * b[0], b[1])) if bests else (None, None)
-    trend = tuple(runs[0].history.tail("train_loss", 10)) if len(runs) == 1 else ()
+    bests = [b for b in (r.history.best(metric) for r in runs) if b[1] is not None]
+    best, best_std = pooled([b[0] for b in bests]) if bests else (None, None)
+    at, _ = pooled([float(b[1]) for b in bests]) if bests else (None, None)
     rates = [r.epochs_per_s for r in runs if r.epochs_per_s is not None]
     waits = [w for w in (r.waiting_s for r in runs) if w is not None]
     seeds = [r.seed for r in runs if r.seed is not None]
@@ -141,9 +146,10 @@ def make_row(
         total=None if any(r.total is None for r in runs) else max(r.total for r in runs),
         loss=loss,
         loss_std=std,
-        best=best[0],
-        best_epoch=best[1],
-        trend=trend,
+        best=best,
+        best_epoch=None if at is None else round(at),
+        best_std=best_std,
+        trend=mean_trend(runs),
         eps=sum(rates) / len(rates) if rates else None,
         seed=_seeds(seeds),
         score=acc,
@@ -155,6 +161,20 @@ def make_row(
         name=middle(name, NAME_MAX) if name and name == runs[0].name else name,  # a folder
         waiting_s=min(waits) if waits else None,
     )
+
+
+TREND_EPOCHS = 10  # the trend cell's epochs
+
+
+def mean_trend(runs: list[RunView]) -> tuple[float, ...]:
+    """The last TREND_EPOCHS train losses, averaged over seeds epoch for epoch (aligned at each
+    seed's latest epoch); one run's own for a single run."""
+    tails = [t for t in (r.history.tail("train_loss", TREND_EPOCHS) for r in runs) if t]
+    if not tails:
+        return ()
+    k = min(map(len, tails))
+    cols = zip(*(t[len(t) - k:] for t in tails))
+    return tuple(statistics.fmean(c) for c in cols)
 
 
 def _seeds(seeds: list[int]) -> str:

@@ -85,7 +85,8 @@ def results(tmp_path_factory):
 def test_training_without_a_terminal_runs_headless(results, name):
     code, stdout, stderr = results[name]
     assert code == 0, stderr
-    assert stderr == "mlp-tui: not a terminal, running headless\nmlp-tui: 3 runs, health ok\n"
+    assert stderr == ("mlp-tui: not a terminal, running headless\n"
+                      "mlp-tui: 3 runs finished, health ok\n")
     assert "\x1b[" not in stdout  # no TUI, no progress lines: only the table
     table = stdout.splitlines()
     assert len(table) == 4, stdout
@@ -124,7 +125,7 @@ def test_stdout_on_a_full_disk_still_writes_the_files_and_fails(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ("mlp-tui: error: standard output: No space left on device\n"
                            "mlp-tui: wrote t.csv, t.config.toml, h.jsonl\n"
-                           "mlp-tui: 3 runs, health ok\n")
+                           "mlp-tui: 3 runs finished, health ok\n")
     rows = read_table(tmp_path / "t.csv")
     assert [(r["width"], r["epochs_done"], r["status"]) for r in rows] == [
         (5, 30, "finished"),

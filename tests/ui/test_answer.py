@@ -7,9 +7,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import DATA
-from ui_helpers import alerts, drawn, notifications, press, screen_lines, settle, wait_for
+from ui_helpers import (
+    alerts,
+    bad_news,
+    drawn,
+    notifications,
+    press,
+    screen_lines,
+    settle,
+    wait_for,
+)
 
 from mlp_tui.persist.view_file import load_view, view_path
+from mlp_tui.tui.widgets.news import DONE_TITLE
+from mlp_tui.view.fmt import fmt_num
 from mlp_tui.view.readout import readout_text
 
 SIZE = (160, 45)
@@ -211,11 +222,79 @@ async def test_alerts_when_runs_end_and_the_bell_unless_quiet(live_app, quiet):
         told = " ".join(alerts(app))
         for w in (5, 100, 1000):
             assert f"w={w}" in told
+        # Issue 36: runs that finish as planned are news, not an alert: no alarm, no bell.
+        assert bad_news(app) == [] and rings == []
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+async def test_bad_news_is_an_alert_and_rings_unless_quiet(live_app, quiet):
+    app = live_app(widths=(5,), depth=4, lr=1e4, epochs=100_000, speed=0, quiet=quiet)
+    rings = []
+    app.bell = lambda: rings.append(1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bad_news(app))
+        assert "w=5" in bad_news(app)[0]
         assert bool(rings) is not quiet
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (60, 15)])
+async def test_news_never_covers_the_final_values_nor_the_axes(live_app, size):
+    """Issue 36: the toast of the finished runs hid `best` and `trend` at 80x24, `overfitting`
+    at 120x40, the x-axis labels at 60x15. News shows in the view bar's row instead: every
+    row's final loss and the x-axis' last label are on screen while it shows, and it never
+    says a run finished while that run's row reads otherwise."""
+    app = live_app(epochs=100, speed=0)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await wait_for(pilot, lambda: any("all runs ended" in a for a in alerts(app)))
+        # The news as the app tells it, held on screen for as long as the checks take.
+        app.notify(alerts(app)[-1], title=DONE_TITLE, timeout=600, markup=False)
+        await wait_for(pilot, lambda: not _covered(app, size))
+        assert app.news.lines[-1].endswith("finished: all runs ended")
+
+
+def _covered(app, size) -> list[str]:
+    """What the screen misses now: the news, a row's final values, the x-axis' last label."""
+    lines = screen_lines(app)
+    text = "\n".join(lines)
+    missing = [] if app.news.lines and app.news.lines[-1] in text else ["the news"]
+    shown = app.table.columns_shown
+    for r in app.monitor.rows() if size != (60, 15) else ():  # 60x15: the table scrolls
+        if r.status.value != "finished" or fmt_num(r.loss) not in text:
+            missing.append(f"{r.key}: loss")
+        if "best" in shown and not (fmt_num(r.best) in text and f"@{r.best_epoch}" in text):
+            missing.append(f"{r.key}: best")
+    arrows = sum(line.count("↓") + line.count("↑") + line.count("→") for line in lines)
+    if "trend" in shown and size != (60, 15) and arrows != 3:
+        missing.append("trends")
+    bottom = [i for i, line in enumerate(lines) if "└" in line]
+    if not bottom or not lines[bottom[0] + 1].split("▊")[0].rstrip().endswith("100"):
+        missing.append("the x-axis")
+    return missing
+
+
+async def test_the_news_of_a_finished_run_agrees_with_its_row(live_app):
+    """A run's news comes with its row already showing it: never `w=5 finished` beside a row
+    still reading `running 96/100`."""
+    app = live_app(epochs=100, speed=60)
+    seen = []
+    told = app.notify
+
+    def notify(message, **kw):
+        if "finished" in message:
+            for key in ("5", "100", "1000"):
+                if f"w={key}" in message.replace(";", " ").split(" finished")[0].split():
+                    seen.append((key, app.table.get_cell(key, "status").plain.split("\n")[0]))
+        told(message, **kw)
+
+    app.notify = notify
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("all runs ended" in a for a in alerts(app)))
+        assert {key for key, _ in seen} == {"5", "100", "1000"}
+        assert all(status == "finished" for _, status in seen), seen
+
+
 async def test_bad_news_of_two_runs_shows_as_two_lines(replay_app):
-    """Alerts hand the app one run's news a line (labels already escaped): the toast shows the
+    """Alerts hand the app one run's news a line (labels already escaped): the news shows the
     lines, never the line break as an escape."""
     app = replay_app()
     news = [("w=5: loss over 10x its start for 20 epochs\nw=100: training failed", True)]
@@ -223,7 +302,7 @@ async def test_bad_news_of_two_runs_shows_as_two_lines(replay_app):
         await drawn(pilot)
         app.alerts.update = lambda runs, now: [news.pop()] if news else []
         app.refresh_now()
-        await wait_for(pilot, lambda: app.screen.query("Toast"))
+        await wait_for(pilot, lambda: app.news.lines)
         await settle(pilot)
         assert "\\x" not in alerts(app)[0]
         lines = screen_lines(app)

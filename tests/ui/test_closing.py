@@ -25,7 +25,7 @@ def test_quitting_the_tui_ends_with_the_summary_on_stderr(live_app, tmp_path, mo
     assert app_module.run_app(runner) == 0
     err = capsys.readouterr().err.splitlines()
     assert err == [f"mlp-tui: wrote {tmp_path / 'q.csv'}, {tmp_path / 'q.config.toml'}",
-                   "mlp-tui: 1 of 1 runs not ok: w=5 diverging"]
+                   "mlp-tui: 1 run finished; 1 of 1 runs not ok: w=5 diverging"]
 
 
 async def test_a_followed_file_gone_quiet_reads_waiting_in_the_header_and_rows(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 from ui_helpers import epochs, header, screen_text, wait_for
@@ -47,7 +48,17 @@ async def test_repeats_pool_seeds_per_width(live_app):
         assert [s.label for s in app.plot.spec.series if s.in_legend] == [
             "w=5 (mean of 3)", "w=100 (mean of 3)"
         ]
-        await wait_for(pilot, lambda: "3 seeds/width" in header(app))
+        # Issue 36: every cell of a group row is the same statistic of its seeds, said once in
+        # the header: the best loss and its epoch are the seeds' mean (not one seed's minimum),
+        # and the trend is the seeds' mean curve.
+        await wait_for(pilot, lambda: "mean±std of 3 seeds" in header(app))
+        seeds = [r for r in runs if r.width == 5]
+        bests = [r.history.best("train_loss") for r in seeds]
+        assert rows[5].best == pytest.approx(statistics.fmean(b for b, _ in bests))
+        assert rows[5].best_std == pytest.approx(statistics.stdev(b for b, _ in bests))
+        assert rows[5].best_epoch == round(statistics.fmean(at for _, at in bests))
+        tails = [r.history.tail("train_loss", 10) for r in seeds]
+        assert rows[5].trend == pytest.approx([statistics.fmean(c) for c in zip(*tails)])
         # the exports keep every seed
         assert len(app.runner.summaries()) == 6
 

@@ -109,3 +109,23 @@ async def test_no_column_is_cut_at_any_size(live_app, val_split):
                     assert _whole(label, lines[top + i]), (width, key, label, lines)
             if width >= 100:
                 assert shown == tuple(keys)  # everything fits from 100 columns on
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 15), (120, 40)])
+async def test_header_and_view_bar_drop_whole_items_never_cut_one(live_app, size):
+    """Issue 36: at 80x24 the header ended `· 20` (the unit lost) and the view bar `s:smooth`:
+    each line now shows only whole items of what it has to say."""
+    app = live_app(epochs=100_000, speed=20, repeats=2)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.session.runs and len(app.session.runs[0].history) > 2)
+        await pilot.pause(0.3)
+        state, parts = app.monitor.header_facts()
+        mon = app.monitor
+        view = mon.settings.describe(mon.scale, mon.has_val, mon.repeats, app.session.x_name)
+        lines = screen_lines(app)
+        head = lines[0].strip()
+        assert head.startswith(state.upper())
+        shown = [p for p in head[len(state):].strip().split(" · ") if p]
+        assert shown and all(p in parts for p in shown), (shown, parts)
+        bar = [p for p in lines[1].strip().split("  ") if p]
+        assert bar and all(p in view.split("  ") for p in bar), (bar, view)

@@ -72,6 +72,8 @@ def test_default_run_finished(snap_compare, live_app, recorded_training, size):
     app = live_app(epochs=100, speed=0)
 
     async def to_the_end(pilot) -> None:
+        # When the runs' news comes is timing, not layout (tests/ui/test_answer.py checks it).
+        app.news.tell = lambda *_args: None
         await wait_for(pilot, lambda: app.session.ended, timeout=60)
         app.refresh_now()  # the last epochs now, not after the redraw budget
         await wait_for(

@@ -16,7 +16,7 @@ async def test_a_row_pauses_and_restarts_its_stack_and_only_it(live_app):
         runs = app.session.runs
         assert [len(u.runs) for u in app.session.experiment.units] == [3, 3, 3, 3]
         await wait_for(pilot, lambda: all(len(r.history) >= 2 for r in runs))
-        await wait_for(pilot, lambda: "3 seeds/width, stacked" in header(app))
+        await wait_for(pilot, lambda: "mean±std of 3 seeds, stacked" in header(app))
         assert "12 runs" in header(app)
         assert [r.key for r in app.monitor.rows()] == ["w=5 d=1", "w=5 d=2", "w=10 d=1", "w=10 d=2"]
         await press(pilot, "down", "space")  # second row: w=5 d=2, the runs 3, 4, 5

@@ -16,7 +16,8 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.events import Resize
 from textual.geometry import Size
 
-from mlp_tui.tui.app import ALERT_TITLE, MlpTuiApp
+from mlp_tui.tui.app import MlpTuiApp
+from mlp_tui.tui.widgets.news import ALERT_TITLE, DONE_TITLE
 
 CHARS = {"space": " ", "plus": "+", "minus": "-", "question_mark": "?"}
 T = TypeVar("T")
@@ -137,11 +138,16 @@ def epochs(app: MlpTuiApp) -> list[int]:
 
 def notifications(app: MlpTuiApp) -> list[str]:
     """Every notification shown so far but the alerts (see `alerts`), oldest first."""
-    return [n.message for n in app._notifications if n.title != ALERT_TITLE]
+    return [n.message for n in app._notifications if n.title not in (ALERT_TITLE, DONE_TITLE)]
 
 
 def alerts(app: MlpTuiApp) -> list[str]:
-    """The alerts shown so far (a run ended or went bad), oldest first."""
+    """The news of runs shown so far (a run ended or went bad), oldest first."""
+    return [n.message for n in app._notifications if n.title in (ALERT_TITLE, DONE_TITLE)]
+
+
+def bad_news(app: MlpTuiApp) -> list[str]:
+    """The alerts proper (a run diverged, failed or turned unhealthy), oldest first."""
     return [n.message for n in app._notifications if n.title == ALERT_TITLE]
 
 

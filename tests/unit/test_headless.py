@@ -8,7 +8,7 @@ import io
 from collections import defaultdict
 
 import pytest
-from helpers import assert_close, check_history_file, plain_loop
+from helpers import assert_close, check_history_file, plain_loop, wait_until
 
 from mlp_tui.cli.main import main
 from mlp_tui.faces.headless import run_headless
@@ -23,7 +23,7 @@ def test_acceptance_run_matches_the_plain_loop(tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     # not a terminal: no progress lines, only the closing summary (#23)
     assert err == ("mlp-tui: wrote final.csv, final.config.toml, hist.csv\n"
-                   "mlp-tui: 3 runs, health ok\n")
+                   "mlp-tui: 3 runs finished, health ok\n")
     table = out.splitlines()
     assert len(table) == 4 and "final loss" in table[0]
 
@@ -58,7 +58,7 @@ def test_run_headless_writes_table_export_and_history(make_runner, tmp_path, exp
     assert run_headless(runner, out, err) == 0
     sidecar = (tmp_path / export).with_suffix(".config.toml")
     assert err.getvalue() == (f"mlp-tui: wrote {tmp_path / export}, {sidecar}, "
-                              f"{tmp_path / history}\nmlp-tui: 2 runs, health ok\n")
+                              f"{tmp_path / history}\nmlp-tui: 2 runs finished, health ok\n")
     lines = out.getvalue().splitlines()
     assert "val loss" in lines[0] and len(lines) == 3
     final = read_table(tmp_path / export)
@@ -107,7 +107,7 @@ def test_a_full_stdout_still_leaves_the_export_and_exits_non_zero(make_runner, t
     assert code != 0
     assert err.getvalue() == ("mlp-tui: error: standard output: No space left on device\n"
                               f"mlp-tui: wrote {export}, {export.with_suffix('.config.toml')}\n"
-                              "mlp-tui: 2 runs, health ok\n")
+                              "mlp-tui: 2 runs finished, health ok\n")
     rows = read_table(export)
     assert [(r["width"], r["epochs_done"], r["status"]) for r in rows] == [
         (5, 4, "finished"),
@@ -124,7 +124,7 @@ def test_an_export_that_cannot_be_written_exits_1_and_says_so(make_runner, tmp_p
     assert len(out.getvalue().splitlines()) == 2
     message = err.getvalue()
     assert message.startswith(f"mlp-tui: error: --export {export}: ") and message.count("\n") == 2
-    assert message.endswith("\nmlp-tui: 1 run, health ok\n")  # nothing said to be written
+    assert message.endswith("\nmlp-tui: 1 run finished, health ok\n")  # nothing said to be written
     assert not export.parent.exists()
 
 
@@ -136,5 +136,35 @@ def test_headless_ends_naming_the_runs_that_are_not_ok(make_runner, tmp_path):
     assert run_headless(runner, out, err) == 0
     lines = err.getvalue().splitlines()
     assert lines == [f"mlp-tui: wrote {tmp_path / 't.csv'}, {tmp_path / 't.config.toml'}",
-                     "mlp-tui: 2 of 2 runs not ok: w=5 diverging, w=7 diverging"]
+                     "mlp-tui: 2 runs finished; 2 of 2 runs not ok: w=5 diverging, w=7 diverging"]
     assert {r["health"] for r in read_table(tmp_path / "t.csv")} == {"diverging"}
+
+
+def test_an_early_end_says_where_each_run_stopped(make_runner, tmp_path):
+    """Issue 36: a quit at epoch 162 of 1000 never reads `3 runs, health ok`: the closing line
+    says the runs stopped, and where; runs that ended apart are named one by one."""
+    runner = make_runner(export=tmp_path / "mid.csv", widths=(5, 7), epochs=100_000, speed=500)
+    runner.start()
+    assert wait_until(lambda: all(len(r.history) >= 20 for r in runner.session.runs))
+    runner.session.toggle(5)  # w=5 pauses; w=7 goes on, so the two stop at different epochs
+    assert wait_until(lambda: len(runner.session.runs[1].history)
+                      > len(runner.session.runs[0].history) + 5)
+    assert runner.finish() == 0
+    at = [len(r.history) for r in runner.session.runs]
+    assert runner.summary()[-1] == (
+        f"2 runs: 2 stopped (w=5 at epoch {at[0]} of 100000, w=7 at epoch {at[1]} of 100000), "
+        "health ok")
+
+
+def test_the_closing_line_names_each_way_of_ending(make_runner):
+    """Finished runs are counted; a stop at one shared epoch is said once."""
+    runner = make_runner(widths=(5, 7), epochs=30, speed=0)
+    runner.start()
+    assert wait_until(lambda: runner.session.ended)
+    runner.finish()
+    assert runner.summary() == ["2 runs finished, health ok"]
+    runner = make_runner(widths=(5, 7), epochs=100_000, speed=0)
+    runner.session.toggle()  # paused before the first epoch: both stop at the same place
+    runner.start()
+    runner.finish()
+    assert runner.summary() == ["2 runs stopped before epoch 1 of 100000, health ok"]

@@ -97,7 +97,7 @@ def test_an_event_record_claiming_gigabytes_is_damage_after_the_good_events(tmp_
     assert outcome.err == (
         f"mlp-tui: warning: {event}: damaged at byte {at}: a record claims 16 GiB, over the "
         "64 MiB limit for an event record (set MLP_TUI_MAX_EVENT_MB to raise it); the events "
-        "before it are shown\nmlp-tui: 1 run, health ok\n"
+        "before it are shown\nmlp-tui: 1 run finished, health ok\n"
     )
     _bounded(outcome)
 

@@ -344,7 +344,7 @@ def test_force_overwrites_a_history_and_an_empty_one_needs_none(
     argv = ["--headless", "--history", "h.csv", "--widths", "5", "--epochs", "3", "--speed", "0"]
     assert main([*argv, *force]) == 0
     out, err = capsys.readouterr()
-    assert err == "mlp-tui: wrote h.csv\nmlp-tui: 1 run, health ok\n"
+    assert err == "mlp-tui: wrote h.csv\nmlp-tui: 1 run finished, health ok\n"
     assert len(out.splitlines()) == 2
     assert "earlier run" not in path.read_text()
     lives = check_history_file(path)

@@ -6,6 +6,7 @@ tiny tmpfs where root may mount one), and a replay that reads every status and h
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,49 @@ def test_restarts_write_every_life_in_order_with_the_new_seed(make_runner, tmp_p
     assert [(r.seed, len(r.history), r.status) for r in replay.runs] == [
         (2, 400, Status.FINISHED)
     ] * 2
+
+
+def _closing_statuses(rows: list[dict]) -> dict[tuple[int, int], Status]:
+    """The status of each life's last row, keyed by (run, seed), in file order."""
+    return {(row["run"], row["seed"]): Status(row["status"]) for row in rows}
+
+
+@SUFFIXES
+@pytest.mark.parametrize("path_", ["r", "R", "space+R", "c"])
+def test_every_life_ends_on_a_row_with_its_final_status(
+    make_runner, tmp_path, monkeypatch, suffix, path_
+):
+    """A life a restart cut short (r, R, a paused run's R, a new configuration) closes on a
+    `stopped` row in --history and in the E export, like a life the quit stopped (issue 36)."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / f"h{suffix}"
+    runner = make_runner(history=path, speed=200, epochs=100_000, widths=(5, 100))
+    session = runner.session
+    runner.start()
+    assert wait_until(lambda: all(len(r.history) >= 5 for r in session.runs))
+    if path_ == "r":
+        session.restart()
+    elif path_ == "R":
+        session.restart(5)
+    elif path_ == "space+R":
+        session.toggle(5)
+        assert wait_until(lambda: session.runs[0].status is Status.PAUSED)
+        session.restart(5)
+    else:
+        session.reconfigure(replace(session.config, seed=10))
+    assert wait_until(lambda: all(len(r.history) >= 5 for r in session.runs))
+    exported = tmp_path / runner.export_history().rsplit(" ", 1)[-1]
+    assert runner.finish() == 0, runner.errors  # q, Ctrl-C and TERM all end here
+    check_history_file(path)
+    lives = session.lives()
+    assert len(lives) == 3 if path_ in ("R", "space+R") else 4
+    closing = _closing_statuses(_all_rows(path))
+    assert list(closing) == [(life.meta["run"], life.meta["seed"]) for life in lives]
+    assert all(s is Status.STOPPED for s in closing.values()), closing
+    # The E export, written while the new lives still ran: the cut lives are closed there too.
+    runs_cut = (0,) if path_ in ("R", "space+R") else (0, 1)
+    in_export = _closing_statuses(_all_rows(exported))
+    assert [in_export[(run, 0)] for run in runs_cut] == [Status.STOPPED] * len(runs_cut)
 
 
 @SUFFIXES

@@ -88,9 +88,9 @@ def test_a_tensorboard_folder_names_the_configuration_as_before():
 @pytest.mark.parametrize("cfg, header", [
     (ExperimentConfig(), ["iris", "depth 1", "sgd lr 0.1", "100 epochs"]),
     (ExperimentConfig(repeats=3, stack=True),
-     ["iris", "depth 1", "sgd lr 0.1", "100 epochs", "3 seeds/width, stacked"]),
+     ["iris", "depth 1", "sgd lr 0.1", "100 epochs", "mean±std of 3 seeds, stacked"]),
     (GRID, ["iris", "depth 1,2", "sgd/adam lr 0.1,0.01", "batch full,32", "100 epochs",
-            "validation", "2 seeds/width", "96 runs"]),
+            "validation", "mean±std of 2 seeds", "96 runs"]),
 ])
 def test_one_description_of_a_configuration(cfg, header):
     assert validate(cfg).describe() == header

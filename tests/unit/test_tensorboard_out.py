@@ -10,6 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from mlp_tui.cli.main import main
 from mlp_tui.core.config import ExperimentConfig, validate
+from mlp_tui.core.schema import Status
 from mlp_tui.persist import tensorboard as tb
 from mlp_tui.runner import Outputs, Runner
 from mlp_tui.session.live import LiveSession
@@ -51,8 +52,9 @@ def test_every_epoch_of_every_life_is_in_its_own_folder(tmp_path):
             assert [e.step for e in events] == list(range(1, len(cols) + 1))
             assert [e.value for e in events] == pytest.approx(cols[metric], rel=1e-6)
         assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
-    finished = [life for life in lives if life.meta["seed"] == 0 or life.meta["width"] == 5]
-    assert all(len(life.history) == 300 for life in finished if life.ended is not None)
+    # The life the restart cut short ended `stopped` (issue 36); the other two ran to the end.
+    assert [life.ended for life in lives] == [Status.STOPPED, Status.FINISHED, Status.FINISHED]
+    assert [len(life.history) == 300 for life in lives] == [False, True, True]
 
 
 def test_hyperparameters_are_the_runs_settings(tmp_path):

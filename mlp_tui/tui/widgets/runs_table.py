@@ -1,4 +1,4 @@
-"""The runs table: one row per width (repeats pooled as mean ± std), updated in place."""
+"""The runs table: one row per width (repeats pooled, view.rows.GROUP_STAT), updated in place."""
 
 from __future__ import annotations
 
@@ -190,9 +190,10 @@ class RunsTable(DataTable):
             )
         else:
             cells["loss"] = Text(loss, style=base)
-        cells["best"] = Text(
-            "-" if r.best is None else f"{fmt_num(r.best)}\n@{r.best_epoch}", style=base
-        )
+        best = fmt_num(r.best)
+        if r.best_std is not None:
+            best = f"{best}±{fmt_num(r.best_std, '.3f')}"
+        cells["best"] = Text("-" if r.best is None else f"{best}\n@{r.best_epoch}", style=base)
         if self.has_val:
             cells["note"] = Text(r.overfit.replace("since epoch ", "since\nepoch "),
                                  style="bold yellow")
