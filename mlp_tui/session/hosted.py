@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.contract import Control, LifeRecord, Session
 from mlp_tui.core.runs import pauses, planned_runs, select
+from mlp_tui.core.task import Task
 from mlp_tui.session.remote import RemoteRun
 
 POLL_S = 0.05  # a driver round: each poll briefly takes the GIL from the host's training thread
@@ -60,6 +61,10 @@ class HostedSession(Session):
     @property
     def config(self) -> ExperimentConfig:
         return self.cfg
+
+    @property
+    def task(self) -> Task:
+        return self.cfg.kind
 
     @property
     def runs(self) -> Sequence[RemoteRun]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.contract import Control, LifeRecord, Session, Unsupported
 from mlp_tui.core.schema import Status
+from mlp_tui.core.task import Task
 from mlp_tui.core.text import failure
 from mlp_tui.engine.experiment import Experiment
 from mlp_tui.engine.run import Run
@@ -36,6 +37,10 @@ class LiveSession(Session):
     @property
     def config(self) -> ExperimentConfig:
         return self._cfg
+
+    @property
+    def task(self) -> Task:
+        return self._cfg.kind
 
     @property
     def runs(self) -> Sequence[Run]:

@@ -13,6 +13,7 @@ from mlp_tui.core.contract import LifeRecord, RunView, Session
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import RECORD_STATUSES, RUN_FIELDS, STALE_S, Health, Status
 from mlp_tui.core.settings import describe, recorded_values
+from mlp_tui.core.task import CLASSIFICATION, Task, task_of_columns
 from mlp_tui.persist.codec import HistoryFormatError
 from mlp_tui.persist.reader import HistoryReader
 
@@ -35,7 +36,8 @@ class ReplayRun(RunView):
         self.meta = {f.name: row.get(f.name) for f in RUN_FIELDS}
         self.width = int(row["width"])
         self.repeat = int(row.get("repeat") or 0)
-        self.history = RunHistory(0, has_val=row.get("val_loss") is not None)
+        self.history = RunHistory(0, has_val=row.get("val_loss") is not None,
+                                  task=task_of_columns(row))  # the file's columns tell
         self.last_status = Status.RUNNING
         self.last_health = Health.OK
         self.key = next(_SERIAL)
@@ -172,6 +174,11 @@ class ReplaySession(Session):
     @property
     def has_val(self) -> bool:
         return any(r.history.has_val for r in self._runs)
+
+    @property
+    def task(self) -> Task:
+        """The recorded runs' task, as their columns tell (classification before any row)."""
+        return self._runs[0].history.task if self._runs else CLASSIFICATION
 
     def describe(self) -> list[str]:
         runs = self._runs
