@@ -79,3 +79,22 @@ async def test_a_diverged_run_stops_and_the_others_carry_on(live_app):
         lo, hi = spec.y_range
         assert math.isfinite(lo) and math.isfinite(hi)
         assert min(epochs(app)) == stopped_at
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_a_regression_reads_in_its_own_words_and_directions(live_app, size):
+    """Diabetes: the table says MSE and R², its best is the highest validation R² (not the
+    lowest), the plot's title names MSE; at 80x24 as at 160x45."""
+    app = live_app(dataset="diabetes", standardize=True, val_split=0.2, widths=(8, 64),
+                   speed=0, epochs=80)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.session.ended)
+        await wait_for(pilot, lambda: screen_text(app).count("80/80") == 2)
+        text = screen_text(app)
+        assert "val MSE" in text and "val R²" in text and "best val R²" in text
+        assert "loss (MSE)" in text and " acc" not in text
+        for run in app.session.runs:
+            r2 = run.history.read()["val_r2"]
+            best, at = run.history.best("val_r2")
+            assert best == max(r2) and at == r2.index(max(r2)) + 1
+            assert f"{best:.4f}" in text and f"@{at}" in text
