@@ -62,8 +62,9 @@ class RemoteRun(PlannedRun, RunView):
         self._rate: float | None = None
         self._lock = threading.Lock()
 
-    def _new_life(self, seed: int) -> PolledLife:
-        return PolledLife(seed, RunHistory(*self._shape))
+    def _new_life(self, seed: int, serial: int | None = None) -> PolledLife:
+        history = RunHistory(*self._shape, task=self.cfg.kind)
+        return PolledLife(seed, history) if serial is None else PolledLife(seed, history, serial)
 
     # --- RunView (seed, history, meta: core.runs.PlannedRun) ------------------------------------
 
@@ -105,7 +106,7 @@ class RemoteRun(PlannedRun, RunView):
                 life.serial = batch.serial
             elif batch.serial != life.serial:
                 self._retire()
-                self.life = life = PolledLife(batch.seed, RunHistory(*self._shape), batch.serial)
+                self.life = life = self._new_life(batch.seed, batch.serial)
             if batch.start == len(life.history):
                 life.history.extend(batch.cols, batch.status_codes, batch.health_codes)
             self._state = Status(batch.status)
