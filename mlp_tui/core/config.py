@@ -214,6 +214,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
             f"at most {MAX_RUNS} runs, but {_grid_product(cfg)} make {cfg.n_runs}",
         )
+    if any(cfg.values("momentum")) and "adam" in cfg.values("optimizer"):
+        raise ConfigError("--momentum", "applies to --optimizer sgd (adam keeps its own moments)")
     if cfg.stack:
         _check_stack(cfg)
     if cfg.seeds and len(cfg.seeds) != cfg.n_runs:
@@ -266,6 +268,10 @@ def _check_stack(cfg: ExperimentConfig) -> None:
         raise ConfigError("--stack", "trains with --optimizer sgd only")
     if any(0 < b < cfg.n_samples for b in cfg.values("batch_size")):
         raise ConfigError("--stack", "trains full batches only (--batch-size 0)")
+    for name in ("momentum", "dropout", "label_noise"):
+        if any(cfg.values(name)):
+            raise ConfigError("--stack", f"trains without {SETTING[name].flag} (plain SGD, "
+                              "the same targets for every seed)")
 
 
 def _normalize_grid(cfg: ExperimentConfig) -> ExperimentConfig:

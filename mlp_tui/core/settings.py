@@ -260,6 +260,30 @@ SETTINGS: tuple[Setting, ...] = (
             doc="L2 penalty in the gradient (0 = none)", folder=lambda v: f"wd{v:g}" if v else "",
             describe=lambda v: "weight decay " + _joined(v["weight_decay"], "{:g}")
             if any(v.get("weight_decay", ())) else None),
+    Setting("momentum", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
+            "SGD momentum, as torch.optim.SGD(momentum=) applies it; a comma list makes a grid "
+            "(default: 0)",
+            shape=GRID, short="mom", plural="momenta", column=True,
+            doc="SGD momentum (0 = none)", folder=lambda v: f"m{v:g}" if v else "",
+            describe=lambda v: "momentum " + _joined(v["momentum"], "{:g}")
+            if any(v.get("momentum", ())) else None),
+    Setting("dropout", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
+            "dropout after each hidden activation (validation in eval mode: none); a comma "
+            "list makes a grid (default: 0)",
+            shape=GRID, short="drop", plural="dropouts", column=True,
+            doc="dropout after each hidden ReLU (0 = none)",
+            folder=lambda v: f"p{v:g}" if v else "",
+            describe=lambda v: "dropout " + _joined(v["dropout"], "{:g}")
+            if any(v.get("dropout", ())) else None),
+    Setting("label_noise", Real(lambda x: 0 <= x <= 1, "must be in [0, 1], got {value:g}"), 0.0,
+            "a seeded fraction of the training labels replaced by another class (regression: "
+            "Gaussian noise of that fraction of each target's std); validation labels never; a "
+            "comma list makes a grid (default: 0)",
+            shape=GRID, short="noise", plural="label noises", column=True,
+            doc="fraction of training labels noised (0 = none)",
+            folder=lambda v: f"n{v:g}" if v else "",
+            describe=lambda v: "label noise " + _joined(v["label_noise"], "{:g}")
+            if any(v.get("label_noise", ())) else None),
     Setting("seed", Whole(0, MAX_SEED), 0, "first seed; a restart takes the next (default: 0)"),
     Setting("seeds", Custom(parse_seeds, check_seeds), (),
             "each run's first seed, a comma list in run order (an export's .config.toml writes "

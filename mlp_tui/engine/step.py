@@ -60,14 +60,26 @@ def build(cfg: ExperimentConfig, data: Dataset, width: int, seed: int):
     from mlp_tui.engine.model import build_mlp
     from mlp_tui.engine.optim import PlainSGD
 
+    # Dropout masks come from a generator of the run's own, seeded by its seed.
+    masks = torch.Generator().manual_seed(seed) if cfg.dropout else None
     with _SEED_LOCK:
         torch.manual_seed(seed)
-        model = build_mlp(data.n_features, width, cfg.depth, data.n_outputs)
+        model = build_mlp(data.n_features, width, cfg.depth, data.n_outputs, cfg.dropout, masks)
     model.to(data.x_train.device)
+    params, wd = model.parameters(), cfg.weight_decay
     if cfg.optimizer == "adam":
-        return model, torch.optim.Adam(model.parameters(), lr=cfg.lr,
-                                       weight_decay=cfg.weight_decay)
-    return model, PlainSGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return model, torch.optim.Adam(params, lr=cfg.lr, weight_decay=wd)
+    if cfg.momentum:  # torch's own SGD: its momentum buffer, bit for bit
+        return model, torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=wd)
+    return model, PlainSGD(params, lr=cfg.lr, weight_decay=wd)
+
+
+def train_targets(cfg: ExperimentConfig, data: Dataset, seed: int):
+    """The targets a life trains on: the data's, or with `--label-noise` its own noised copy
+    (seeded by the life's seed; validation targets are never noised)."""
+    if not cfg.label_noise:
+        return data.y_train
+    return data.objective.noised(data.y_train, cfg.label_noise, seed, data.n_outputs)
 
 
 class Trainer:
@@ -85,6 +97,8 @@ class Trainer:
 
         self.model, self.opt = build(cfg, data, width, seed)
         self.data = data
+        self.y_train = train_targets(cfg, data, seed)
+        self.eval_val = cfg.dropout > 0  # validation in eval mode: without dropout
         n, c = data.n_train, data.n_outputs
         self.batch = cfg.batch_size if 0 < cfg.batch_size < n else 0
         self.gen = torch.Generator(device="cpu").manual_seed(seed) if self.batch else None
@@ -109,7 +123,9 @@ class Trainer:
 
         if self.batch:
             return self._compute_minibatch(room, until, ctl)
-        model, x, y = self.model, self.data.x_train, self.data.y_train
+        if self.eval_val:
+            return self._compute_dropout(room, until, ctl)
+        model, x, y = self.model, self.data.x_train, self.y_train
         loss_fn, zero_grad, step = self.data.objective.loss, self.opt.zero_grad, self.opt.step
         loss_at, out_at, val_at = self.loss_at, self.out_at, self.val_at
         x_val, stamps, perf = self.data.x_val, self.stamps, time.perf_counter
@@ -137,7 +153,7 @@ class Trainer:
         before its step, summed over the epoch (as a minibatch trainer reports them)."""
         import torch
 
-        model, x, y = self.model, self.data.x_train, self.data.y_train
+        model, x, y = self.model, self.data.x_train, self.y_train
         obj = self.data.objective
         loss_fn, running = obj.loss, obj.running
         n, batch = x.shape[0], self.batch
@@ -162,8 +178,42 @@ class Trainer:
             self.loss[j].copy_(loss_sum / n)
             self.sums[j].copy_(stats)
             if self.val_out is not None:
-                with torch.inference_mode():
-                    self.val_out[j].copy_(model(self.data.x_val))
+                self._validate(j)
+            j += 1
+            now = time.perf_counter()
+            self.stamps.append(now)
+            if j >= room or now >= until or ctl.interrupt:
+                self.buffered = j
+                return now
+
+    def _validate(self, j: int) -> None:
+        """Epoch j's validation outputs, in eval mode when the model has dropout."""
+        import torch
+
+        model = self.model
+        if self.eval_val:
+            model.eval()
+        with torch.inference_mode():
+            self.val_out[j].copy_(model(self.data.x_val))
+        if self.eval_val:
+            model.train()
+
+    def _compute_dropout(self, room: int, until: float, ctl: Interruptible) -> float:
+        """The full-batch loop with dropout: the train loss as measured in training mode (with
+        the epoch's masks), validation in eval mode."""
+        model, x, y = self.model, self.data.x_train, self.y_train
+        loss_fn, opt = self.data.objective.loss, self.opt
+        j = self.buffered
+        while True:
+            out = model(x)
+            loss = loss_fn(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            self.loss_at[j].copy_(loss.detach())
+            self.out_at[j].copy_(out.detach())
+            if self.val_at is not None:
+                self._validate(j)
             j += 1
             now = time.perf_counter()
             self.stamps.append(now)
@@ -179,9 +229,9 @@ class Trainer:
         data, obj = self.data, self.data.objective
         m, self.buffered = self.buffered, 0
         if self.out is not None:
-            values = split_metrics(obj, "train", self.out[:m], data.y_train, self.loss[:m])
+            values = split_metrics(obj, "train", self.out[:m], self.y_train, self.loss[:m])
         else:
-            finished = obj.finish(self.sums[:m], data.y_train)
+            finished = obj.finish(self.sums[:m], self.y_train)
             values = {"train_loss": self.loss[:m], **{f"train_{k}": v for k, v in
                                                       finished.items()}}
         if self.val_out is not None:

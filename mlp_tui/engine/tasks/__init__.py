@@ -43,6 +43,10 @@ class Objective(Protocol):
     def baseline(self, y: np.ndarray, n_outputs: int) -> Baseline:
         """What a constant predictor scores on these training targets (health)."""
 
+    def noised(self, y: torch.Tensor, fraction: float, seed: int, n_outputs: int) -> torch.Tensor:
+        """A copy of the training targets with `--label-noise fraction` applied, drawn from
+        `numpy.random.RandomState(seed)` (the run's seed: recorded with every row)."""
+
 
 def columns(task: Task, values: dict[str, torch.Tensor]) -> dict[str, list]:
     """Epoch fields (`train_loss`, `val_acc`...) as lists, read back with one host sync: the

@@ -46,6 +46,19 @@ class Classification:
     def finish(self, sums: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"acc": sums[..., 0].float()}
 
+    def noised(self, y: torch.Tensor, fraction: float, seed: int, n_outputs: int) -> torch.Tensor:
+        """round(fraction * n) labels, drawn without replacement, each moved to another class
+        (shifted by 1..k-1, drawn uniformly), so every noised label is wrong."""
+        import numpy as np
+        import torch
+
+        rng = np.random.RandomState(seed % 2**32)
+        labels = y.cpu().numpy().copy()
+        n = len(labels)
+        idx = rng.choice(n, int(round(fraction * n)), replace=False)
+        labels[idx] = (labels[idx] + rng.randint(1, n_outputs, size=len(idx))) % n_outputs
+        return torch.tensor(labels, dtype=y.dtype, device=y.device)
+
     def baseline(self, y: np.ndarray, n_outputs: int) -> Baseline:
         import numpy as np
 

@@ -58,6 +58,17 @@ class Regression:
         n, k = y.shape
         return {"mae": sums[..., 0] / (n * k), "r2": _r2(sums[..., 1:], y)}
 
+    def noised(self, y: torch.Tensor, fraction: float, seed: int, n_outputs: int) -> torch.Tensor:
+        """Gaussian noise on every target, its std `fraction` times the target's own (over the
+        training split), in float64, then as float32."""
+        import numpy as np
+        import torch
+
+        rng = np.random.RandomState(seed % 2**32)
+        values = y.cpu().numpy().astype(np.float64)
+        values = values + rng.standard_normal(values.shape) * fraction * values.std(axis=0)
+        return torch.tensor(values, dtype=y.dtype, device=y.device)
+
     def baseline(self, y: np.ndarray, n_outputs: int) -> Baseline:
         """The mean predictor: its MSE is the targets' variance (averaged), its R² is 0; a run
         whose R² never rose above 0 over the health window is no better than it."""
