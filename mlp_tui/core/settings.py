@@ -256,21 +256,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("weight_decay", Real(lambda x: x >= 0, "must be 0 or more, got {value:g}"), 0.0,
             "L2 penalty added to each gradient, as torch.optim.SGD and Adam add it; a comma "
             "list makes a grid (default: 0)",
-            shape=GRID, short="wd", plural="weight decays", column=True,
+            form="weight decay", shape=GRID, short="wd", plural="weight decays", column=True,
             doc="L2 penalty in the gradient (0 = none)", folder=lambda v: f"wd{v:g}" if v else "",
             describe=lambda v: "weight decay " + _joined(v["weight_decay"], "{:g}")
             if any(v.get("weight_decay", ())) else None),
     Setting("momentum", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
             "SGD momentum, as torch.optim.SGD(momentum=) applies it; a comma list makes a grid "
             "(default: 0)",
-            shape=GRID, short="mom", plural="momenta", column=True,
+            form="momentum", shape=GRID, short="mom", plural="momenta", column=True,
             doc="SGD momentum (0 = none)", folder=lambda v: f"m{v:g}" if v else "",
             describe=lambda v: "momentum " + _joined(v["momentum"], "{:g}")
             if any(v.get("momentum", ())) else None),
     Setting("dropout", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
             "dropout after each hidden activation (validation in eval mode: none); a comma "
             "list makes a grid (default: 0)",
-            shape=GRID, short="drop", plural="dropouts", column=True,
+            form="dropout", shape=GRID, short="drop", plural="dropouts", column=True,
             doc="dropout after each hidden ReLU (0 = none)",
             folder=lambda v: f"p{v:g}" if v else "",
             describe=lambda v: "dropout " + _joined(v["dropout"], "{:g}")
@@ -279,7 +279,7 @@ SETTINGS: tuple[Setting, ...] = (
             "a seeded fraction of the training labels replaced by another class (regression: "
             "Gaussian noise of that fraction of each target's std); validation labels never; a "
             "comma list makes a grid (default: 0)",
-            shape=GRID, short="noise", plural="label noises", column=True,
+            form="label noise", shape=GRID, short="noise", plural="label noises", column=True,
             doc="fraction of training labels noised (0 = none)",
             folder=lambda v: f"n{v:g}" if v else "",
             describe=lambda v: "label noise " + _joined(v["label_noise"], "{:g}")

@@ -55,7 +55,8 @@ def test_the_grid_is_what_was_declared_so():
     assert GRID_FLAGS["batch_size"] == "--batch-size"
     assert [GRID_SHORT[f] for f in GRID_FIELDS[:4]] == ["d", "lr", "opt", "batch"]
     assert [s.name for s in FORM_SETTINGS] == [
-        "widths", "depth", "epochs", "lr", "optimizer", "val_split", "speed"
+        "widths", "depth", "epochs", "lr", "optimizer", "weight_decay", "momentum", "dropout",
+        "label_noise", "val_split", "speed"
     ]
 
 
