@@ -214,6 +214,28 @@ def _seeds(v: Values) -> str | None:
     return seeds_fact(repeats) + (", stacked" if v.get("stack") == (True,) else "")
 
 
+def _fraction(closed: bool = False) -> Real:
+    """A share in [0, 1) (or [0, 1] when `closed`)."""
+    if closed:
+        return Real(lambda x: 0 <= x <= 1, "must be in [0, 1], got {value:g}")
+    return Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}")
+
+
+def _remedy(name: str, domain: Domain, help: str, short: str, plural: str, doc: str,
+            folder: str = "") -> Setting:
+    """A remedy for overfitting: a grid axis from 0 (none), a run column and a form field,
+    named in a folder (`m0.9`) and the header (`momentum 0.9`) only when some run uses it."""
+    words = name.replace("_", " ")
+    prefix = folder or short
+    return Setting(
+        name, domain, 0.0, f"{help}; a comma list makes a grid (default: 0)",
+        shape=GRID, short=short, plural=plural, column=True, doc=f"{doc} (0 = none)",
+        form=words, folder=lambda v: f"{prefix}{v:g}" if v else "",
+        describe=lambda v: f"{words} " + _joined(v[name], "{:g}") if any(v.get(name, ())) else
+        None,
+    )
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("dataset", Custom(parse_dataset, check_dataset), "iris",
             f"one of {', '.join(DATASETS)}, or a .csv (header row) or .npz (X, y) file "
@@ -253,37 +275,18 @@ SETTINGS: tuple[Setting, ...] = (
             folder=lambda v: f"bs{v}",
             describe=lambda v: None if set(v.get("batch_size") or (0,)) == {0} else
             "batch " + ",".join(str(b) if b else "full" for b in v["batch_size"])),
-    Setting("weight_decay", Real(lambda x: x >= 0, "must be 0 or more, got {value:g}"), 0.0,
-            "L2 penalty added to each gradient, as torch.optim.SGD and Adam add it; a comma "
-            "list makes a grid (default: 0)",
-            form="weight decay", shape=GRID, short="wd", plural="weight decays", column=True,
-            doc="L2 penalty in the gradient (0 = none)", folder=lambda v: f"wd{v:g}" if v else "",
-            describe=lambda v: "weight decay " + _joined(v["weight_decay"], "{:g}")
-            if any(v.get("weight_decay", ())) else None),
-    Setting("momentum", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
-            "SGD momentum, as torch.optim.SGD(momentum=) applies it; a comma list makes a grid "
-            "(default: 0)",
-            form="momentum", shape=GRID, short="mom", plural="momenta", column=True,
-            doc="SGD momentum (0 = none)", folder=lambda v: f"m{v:g}" if v else "",
-            describe=lambda v: "momentum " + _joined(v["momentum"], "{:g}")
-            if any(v.get("momentum", ())) else None),
-    Setting("dropout", Real(lambda x: 0 <= x < 1, "must be in [0, 1), got {value:g}"), 0.0,
-            "dropout after each hidden activation (validation in eval mode: none); a comma "
-            "list makes a grid (default: 0)",
-            form="dropout", shape=GRID, short="drop", plural="dropouts", column=True,
-            doc="dropout after each hidden ReLU (0 = none)",
-            folder=lambda v: f"p{v:g}" if v else "",
-            describe=lambda v: "dropout " + _joined(v["dropout"], "{:g}")
-            if any(v.get("dropout", ())) else None),
-    Setting("label_noise", Real(lambda x: 0 <= x <= 1, "must be in [0, 1], got {value:g}"), 0.0,
+    _remedy("weight_decay", Real(lambda x: x >= 0, "must be 0 or more, got {value:g}"),
+            "L2 penalty added to each gradient, as torch.optim.SGD and Adam add it",
+            "wd", "weight decays", "L2 penalty in the gradient"),
+    _remedy("momentum", _fraction(), "SGD momentum, as torch.optim.SGD(momentum=) applies it",
+            "mom", "momenta", "SGD momentum", folder="m"),
+    _remedy("dropout", _fraction(),
+            "dropout after each hidden activation (validation in eval mode: none)",
+            "drop", "dropouts", "dropout after each hidden ReLU", folder="p"),
+    _remedy("label_noise", _fraction(closed=True),
             "a seeded fraction of the training labels replaced by another class (regression: "
-            "Gaussian noise of that fraction of each target's std); validation labels never; a "
-            "comma list makes a grid (default: 0)",
-            form="label noise", shape=GRID, short="noise", plural="label noises", column=True,
-            doc="fraction of training labels noised (0 = none)",
-            folder=lambda v: f"n{v:g}" if v else "",
-            describe=lambda v: "label noise " + _joined(v["label_noise"], "{:g}")
-            if any(v.get("label_noise", ())) else None),
+            "Gaussian noise of that fraction of each target's std); validation labels never",
+            "noise", "label noises", "fraction of training labels noised", folder="n"),
     Setting("seed", Whole(0, MAX_SEED), 0, "first seed; a restart takes the next (default: 0)"),
     Setting("seeds", Custom(parse_seeds, check_seeds), (),
             "each run's first seed, a comma list in run order (an export's .config.toml writes "
