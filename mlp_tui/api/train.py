@@ -38,9 +38,7 @@ def train(*, progress: bool = True, **settings: object) -> TrainResult:
     inv = invocation(settings, speed=UNTHROTTLED)
     require_pandas()
     runner = _runner(inv, defer=False)
-    interrupted = _drive(runner, ProgressBars(runner.session, show) if progress and
-                         (show := output_for()) else None)
-    return collect(runner, interrupted)
+    return collect(runner, _drive(runner, _bars(runner, progress)))
 
 
 def monitor(**settings: object) -> TrainResult:
@@ -58,6 +56,12 @@ def monitor(**settings: object) -> TrainResult:
     run_app(runner, quiet=inv.face.quiet)
     cut = any(r.status is Status.STOPPED for r in runner.session.runs)  # quit before the end
     return collect(runner, interrupted=cut)
+
+
+def _bars(runner: Runner, progress: bool) -> ProgressBars | None:
+    """The progress lines, where there is somewhere to redraw them (a terminal, a notebook)."""
+    show = output_for() if progress else None
+    return None if show is None else ProgressBars(runner.session, show)
 
 
 def _terminal() -> bool:
