@@ -51,6 +51,7 @@ class Outputs:
     force: bool = False  # overwrite an existing history file
     capacity: Path | None = None  # --capacity-export: loss against width, at each basis
     tensorboard: Path | None = None  # --tensorboard DIR: event files, one folder per life
+    models: Path | None = None  # --save-models DIR: each life's best and last weights
 
     @property
     def exports(self) -> bool:
@@ -78,12 +79,17 @@ class Runner:
             from mlp_tui.persist.tensorboard import TensorBoardRecorder
 
             self.tensorboard = TensorBoardRecorder(session, self.outputs.tensorboard)
+        self.models = None  # persist.models.ModelRecorder, imported when asked
+        if self.outputs.models is not None:
+            from mlp_tui.persist.models import ModelRecorder
+
+            self.models = ModelRecorder(session, self.outputs.models)
 
     def start(self) -> None:
         if self._exit_code is not None:  # finished before it started (a signal at start-up)
             return
         self.session.start()
-        for writer in (self.recorder, self.tensorboard):
+        for writer in (self.recorder, self.tensorboard, self.models):
             if writer is not None:
                 writer.start()
 
@@ -242,7 +248,7 @@ class Runner:
         files written, how the runs ended, and each run whose health is not ok or diverged."""
         lines = []
         files = [*self.written]
-        for path in (self.outputs.history, self.outputs.tensorboard):
+        for path in (self.outputs.history, self.outputs.tensorboard, self.outputs.models):
             if path is not None and self.session.runs:
                 files.append(path)
         if files:
@@ -269,8 +275,8 @@ class Runner:
             error = self.recorder.close()
             if error:
                 self.errors.append(error)
-        if self.tensorboard is not None:
-            error = self.tensorboard.close()
+        for writer in (self.tensorboard, self.models):
+            error = writer.close() if writer is not None else None
             if error:
                 self.errors.append(error)
         if self._export_due and self.outputs.exports:

@@ -15,7 +15,7 @@ from mlp_tui.cli.parser import (
     build_replay_parser,
 )
 from mlp_tui.cli.paths import check_output_path
-from mlp_tui.cli.sources import check_logdir_arg, is_logdir, tensorboard_dir
+from mlp_tui.cli.sources import check_logdir_arg, is_logdir, models_dir, tensorboard_dir
 from mlp_tui.core.config import (
     EXPORT_SUFFIXES,
     HISTORY_SUFFIXES,
@@ -55,6 +55,7 @@ class Invocation:
     ray_address: str = "auto"
     workers: int | None = None  # --backend process: None = one per core
     tensorboard: Path | None = None  # --tensorboard DIR
+    models: Path | None = None  # --save-models DIR
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,9 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         workers = parse_int("--workers", ns.workers, 1, MAX_PROCESS_WORKERS)
     face = _face(ns, export, history)
     tensorboard = tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
+    models = models_dir(ns.save_models, cfg) if ns.save_models is not None else None
     return Invocation(cfg, ns.headless, export, history, ns.force, face, backend, address,
-                      workers, tensorboard)
+                      workers, tensorboard, models)
 
 
 def _parse_backend(backend: str, address: str | None) -> tuple[str, str]:

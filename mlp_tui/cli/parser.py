@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--export", metavar="PATH", help="final table: .csv, .json or .md (written at the end)")
     a("--history", metavar="PATH", help="per-epoch history, streamed: .csv or .jsonl")
     a("--force", action="store_true", help="overwrite an existing --history file")
+    a("--save-models", metavar="DIR",
+      help="each run's best (lowest validation loss, else train loss) and last weights as "
+      "plain state_dict .pt files, each with a .json of its settings, epoch and losses")
     a("--backend", default="thread",
       help="thread, process or ray: where the runs train (default: thread)")
     a("--workers", metavar="N",

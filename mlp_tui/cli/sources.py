@@ -23,6 +23,20 @@ def tensorboard_dir(text: str) -> Path:
     return path
 
 
+def models_dir(text: str, cfg) -> Path:
+    """--save-models DIR: a folder (made if missing, not a file); a stack's weights are not
+    recomputed by retraining one run (its kernels differ), so not with --stack."""
+    if cfg.stack:
+        raise ConfigError("--save-models", "not with --stack (a stacked run's weights come "
+                          "from batched kernels a single run does not retrace)")
+    if not text.strip() or "\0" in text:
+        raise ConfigError("--save-models", f"{text!r} is not a folder name")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError("--save-models", f"{text} exists and is not a folder")
+    return path
+
+
 def is_logdir(path: Path) -> bool:
     """`replay PATH` on a directory reads it as a TensorBoard log directory."""
     try:

@@ -23,7 +23,8 @@ def start_runner(inv: Invocation | ReplayInvocation, defer: bool = False):
         session = ReplaySession(inv.file, follow=inv.follow)
         return Runner(session, Outputs(export=inv.export, capacity=inv.face.capacity))
     session = _live_session(inv, defer)
-    outputs = Outputs(inv.export, inv.history, inv.force, inv.face.capacity, inv.tensorboard)
+    outputs = Outputs(inv.export, inv.history, inv.force, inv.face.capacity, inv.tensorboard,
+                      inv.models)
     try:
         return Runner(session, outputs)
     except BaseException:  # a refused file: leave no worker, actor or local Ray behind

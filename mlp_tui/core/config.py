@@ -214,6 +214,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
             "--repeats" if len(cfg.widths) * len(cfg.points()) <= MAX_RUNS else "--widths",
             f"at most {MAX_RUNS} runs, but {_grid_product(cfg)} make {cfg.n_runs}",
         )
+    if cfg.early_stop and not cfg.val_split:
+        raise ConfigError("--early-stop", "needs --val-split: it watches the validation loss")
     if any(cfg.values("momentum")) and "adam" in cfg.values("optimizer"):
         raise ConfigError("--momentum", "applies to --optimizer sgd (adam keeps its own moments)")
     if cfg.stack:

@@ -27,6 +27,9 @@ class Status(str, Enum):
     STOPPED = "stopped"  # ended by the user (or the process) before the last epoch
     DIVERGED = "diverged"  # a non-finite loss
     FAILED = "failed"  # an error in the run
+    # --early-stop: the validation loss did not improve for PATIENCE epochs (its best epoch is in
+    # the table's best column and the export's best_val_loss_epoch)
+    EARLY_STOPPED = "early-stopped"
 
     @property
     def ended(self) -> bool:
@@ -53,7 +56,7 @@ class Health(str, Enum):
 
 
 # Per-epoch status codes kept in a history: a paused or stopped run records no epoch.
-RECORD_STATUSES = (Status.RUNNING, Status.FINISHED, Status.DIVERGED)
+RECORD_STATUSES = (Status.RUNNING, Status.FINISHED, Status.DIVERGED, Status.EARLY_STOPPED)
 STATUS_CODE = {s: i for i, s in enumerate(RECORD_STATUSES)}
 HEALTHS = tuple(Health)
 HEALTH_CODE = {h: i for i, h in enumerate(HEALTHS)}

@@ -287,6 +287,15 @@ SETTINGS: tuple[Setting, ...] = (
             "a seeded fraction of the training labels replaced by another class (regression: "
             "Gaussian noise of that fraction of each target's std); validation labels never",
             "noise", "label noises", "fraction of training labels noised", folder="n"),
+    Setting("early_stop", Whole(0, MAX_EPOCHS), 0,
+            "stop a run once its validation loss has not improved (by more than --min-delta) "
+            "for this many epochs; needs --val-split (default: 0, off)", metavar="PATIENCE",
+            column=True, doc="early-stopping patience in epochs (0 = off)",
+            describe=lambda v: f"early stop {_joined(v['early_stop'])}"
+            if any(v.get("early_stop", ())) else None),
+    Setting("min_delta", Real(lambda x: x >= 0, "must be 0 or more, got {value:g}"), 0.0,
+            "--early-stop: the least fall of the validation loss that counts as an improvement "
+            "(default: 0)", column=True, doc="early stopping's least improvement"),
     Setting("seed", Whole(0, MAX_SEED), 0, "first seed; a restart takes the next (default: 0)"),
     Setting("seeds", Custom(parse_seeds, check_seeds), (),
             "each run's first seed, a comma list in run order (an export's .config.toml writes "

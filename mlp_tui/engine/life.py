@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import STATUS_CODE, Status
+from mlp_tui.engine.early_stop import EarlyStop
 from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.pacer import Pacer, RateMeter
 
@@ -34,23 +35,28 @@ class Life:
     origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time
     done: int = 0  # epochs read back into the history
     cadence: Cadence | None = None  # its worker's hand-overs and turns (a run's own worker)
+    stopper: EarlyStop | None = None  # --early-stop: judges each epoch's validation loss
 
 
 def record(life: Life, cols: dict[str, list], total: int, n_train: int) -> Status | None:
     """Hand a life its newly computed epochs (columns keyed by epoch field, ratios as counts;
     the task's score, accuracy or R², feeds the health): the first non-finite loss is its last
     epoch, marked diverged; its `total`-th is marked finished. Returns the life's state after
-    them (RUNNING, FINISHED or DIVERGED), or None when a restart closed its history meanwhile
-    (the epochs belong nowhere)."""
+    them (RUNNING, FINISHED, DIVERGED or EARLY_STOPPED: `--early-stop`'s patience ran out), or
+    None when a restart closed its history meanwhile (the epochs belong nowhere)."""
     losses = cols["train_loss"]
     m = len(losses)
     bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
-    if bad is not None:  # the epochs computed after a non-finite loss belong to no one
-        m = bad + 1
+    end = None if bad is None else (bad, Status.DIVERGED)
+    if life.stopper is not None and cols.get("val_loss") is not None:
+        stop = life.stopper.stop_at(cols["val_loss"][: m if bad is None else bad])
+        end = end if stop is None else (stop, Status.EARLY_STOPPED)
+    if end is not None:  # the epochs computed after the end belong to no one
+        m = end[0] + 1
         cols = {name: col[:m] for name, col in cols.items()}
     state = Status.RUNNING
-    if bad is not None:
-        state = Status.DIVERGED
+    if end is not None:
+        state = end[1]
     elif life.done + m == total:
         state = Status.FINISHED
     status = [STATUS_CODE[Status.RUNNING]] * m

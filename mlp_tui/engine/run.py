@@ -20,6 +20,7 @@ from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import failure
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.cadence import Cadence
+from mlp_tui.engine.early_stop import EarlyStop
 from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.life import Life, record
 from mlp_tui.engine.pacer import Pacer
@@ -112,7 +113,9 @@ class Run(PlannedRun, RunView):
     def _new_life(self, seed: int) -> Life:
         data = self.data
         history = RunHistory(data.n_train, data.n_val, task=data.objective.task)
-        return Life(seed, history, HealthTracker(data.baseline))
+        cfg = self.cfg
+        stopper = EarlyStop(cfg.early_stop, cfg.min_delta) if cfg.early_stop else None
+        return Life(seed, history, HealthTracker(data.baseline), stopper=stopper)
 
     # --- controls (any thread) -------------------------------------------------------------------
 
@@ -352,6 +355,6 @@ class Run(PlannedRun, RunView):
         diverged, or a restart closed its history)."""
         cols = life.trainer.take(life.origin)
         state = record(life, cols, self.total, self.data.y_train.shape[0])
-        if state is Status.DIVERGED:
+        if state in (Status.DIVERGED, Status.EARLY_STOPPED):
             self.end_life(life, state)
-        return state is not None and state is not Status.DIVERGED
+        return state is Status.RUNNING or state is Status.FINISHED

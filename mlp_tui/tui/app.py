@@ -81,7 +81,9 @@ class MlpTuiApp(ViewKeyActions, App[int]):
 
     def compose(self) -> ComposeResult:
         self.plot = LossPlot(id="plot")
-        self.table = RunsTable(has_val=self.session.has_val, task=self.session.task, id="table")
+        cfg = self.session.config
+        self.table = RunsTable(has_val=self.session.has_val, task=self.session.task,
+                               early=bool(cfg is not None and cfg.early_stop), id="table")
         self.header = Static("", id="header")
         self.viewbar = Static("", id="viewbar")
         self.readout = Static("", id="readout")
@@ -324,7 +326,7 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             settings.cursor = None
             if settings.metric not in metric_views(cfg.val_split > 0, task=cfg.kind):
                 settings.metric = "loss"
-            self.table.reset(has_val=cfg.val_split > 0, task=cfg.kind)
+            self.table.reset(has_val=cfg.val_split > 0, task=cfg.kind, early=bool(cfg.early_stop))
             self._table_need = 0  # lay out again once the new rows are in
             self.notify("restarted with the new settings")
             self.refresh_now()

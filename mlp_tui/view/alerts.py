@@ -68,6 +68,10 @@ class Alerts:
                     line = f"{label}: {STATUS_WORDS[status]} at epoch {len(run.history)}"
                 elif status is Status.FINISHED:
                     self._finished.append(label)
+                elif status is Status.EARLY_STOPPED:  # news, not bad news: it did its job
+                    _, best = run.history.best("val_loss")
+                    self._finished.append(f"{label} (stopped early at epoch "
+                                          f"{len(run.history)}, best at {best})")
             elif health is not Health.OK and health is not before[2] and not status.ended:
                 line = f"{label}: {HEALTH_WORDS.get(health, health.value)}"
             if line:

@@ -192,6 +192,7 @@ _STATUS_ORDER = (
     Status.PAUSED,
     Status.QUEUED,
     Status.STOPPED,
+    Status.EARLY_STOPPED,
     Status.FINISHED,
 )
 _HEALTH_ORDER = (Health.DIVERGING, Health.CHANCE, Health.BASELINE, Health.STALLED, Health.OK)

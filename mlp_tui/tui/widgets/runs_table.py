@@ -22,6 +22,7 @@ STATUS_STYLE = {
     Status.WAITING: "yellow",
     Status.QUEUED: "dim",
     Status.FINISHED: "cyan",
+    Status.EARLY_STOPPED: "cyan",
     Status.STOPPED: "dim",
     Status.DIVERGED: "bold red",
     Status.FAILED: "bold red",
@@ -87,28 +88,32 @@ class RunsTable(DataTable):
     BINDINGS = table_bindings()
 
     def __init__(
-        self, *, has_val: bool = False, task: Task = CLASSIFICATION, id: str | None = None
+        self, *, has_val: bool = False, task: Task = CLASSIFICATION, early: bool = False,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, header_height=2)
         self.has_val = has_val
         self.experiment_task = task
+        self.early = early  # runs may end early-stopped (--early-stop): its word is reserved
         self._shown: dict[str, tuple] = {}
         self._widths: dict[str, int] = {}  # the widest content each column has shown
         self.columns_shown: tuple[str, ...] = ()
         self._built: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
     def on_mount(self) -> None:
-        self.reset(self.has_val, self.experiment_task)
+        self.reset(self.has_val, self.experiment_task, self.early)
 
-    def reset(self, has_val: bool, task: Task | None = None) -> None:
+    def reset(self, has_val: bool, task: Task | None = None, early: bool = False) -> None:
         """Drop every row and column, for a new experiment."""
-        self.has_val = has_val
+        self.has_val, self.early = has_val, early
         self.experiment_task = task or self.experiment_task
         self._shown.clear()
         self._widths = {key: _cell_width(Text(self.label(key))) for key in self.keys()}
         # Reserved for the widest state a row reaches as it runs and ends (#23: the layout must
         # not jump when runs end): every status word, a trend's widest delta.
-        self._widths["status"] = max(self._widths["status"], *(len(s.value) for s in Status))
+        # (`early-stopped` only where --early-stop can end a run: a recording's rows widen it.)
+        words = [s.value for s in Status if early or s is not Status.EARLY_STOPPED]
+        self._widths["status"] = max(self._widths["status"], *map(len, words))
         self._widths["trend"] = max(self._widths["trend"], TREND_W)
         self._built = ((), ())
         self.show_columns(self.keys())
