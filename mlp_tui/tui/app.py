@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from mlp_tui.core.config import KEY_SPEED_MIN, ExperimentConfig, faster, slower
 from mlp_tui.core.contract import Unsupported
+from mlp_tui.core.settings import GROUP_STAT
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
@@ -224,7 +225,8 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         header = Text(state.upper(), style="bold")
         problem = self.runner.problem
         room = self.size.width - 2 - len(state) - 2 - (len(problem) + 2 if problem else 0)
-        header.append("  " + fit_items([printable(p) for p in parts], room))
+        header.append("  " + fit_items([printable(p) for p in parts], room,
+                                       first=lambda p: p.startswith(GROUP_STAT)))
         if problem:
             header.append(f"  {printable(problem)}", style="bold red")
         if header != self._last_header:

@@ -73,3 +73,14 @@ async def test_the_settings_form_hints_at_commas_for_a_spaced_list(live_app):
         await settle(pilot)
         error = str(form.query_one("#error", Static).render()).strip()
         assert error == "widths: '5 100': separate the values with commas: 5,100"
+
+
+async def test_the_header_states_the_group_statistic_at_80x24(live_app):
+    """Every group cell is a mean±std over seeds: the header says so at every size, another
+    fact giving way first (issue 36: at 80x24 it was the one dropped)."""
+    app = live_app(widths=(5, 10), depth=(1, 2), lr=(0.1, 0.01), repeats=4, speed=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: any(len(r.history) for r in app.session.runs))
+        await wait_for(pilot, lambda: "·" in screen_lines(app)[0])
+        line = screen_lines(app)[0]
+        assert "mean±std of 4 seeds" in line and len(line.rstrip()) <= 80, line
