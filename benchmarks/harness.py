@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
+from mlp_tui.core.task import CLASSIFICATION, Task
 from mlp_tui.engine.step import FLUSH_MAX
 
 HERE = Path(__file__).resolve().parent
@@ -160,6 +161,7 @@ class FakeSession:
     has_val: bool = False
     metrics: tuple[str, ...] | None = None
     x_name: str = "epoch"
+    task: Task = CLASSIFICATION  # what every view derives its metrics from
 
     @property
     def widths(self) -> tuple[int, ...]:
