@@ -47,7 +47,9 @@ from mlp_tui.core.values import (  # noqa: F401 (also re-exported: imported from
 
 EXPORT_SUFFIXES = (".csv", ".json", ".md")
 HISTORY_SUFFIXES = (".csv", ".jsonl")
-KEY_SPEED_MIN, KEY_SPEED_MAX = 1.0, 5120.0  # the range `+` and `-` step through
+KEY_SPEED_MAX = 5120.0  # `+` past it is unthrottled
+SLOW_STEPS = (MIN_SPEED, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)  # `-` and `+` below 1 ep/s
+KEY_SPEED_MIN = MIN_SPEED  # as slow as --speed goes
 MAX_WORKERS = 32  # runs training at once (one thread each); the rest wait, queued
 MAX_RUNS = MAX_WIDTHS * MAX_REPEATS  # runs of one grid (widths x depths x lrs x ... x seeds)
 
@@ -149,17 +151,23 @@ def run_meta(
 
 
 def faster(speed: float) -> float:
-    """Double the pace; past KEY_SPEED_MAX it becomes unthrottled (0)."""
+    """Double the pace (below 1 ep/s the next of SLOW_STEPS); past KEY_SPEED_MAX it becomes
+    unthrottled (0)."""
     if speed <= 0:
         return 0.0
+    if speed < 1:
+        return next(s for s in SLOW_STEPS if s > speed)
     return 0.0 if speed * 2 > KEY_SPEED_MAX else speed * 2
 
 
 def slower(speed: float) -> float:
-    """Halve the pace; from unthrottled it drops to KEY_SPEED_MAX."""
+    """Halve the pace, and below 1 ep/s step down SLOW_STEPS to KEY_SPEED_MIN, --speed's least;
+    from unthrottled it drops to KEY_SPEED_MAX."""
     if speed <= 0:
         return KEY_SPEED_MAX
-    return max(KEY_SPEED_MIN, speed / 2)
+    if speed / 2 >= 1:
+        return speed / 2
+    return max((s for s in SLOW_STEPS if s < speed), default=KEY_SPEED_MIN)
 
 
 # --- whole-config validation ------------------------------------------------------------------

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mlp_tui.core.config import ExperimentConfig
 
 # What a control says on a session without controls: only `mlp-tui replay` opens those.
-NOT_LIVE = "replay: the runs are recorded, not live"
+NOT_LIVE = "these runs are a recording; nothing trains here"
 
 
 class Control(str, Enum):

@@ -28,6 +28,7 @@ from mlp_tui.core.values import (
     Switch,
     Whole,
     check_whole,
+    no_spaced_list,
     parse_choice,
     parse_int,
     parse_list,
@@ -142,6 +143,7 @@ def check_dataset(name: object) -> None:
 
 def parse_widths(text: str) -> tuple[int, ...]:
     flag = "--widths"
+    no_spaced_list(flag, text)
     parts = [p.strip() for p in str(text).split(",")]
     if not any(parts):
         raise ConfigError(flag, "expected a comma-separated list of widths, e.g. 5,100,1000")

@@ -71,8 +71,17 @@ def parse_choice(flag: str, text: str, choices: tuple[str, ...] | list[str]) -> 
     return value
 
 
+def no_spaced_list(flag: str, text: str) -> None:
+    """`5 100` for `5,100` (a form field, a TOML string): the hint the command line gives."""
+    words = str(text).replace(",", " ").split()
+    if any(len(p.split()) > 1 for p in str(text).split(",")):
+        raise ConfigError(flag, f"{str(text).strip()!r}: separate the values with commas: "
+                                f"{','.join(words)}")
+
+
 def parse_list(flag: str, text: str, parse: Callable[[str], object], most: int) -> object:
     """A comma list for a grid setting: one value, or a tuple of at most `most` distinct ones."""
+    no_spaced_list(flag, text)
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) == 1:
         return parse(parts[0])

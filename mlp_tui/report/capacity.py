@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.schema import RUN_FIELDS
+from mlp_tui.core.settings import GRID_SHORT
 from mlp_tui.core.task import CLASSIFICATION, TASKS, Task
 from mlp_tui.report.stats import sample_std
 
@@ -123,8 +124,10 @@ def varying(points: Sequence[CapacityPoint]) -> tuple[str, ...]:
 
 
 def line_label(line: tuple[tuple[str, object], ...], keys: tuple[str, ...]) -> str:
-    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in line if k in keys)
+    """A line's name in the words of the table's rows (`d=2 lr=0.01`: each grid setting's short
+    label); a setting that is no grid axis goes by its name."""
+    return " ".join(f"{GRID_SHORT.get(k, k)}={v:g}" if isinstance(v, float) else
+                    f"{GRID_SHORT.get(k, k)}={v}" for k, v in line if k in keys)
 
 
 def capacity_columns(task: Task) -> tuple[str, ...]:

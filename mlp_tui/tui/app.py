@@ -19,8 +19,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Static
 
-from mlp_tui.core.config import ExperimentConfig, faster, slower
+from mlp_tui.core.config import KEY_SPEED_MIN, ExperimentConfig, faster, slower
 from mlp_tui.core.contract import Unsupported
+from mlp_tui.core.settings import GROUP_STAT
 from mlp_tui.core.text import printable, reason
 from mlp_tui.persist.view_file import load_view
 from mlp_tui.runner import Runner
@@ -222,10 +223,12 @@ class MlpTuiApp(ViewKeyActions, App[int]):
         if state != self._last_state:  # the table shows the same moment as the header word:
             self._last_state = state  # never ENDED above a row still reading running
             self._show_rows()
+            self.query_one(KeyBar).refresh()  # `p pause` or `p resume`, as pressing it does
         header = Text(state.upper(), style="bold")
         problem = self.runner.problem
         room = self.size.width - 2 - len(state) - 2 - (len(problem) + 2 if problem else 0)
-        header.append("  " + fit_items([printable(p) for p in parts], room))
+        header.append("  " + fit_items([printable(p) for p in parts], room,
+                                       first=lambda p: p.startswith(GROUP_STAT)))
         if problem:
             header.append(f"  {printable(problem)}", style="bold red")
         if header != self._last_header:
@@ -254,39 +257,43 @@ class MlpTuiApp(ViewKeyActions, App[int]):
             return None
         return int(key) if key.isdigit() else key
 
-    def _control(self, call, *args) -> bool:
+    def _control(self, action: str, call, *args) -> bool:
         try:
             call(*args)
-        except Unsupported as exc:
-            why = str(exc) if self.session.loading else f"nothing to change: {exc}"
-            self.notify(why, severity="warning", markup=False)
+        except Unsupported as exc:  # `pause: these runs are a recording...`; loading: as is
+            if self.session.loading:
+                self.notify(str(exc), severity="warning", markup=False)
+            else:
+                self.not_here(action, str(exc))
             return False
         return True
 
     def action_toggle_all(self) -> None:
-        if self._control(self.session.toggle):
+        if self._control("toggle_all", self.session.toggle):
             self.refresh_state()
 
     def action_toggle_one(self) -> None:
         width = self.selected_group()
-        if width is not None and self._control(self.session.toggle, width):
+        if width is not None and self._control("toggle_one", self.session.toggle, width):
             self.refresh_state()
 
     def action_restart_all(self) -> None:
-        if self._control(self.session.restart):
+        if self._control("restart_all", self.session.restart):
             self.view_changed()
 
     def action_restart_one(self) -> None:
         width = self.selected_group()
-        if width is not None and self._control(self.session.restart, width):
+        if width is not None and self._control("restart_one", self.session.restart, width):
             self.view_changed()
 
     def action_faster(self) -> None:
-        if self._control(self.session.set_speed, faster(self.session.speed)):
+        if self._control("faster", self.session.set_speed, faster(self.session.speed)):
             self._update_header()
 
     def action_slower(self) -> None:
-        if self._control(self.session.set_speed, slower(self.session.speed)):
+        if 0 < (self.session.speed or 0) <= KEY_SPEED_MIN:  # said, not silently ignored
+            return self.not_here("slower", f"already the slowest pace, {KEY_SPEED_MIN:g} ep/s")
+        if self._control("slower", self.session.set_speed, slower(self.session.speed)):
             self._update_header()
 
     def refresh_state(self) -> None:

@@ -19,7 +19,14 @@ from collections.abc import Callable
 import numpy as np
 from rich.text import Text
 
-from mlp_tui.tui.plot_labels import at, end_labels, occupied_cells
+from mlp_tui.tui.plot_labels import (
+    at,
+    end_labels,
+    fit_fixed,
+    fit_title,
+    left_out_label,
+    occupied_cells,
+)
 from mlp_tui.view import PlotSeries, PlotSpec
 from mlp_tui.view.rows import PALETTE
 from mlp_tui.view.ticks import (
@@ -131,10 +138,14 @@ def build_figure(
         y_ticks = [(p, label.rjust(label_w[0])) for p, label in y_ticks]
     cols = width - 2 - max(len(label) for _, label in y_ticks)
     x_make = duration_ticks if spec.x_label == "seconds" else epoch_ticks  # epochs, steps
-    if spec.x_ticks is not None:
-        fixed = spec.x_ticks
-        x_make = lambda lo, hi, n: _thinned(fixed, n)  # noqa: E731
-    x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
+    x_label = spec.x_label
+    if spec.x_ticks is not None:  # the widths trained: each labelled, or said to be left out
+        x_ticks = fit_fixed([t for t in spec.x_ticks if x_range[0] <= t[0] <= x_range[1]],
+                            x_range, cols)
+        x_label = left_out_label(x_label, spec.x_ticks, x_ticks,
+                                 width - 2 * len(spec.y_label) - 2)
+    else:
+        x_ticks = _fit(x_make, x_range, cols, _X_GAP, lambda a, b: (len(a) + len(b)) / 2 + 2)
 
     fx, fy = _scale(x_range), _scale(y_range)
     term = terminal()
@@ -185,8 +196,8 @@ def build_figure(
     for axis, (lo, hi), ticks, f in (("x", x_range, x_ticks, fx), ("y", y_range, y_ticks, fy)):
         fig.ruler(axis).lim(lo * f, hi * f)
         fig.ruler(axis).ticks([p * f for p, _ in ticks], [label for _, label in ticks])
-    fig.title(spec.title)
-    fig.label(spec.x_label, axis="x")
+    fig.title(fit_title(spec.title_forms or [spec.title], width))
+    fig.label(x_label, axis="x")
     fig.label(spec.y_label, axis="y")
     return fig.build().string()
 
@@ -308,15 +319,6 @@ def _grid(spec: PlotSpec, width: int, height: int) -> Text:
                 line.append_text(seg)
             lines.append(line)
     return Text("\n", no_wrap=True).join(lines)
-
-
-def _thinned(ticks: list[Tick], n: int) -> list[Tick]:
-    """At most n of fixed ticks, evenly spread, the first and the last always kept."""
-    if len(ticks) <= n:
-        return ticks
-    n = max(2, n)
-    picks = sorted({round(i * (len(ticks) - 1) / (n - 1)) for i in range(n)})
-    return [ticks[i] for i in picks]
 
 
 def _fit(

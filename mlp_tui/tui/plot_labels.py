@@ -97,3 +97,45 @@ def at(v: float, span: Range) -> float:
 def value_at(t: float, span: Range) -> float:
     lo, hi = span
     return (lo / 2 + t * (hi / 2 - lo / 2)) * 2
+
+
+def fit_title(forms: list[str], width: int) -> str:
+    """The first of a title's forms (the most said first) that plotext draws at `width`: it
+    leaves out a title wider than the figure, so a narrow plot gets a shorter one, never none
+    unless even the shortest is wider than the plot."""
+    return next((t for t in forms if len(t) <= width), "")
+
+
+def fit_fixed(ticks: list[tuple[float, str]], span: Range, cols: int) -> list[tuple[float, str]]:
+    """As many of the fixed ticks (the widths trained) as the axis holds, labels a cell apart
+    at least: from the left, each one that clears the last kept; the last is always kept (a
+    kept one before it that it would touch makes room)."""
+    def apart(a: tuple[float, str], b: tuple[float, str]) -> bool:
+        gap = (at(b[0], span) - at(a[0], span)) * (cols - 1)
+        return gap >= (len(a[1]) + len(b[1])) / 2 + 1
+
+    keep: list[tuple[float, str]] = []
+    for t in ticks:
+        if not keep or apart(keep[-1], t):
+            keep.append(t)
+    if ticks and keep[-1] != ticks[-1]:
+        while len(keep) > 1 and not apart(keep[-1], ticks[-1]):
+            keep.pop()
+        keep.append(ticks[-1])
+    return keep
+
+
+def left_out_label(label: str, ticks: list[tuple[float, str]], shown: list[tuple[float, str]],
+                   room: int) -> str:
+    """An axis title that says which fixed ticks go unlabelled: `width (no label: 8, 256)`,
+    or their count when the list does not fit in `room` cells."""
+    shown_labels = {s for _, s in shown}
+    missing = [s for _, s in ticks if s not in shown_labels]
+    if not missing:
+        return label
+    for text in (f"{label} (no label: {', '.join(missing)})",
+                 f"{label} ({len(missing)} of {len(ticks)} unlabelled)",
+                 f"{label} ({len(missing)} unlabelled)"):
+        if len(text) <= room:
+            return text
+    return label

@@ -15,14 +15,10 @@ from mlp_tui.view.settings import axis_title, series_metrics, view_title
 BEST_WIDTH = "★"
 
 
-def width_ticks(widths: list[int], max_ticks: int) -> list[tuple[float, str]]:
-    """Ticks at the widths trained (log2 positions), thinned evenly to `max_ticks`."""
-    widths = sorted(set(widths))
-    step = max(1, math.ceil(len(widths) / max(1, max_ticks)))
-    keep = widths[::step]
-    if widths[-1] not in keep:
-        keep.append(widths[-1])
-    return [(math.log2(w), str(w)) for w in keep]
+def width_ticks(widths: list[int]) -> list[tuple[float, str]]:
+    """A tick at every width trained (log2 positions): the face labels those that fit and says
+    which it leaves out."""
+    return [(math.log2(w), str(w)) for w in sorted(set(widths))]
 
 
 def capacity_spec(monitor, rows: int) -> PlotSpec:
@@ -52,22 +48,28 @@ def capacity_spec(monitor, rows: int) -> PlotSpec:
             if metric == "val_loss":
                 marks += [Mark(math.log2(p.width), st.mean, f"{BEST_WIDTH} w={p.width}", color)
                           for p, st in have if p.best]
-    best = "best validation epoch" if monitor.has_val else "best train-loss epoch"
-    at = best if s.capacity_at == "best" else (
-        f"epoch {s.cursor}" if s.cursor is not None else "latest epoch")
+    best, short = (("best validation epoch", "best val epoch") if monitor.has_val
+                   else ("best train-loss epoch", "best train epoch"))
+    at = (best if s.capacity_at == "best" else
+          f"epoch {s.cursor}" if s.cursor is not None else "latest epoch")
+    short = short if s.capacity_at == "best" else at
+    axis = axis_title(s.metric, task)
     title = f"{view_title(s.metric, monitor.has_val, task)} vs width, at {at}"
+    shorter = [f"{axis} vs width, at {at}", f"{axis} vs width, at {short}", f"{axis} vs width"]
     epochs = [e for p in points for e in p.epochs]
     if s.capacity_at == "epoch" and s.cursor is None and epochs and min(epochs) != max(epochs):
         title += f" ({min(epochs)}-{max(epochs)})"
+        shorter.insert(0, f"{axis} vs width, at {at} ({min(epochs)}-{max(epochs)})")
     widths = [p.width for p in points]
     spec = PlotSpec(
         series=series,
         title=title,
+        short_titles=[t for t in shorter if t != title],
         x_label="width",
-        y_label=axis_title(s.metric, task),
+        y_label=axis,
         marks=marks,
         bars=bars,
-        x_ticks=width_ticks(widths, 12) if widths else None,
+        x_ticks=width_ticks(widths) if widths else None,
         message="waiting for the first epoch…",
     )
     if widths:

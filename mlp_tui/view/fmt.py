@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 
 def fmt_speed(speed: float | None) -> str:
@@ -34,14 +35,16 @@ def fmt_num(v: float | int | None, spec: str = ".4f") -> str:
     return format(v, spec)
 
 
-def fit_items(items: list[str], width: int, sep: str = " · ") -> str:
+def fit_items(items: list[str], width: int, sep: str = " · ",
+              first: Callable[[str], bool] = lambda _: False) -> str:
     """The items that fit in `width` cells, whole and in order; one that does not fit is left
-    out whole (a later, shorter one may still fit): a line never ends mid-item."""
-    out: list[str] = []
+    out whole (a later, shorter one may still fit): a line never ends mid-item. The items
+    `first` picks are given room before the rest (what every number below means)."""
+    keep: set[int] = set()
     used = 0
-    for item in items:
-        need = len(item) + (len(sep) if out else 0)
+    for i in sorted(range(len(items)), key=lambda i: not first(items[i])):
+        need = len(items[i]) + (len(sep) if keep else 0)
         if used + need <= width:
-            out.append(item)
+            keep.add(i)
             used += need
-    return sep.join(out)
+    return sep.join(items[i] for i in sorted(keep))

@@ -6,7 +6,8 @@ w" into "off", `b:seeds` smears a grid's 32 curves. So the settings that depend 
 (`KIND_SETTINGS`) are remembered per kind of experiment (`experiment_kind`: validation or not,
 the number of widths, the grid axes, seeds repeated or not, replay or live), and the rest (scale,
 smoothing, zoom, x-axis) are shared. A kind seen for the first time starts from the defaults for
-those, and the app says so once: `view restored · 2 resets (metric, capacity view)`.
+those, and the app says so once, in plain words: `view as you left it: y scale; metric at its
+default: the first time for live runs of 3 widths with validation`.
 
 The file holds `{"version": 2, "shared": {...}, "kinds": {kind: {...}}, "last": kind}`; a file
 of the first format (one flat dict) counts as shared settings plus the kind settings of an
@@ -23,9 +24,10 @@ VERSION = 2
 KIND_SETTINGS = ("metric", "capacity", "capacity_at", "band", "grid", "hidden")
 SHARED_SETTINGS = tuple(n for n in REMEMBERED if n not in KIND_SETTINGS)
 MAX_KINDS = 32  # kinds remembered; the least recently saved go first
-# How a reset is named to the user.
-NAMES = {"metric": "metric", "capacity": "capacity view", "capacity_at": "capacity basis",
-         "band": "band", "grid": "layout", "hidden": "hidden runs"}
+# How a remembered setting is named to the user (the view bar's words).
+WORDS = {"metric": "metric", "log": "y scale", "robust": "y range", "smoothing": "smoothing",
+         "x_mode": "x-axis", "grid": "layout", "hidden": "hidden runs", "zoom": "zoom",
+         "band": "seed band", "capacity": "vs-width view", "capacity_at": "vs-width epoch"}
 
 
 def experiment_kind(session: Session) -> str:
@@ -62,12 +64,15 @@ def _split(data: object) -> tuple[dict, dict, str | None]:
 
 
 def restore(data: object, kind: str) -> tuple[ViewSettings, str]:
-    """The settings for an experiment of `kind`, and what to tell the user once ("" when
-    nothing was remembered that differs from the defaults)."""
+    """The settings for an experiment of `kind`, and what to tell the user once, in plain words
+    ("" when nothing was remembered that differs from the defaults). A live launch opens on its
+    curves even where the capacity view was left on: at epoch 0 it has nothing to show."""
     shared, kinds, last = _split(data)
     own = kinds.get(kind)
     settings = ViewSettings.from_dict({**shared, **(own or {})})
     default = ViewSettings()
+    if kind.startswith("live"):
+        settings.capacity = default.capacity
     if own is not None:
         resets: list[str] = []
     else:  # a new kind: what the last one had that this one does not take over
@@ -76,10 +81,27 @@ def restore(data: object, kind: str) -> tuple[ViewSettings, str]:
     restored = [n for n in REMEMBERED if getattr(settings, n) != getattr(default, n)]
     if not restored and not resets:
         return settings, ""
-    said = f"view restored · {len(resets)} reset{'' if len(resets) == 1 else 's'}"
+    said = ["view as you left it: " + ", ".join(WORDS[n] for n in restored)] if restored else []
     if resets:
-        said += " (" + ", ".join(NAMES[n] for n in resets) + f") for this kind: {kind}"
-    return settings, said
+        said.append(f"{_and([WORDS[n] for n in resets])} at "
+                    f"{'its default' if len(resets) == 1 else 'their defaults'}: the first time "
+                    f"for {kind_words(kind)}")
+    return settings, "; ".join(said)
+
+
+def kind_words(kind: str) -> str:
+    """A kind in plain words: `live runs of 3 widths, several seeds, without validation`."""
+    parts = kind.split(" · ")
+    source = {"live": "live runs", "replay": "a replay", "log": "a log"}.get(parts[0], parts[0])
+    words = [f"{source} of {next((p for p in parts if p.endswith('widths')), 'some widths')}"]
+    words += [f"a grid over {_and(p[5:].split(','))}" for p in parts if p.startswith("grid ")]
+    words += ["several seeds"] if "seeds" in parts else []
+    words.append("with validation" if "validation" in parts else "without validation")
+    return ", ".join(words[:-1]) + " " + words[-1]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def remember(data: object, kind: str, settings: ViewSettings) -> dict[str, object]:

@@ -235,8 +235,10 @@ class Monitor:
                     marks.extend(_best_marks(runs, color, s.x_mode, metric,
                                              f"val_{self.session.task.monitor}"))
         title = base = view_title(s.metric, self.has_val, self.session.task)
+        short = axis_title(s.metric, self.session.task)  # "loss": the legend says which curves
         if s.smoothing:
             title += f" (ema {s.smoothing:g})"
+            short += f" (ema {s.smoothing:g})"
         x_span = None
         ends = [float(p.x.max()) for p in series if len(p.x)]
         if s.window and s.x_mode == "epoch" and ends:  # the window, whatever was sampled in it
@@ -245,6 +247,7 @@ class Monitor:
             x_range=x_span,
             series=series,
             title=title,
+            short_titles=[short] if short != title else [],
             x_label=self.session.x_name if s.x_mode == "epoch" else "seconds",
             y_label=base if len(metrics) == 1 else axis_title(s.metric, self.session.task),
             grid=s.grid,

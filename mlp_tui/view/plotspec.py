@@ -61,6 +61,8 @@ class PlotSpec:
 
     series: list[PlotSeries] = field(default_factory=list)
     title: str = "train loss"
+    short_titles: list[str] = field(default_factory=list)  # shorter forms of `title`, in order
+    title_forms: list[str] = field(default_factory=list)  # what to show, longest first (notes on)
     x_label: str = "epoch"
     y_label: str = "loss"
     y_range: tuple[float, float] | None = None
@@ -95,12 +97,21 @@ def clip_note(spec: PlotSpec) -> str:
     return " ".join(parts)
 
 
+def title_forms(heads: list[str], log_note: str, clip: str) -> list[str]:
+    """A title's forms, the most said first: each head (the full one, then shorter ones) with
+    both notes; then without the log note (the ticks say it); then the heads alone. A face
+    shows the first that fits, so a narrow plot keeps a shorter title rather than none."""
+    forms = [h + log_note + clip for h in heads] + [h + clip for h in heads] + heads
+    return list(dict.fromkeys(forms))
+
+
 def finish_spec(
     spec: PlotSpec, settings: ViewSettings, rows: int, previous: Scale | None = None
 ) -> PlotSpec:
     """Choose the y-scale from the data (unless the user chose; `previous` is the last automatic
     choice, for hysteresis), move everything onto it, and set the ranges; marks and a cursor
     outside the x-range are dropped. A range that clips values says what it left out."""
+    heads, log_note, clip = [spec.title, *spec.short_titles], "", ""
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
     ys += [np.array([b.lo, b.hi]) for b in spec.bars]
     scale = auto_scale(ys, settings, rows, spec.bounded, previous)
@@ -117,7 +128,8 @@ def finish_spec(
                       for m in spec.marks if m.y > 0]
         spec.bars = [Bar(b.x, float(np.log10(b.lo)) if b.lo > 0 else float(np.log10(b.hi)) - 1,
                          float(np.log10(b.hi)), b.color) for b in spec.bars if b.hi > 0]
-        spec.title += " · log scale"
+        log_note = " · log scale"
+        spec.title += log_note
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
     spec.y_range = y_range(ys, robust=scale.robust, log=scale.log)
     if scale.robust and spec.y_range is not None:
@@ -131,7 +143,9 @@ def finish_spec(
             spec.below = real(allv.min())
         note = clip_note(spec)
         if note:
-            spec.title += f"  {note} off the range"
+            clip = f"  {note} off the range"
+            spec.title += clip
+    spec.title_forms = title_forms(heads, log_note, clip)
     if spec.x_range is None:
         spec.x_range = x_range([s.x for s in spec.series])
     if spec.x_range is not None:

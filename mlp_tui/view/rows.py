@@ -60,6 +60,7 @@ class RowState:
     overfit: str = ""  # "since epoch N" (or "k/K seeds") once validation loss turned up
     name: str = ""  # shown for the width: a grid's configuration (`w=5 d=2`), a log's folder
     waiting_s: float | None = None  # status WAITING: seconds since the last epoch arrived
+    computed: bool = True  # some run of the row has an epoch: its health is known
     best_std: float | None = None  # over seeds, like loss_std
 
 
@@ -160,6 +161,7 @@ def make_row(
         overfit=overfit_note(runs) if has_val else "",
         name=middle(name, NAME_MAX) if name and name == runs[0].name else name,  # a folder
         waiting_s=min(waits) if waits else None,
+        computed=any(len(r.history) for r in runs),
     )
 
 

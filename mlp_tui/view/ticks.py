@@ -61,7 +61,8 @@ def log_ticks(lo: float, hi: float, max_ticks: int) -> list[Tick]:
                 return ticks
     exps = _grid_in(Fraction(lo), Fraction(hi), max_ticks, _decimal_steps, min_exp=0)
     if len(exps) >= 2:
-        return [(float(_frac(n, k)), _shortest(1, n * 10**k)) for n, k in exps]
+        labels = _value_labels([(1, n * 10**k) for n, k in exps])
+        return [(float(_frac(n, k)), label) for (n, k), label in zip(exps, labels)]
     return _log_linear(lo, hi, max_ticks)
 
 
@@ -146,8 +147,8 @@ def _decade_ticks(lo: float, hi: float, mults: tuple[int, ...]) -> list[Tick]:
         for m in mults:
             pos = e + _LOG10[m]
             if lo <= pos <= hi:
-                out.append((pos, _shortest(m, e)))
-    return out
+                out.append((pos, (m, e)))
+    return [(pos, label) for (pos, _), label in zip(out, _value_labels([d for _, d in out]))]
 
 
 def _log_linear(lo: float, hi: float, max_ticks: int) -> list[Tick]:
@@ -182,6 +183,15 @@ def _linear_labels(decs: list[Dec]) -> list[str]:
     if top >= 6 or top < -4:
         return [_sci(n, k) for n, k in decs]
     return [_fixed(n, k) for n, k in decs]
+
+
+def _value_labels(decs: list[Dec]) -> list[str]:
+    """A log axis's values in one format: plain (0.0001 to 100000) or all in e-notation, never
+    `1e+05` beside `10000`."""
+    exps = [_lead_exp(n, k) for n, k in decs if n]
+    if exps and (max(exps) >= 6 or min(exps) < -4):
+        return [_sci(n, k) for n, k in decs]
+    return [_trimmed(n, k) for n, k in decs]
 
 
 def _epoch_labels(decs: list[Dec]) -> list[str]:

@@ -162,7 +162,7 @@ async def test_a_tensorboard_log_reads_well(tmp_path):
 
 @pytest.mark.parametrize("key, words", [
     ("b", "no width has repeats"),
-    ("p", "recorded, not live"),
+    ("p", "pause: these runs are a recording; nothing trains here"),
     ("c", "no experiment to edit"),
 ])
 async def test_a_key_that_does_not_apply_says_why(replay_app, key, words):

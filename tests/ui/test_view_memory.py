@@ -25,13 +25,13 @@ async def test_a_metric_chosen_in_a_replay_leaves_a_live_validation_run_on_its_p
     async with live.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         assert live.monitor.settings.metric == "loss"  # train and validation, as by default
-        assert [n for n in notifications(live) if n.startswith("view")] == [
-            "view restored · 1 reset (metric) for this kind: live · validation · 3 widths"]
+        assert [n for n in notifications(live) if "left it" in n or "default" in n] == [
+            "metric at its default: the first time for live runs of 3 widths with validation"]
     again = replay_app("iris_val.jsonl")  # its own kind keeps its own choice
     async with again.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         assert again.monitor.settings.metric == "train_loss"
-        assert notifications(again) == ["view restored · 0 resets"]
+        assert notifications(again) == ["view as you left it: metric"]
 
 
 async def test_the_capacity_view_of_3_widths_does_not_open_the_10_width_example_in_it(live_app):
@@ -44,7 +44,7 @@ async def test_the_capacity_view_of_3_widths_does_not_open_the_10_width_example_
     async with ten.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         assert not ten.monitor.settings.capacity  # so "then press w" turns it on
-        assert any("capacity view" in n for n in notifications(ten))
+        assert any("vs-width view at its default" in n for n in notifications(ten))
 
 
 def test_a_band_chosen_for_seeds_is_not_a_grids_band(live_app):
@@ -56,7 +56,9 @@ def test_a_band_chosen_for_seeds_is_not_a_grids_band(live_app):
     data = remember({}, kind_seeds, ViewSettings(band="seeds", smoothing=0.5))
     settings, said = restore(data, kind_grid)
     assert (settings.band, settings.smoothing) == (None, 0.5)  # automatic again; scale-free kept
-    assert said.startswith("view restored · 1 reset (band)")
+    assert said == ("view as you left it: smoothing; seed band at its default: the first time "
+                    "for live runs of 2 widths, a grid over depth and lr, several seeds without "
+                    "validation")
     assert restore(data, kind_seeds)[0].band == "seeds"
 
 
@@ -68,6 +70,31 @@ def test_a_view_file_of_the_first_format_resets_its_kind_settings_once():
 
     settings, said = restore(load_view(), "live · validation · 3 widths")
     assert (settings.metric, settings.capacity, settings.smoothing) == ("loss", False, 0.9)
-    assert said == ("view restored · 2 resets (metric, capacity view) for this kind: "
-                    "live · validation · 3 widths")
+    assert said == ("view as you left it: smoothing; metric and vs-width view at their "
+                    "defaults: the first time for live runs of 3 widths with validation")
     assert restore({}, "live · validation · 3 widths") == (ViewSettings(), "")  # nothing to say
+
+
+async def test_a_live_launch_opens_on_its_curves_though_the_capacity_view_was_left_on(
+    live_app, replay_app
+):
+    """At epoch 0 a capacity view has nothing to show: a fresh live launch opens on the curves
+    (issue 36, item 6); a replay, whose runs are all there, opens where it was left."""
+    first = live_app(widths=(5, 100, 1000), speed=20)
+    async with first.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        await press(pilot, "w", "l")
+        assert first.monitor.settings.capacity
+    again = live_app(widths=(5, 100, 1000), speed=20)
+    async with again.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert not again.monitor.settings.capacity and again.plot.spec.x_label == "epoch"
+        assert notifications(again) == ["view as you left it: y scale"]
+    replay = replay_app("cap.csv")
+    async with replay.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        await press(pilot, "w")
+    replay = replay_app("cap.csv")
+    async with replay.run_test(size=SIZE) as pilot:
+        await drawn(pilot)
+        assert replay.monitor.settings.capacity and replay.plot.spec.x_label == "width"

@@ -99,8 +99,8 @@ def test_experiment_trains_each_point(make_experiment):
     lines = {line_label(p.line, keys): [] for p in points}
     for p in points:
         lines[line_label(p.line, keys)].append(p.width)
-    assert sorted(lines) == [
-        "depth=1 lr=0.01", "depth=1 lr=0.1", "depth=2 lr=0.01", "depth=2 lr=0.1"
+    assert sorted(lines) == [  # the table's words: d=1, not depth=1 (issue 36, item 6)
+        "d=1 lr=0.01", "d=1 lr=0.1", "d=2 lr=0.01", "d=2 lr=0.1"
     ]
     assert all(widths == [5, 10] for widths in lines.values())
     # the same point alone gives the same numbers

@@ -138,7 +138,7 @@ def test_log_axis_of_huge_values_does_not_overflow():
         "1e+308",
         "1e+310",
     ]
-    assert labels(log_ticks(-300, 300, 5)) == ["1e-200", "1", "1e+200"]
+    assert labels(log_ticks(-300, 300, 5)) == ["1e-200", "1e+00", "1e+200"]  # one format
     assert labels(linear_ticks(0, 1e300, 3)) == ["0", "5e+299", "1e+300"]
 
 
@@ -199,6 +199,7 @@ def test_linear_ticks_properties(r, n):
     lo, hi = sorted(r)
     ticks = linear_ticks(lo, hi, n)
     check(ticks, lo, hi, n, thin(lo, hi))
+    assert len({"e" in label for label in labels(ticks) if label != "0"}) <= 1  # one format
     for p, label in ticks:
         assert float(label) == p  # the label is the exact tick value
 
@@ -228,6 +229,17 @@ def test_duration_ticks_properties(r, n):
         assert float(duration_value(label)) == p
 
 
+def test_a_log_axis_has_one_number_format():
+    """--lr 1000: losses from 1e-2 to 1e15 read 1e-02 ... 1e+14, never 1e+15 beside 10000
+    (issue 36, item 6)."""
+    got = labels(log_ticks(-2, 15.3, 12))
+    assert got == ["1e-02", "1e+00", "1e+02", "1e+04", "1e+06", "1e+08", "1e+10", "1e+12",
+                   "1e+14"]
+    assert labels(log_ticks(-1, 5.2, 12)) == ["0.1", "1", "10", "100", "1000", "10000",
+                                              "100000"]
+    assert labels(log_ticks(0, 7, 12))[-1] == "1e+07" and labels(log_ticks(0, 7, 12))[0] == "1e+00"
+
+
 @settings(max_examples=150, deadline=None)
 @given(ranges, counts)
 @example((1096158092213318.8, 1096158092213319.4), 14)  # 2..9 would collide in float
@@ -237,6 +249,7 @@ def test_log_ticks_properties(r, n):
     ticks = log_ticks(lo, hi, n)
     degenerate = span(lo, hi) < Fraction(1, 10**9) * max(1, abs(Fraction(lo)), abs(Fraction(hi)))
     check(ticks, lo, hi, n, degenerate)
+    assert len({"e" in label for label in labels(ticks) if label != "0"}) <= 1  # one format
     if max(abs(lo), abs(hi)) < 1e5:
         for p, label in ticks:
             tol = 1e-5 if len(ticks) == 1 else 1e-9  # a lone tick is labelled to 6 digits

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from mlp_tui.core.contract import Control
+from mlp_tui.core.schema import Status
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class KeyBar(Widget):
         tail = Text.assemble(*(_chip(k) for k in TAIL))
         line = Text(no_wrap=True)
         for k in keys:
-            chip = _chip(k)
+            chip = _chip(k, toggle_label(self.app.session.runs))
             if line.cell_len + chip.cell_len + tail.cell_len > width:
                 break
             line.append_text(chip)
@@ -113,8 +114,17 @@ class KeyBar(Widget):
         return line
 
 
-def _chip(k: Key) -> Text:
-    return Text.assemble((f" {k.shown} ", "bold reverse"), f" {k.label} ")
+def _chip(k: Key, toggle: str | None = None) -> Text:
+    label = toggle if toggle and k.action == "toggle_all" else k.label
+    return Text.assemble((f" {k.shown} ", "bold reverse"), f" {label} ")
+
+
+def toggle_label(runs) -> str:
+    """What `p` does now: `resume` once no run trains and some wait paused, else `pause`."""
+    states = {r.status for r in runs}
+    if Status.PAUSED in states and not states & {Status.RUNNING, Status.QUEUED}:
+        return "resume"
+    return "pause"
 
 
 class HelpScreen(ModalScreen[None]):

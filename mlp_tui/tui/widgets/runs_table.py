@@ -177,7 +177,8 @@ class RunsTable(DataTable):
             ),
             "status": Text.assemble(
                 (f"{r.status.value}\n", STATUS_STYLE[r.status]),
-                (r.health.value, HEALTH_STYLE[r.health]),
+                # no epoch computed yet (queued, loading): no health to tell, not `ok`
+                (r.health.value, HEALTH_STYLE[r.health]) if r.computed else ("-", "dim"),
             ),
             "epoch": Text.assemble(
                 (f"{r.epoch}/{r.total}\n" if r.total is not None else f"{r.epoch} pts\n", base),
