@@ -164,3 +164,38 @@ def capacity_rows(points: Sequence[CapacityPoint], at: str) -> list[dict[str, ob
                 row[f"{m}_{s}"] = None if st is None else getattr(st, key)
         rows.append({c: row.get(c) for c in columns})
     return rows
+
+
+def param_count(n_in: int, width: int, depth: int, n_out: int) -> int:
+    """Weights and biases of `Linear(n_in, w) -> ... -> Linear(w, n_out)` with `depth` hidden
+    layers of `width`."""
+    sizes = [n_in, *([width] * depth), n_out]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def width_for(params: float, n_in: int, depth: int, n_out: int) -> float:
+    """The (real) width whose `param_count` is `params`: the threshold's place on a width axis.
+    d = 1: (n_in + 1 + n_out) w + n_out = P; deeper: the positive root of the quadratic."""
+    a = depth - 1
+    b = n_in + 1 + n_out + (depth - 1)
+    c = n_out - params
+    if a == 0:
+        return -c / b
+    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where the parameter count equals `params` (n, then n x outputs): the interpolation
+    threshold the double-descent curve peaks near."""
+
+    params: int
+    label: str  # `n=105`, `n×3=315`
+
+
+def thresholds(n_train: int, n_out: int) -> list[Threshold]:
+    """n training samples, and n x outputs (one equation per sample and output)."""
+    out = [Threshold(n_train, f"n={n_train}")]
+    if n_out > 1:
+        out.append(Threshold(n_train * n_out, f"n×{n_out}={n_train * n_out}"))
+    return out

@@ -176,6 +176,11 @@ def build_figure(
         line(np.array([b.x, b.x]), np.clip(np.array([b.lo, b.hi]), *y_range), "braille", b.color)
     if spec.cursor is not None:
         line(np.array([spec.cursor] * 2), np.array(y_range), "braille", CURSOR_COLOR)
+    for r in spec.rules:  # a threshold: a grey line, its label at the top
+        if x_range[0] <= r.x <= x_range[1]:
+            line(np.array([r.x] * 2), np.array(y_range), "braille", CURSOR_COLOR)
+            align = "right" if at(r.x, x_range) > 0.7 else "left"
+            fig.draw(fig.text(r.x * fx, y_range[1] * fy, plt.colorize(r.label), alignment=align))
     labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
     if len(labelled) > 1:
         pts, sers = [p for p, _ in labelled], [s for _, s in labelled]

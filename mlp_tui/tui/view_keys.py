@@ -185,5 +185,8 @@ class ViewKeyActions:
 
     def action_x_axis(self) -> None:
         s = self.monitor.settings
-        s.x_mode = "seconds" if s.x_mode == "epoch" else "epoch"
+        if s.capacity:  # width, or the parameter count
+            s.capacity_x = "parameters" if s.capacity_x == "width" else "width"
+        else:
+            s.x_mode = "seconds" if s.x_mode == "epoch" else "epoch"
         self.view_changed()

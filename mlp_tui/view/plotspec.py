@@ -46,6 +46,14 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A labelled vertical line across the plot at x (the capacity view's thresholds)."""
+
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Bar:
     """An error bar: a vertical segment at x from lo to hi."""
 
@@ -73,6 +81,7 @@ class PlotSpec:
     message: str = ""
     marks: list[Mark] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     cursor: float | None = None  # x of the epoch cursor
     x_ticks: list[Tick] | None = None  # fixed ticks (the capacity view's widths)
     bounded: bool = False  # ratios in [0, 1] (accuracy): never an automatic log axis

@@ -31,6 +31,7 @@ BANDS = ("min-max", "mean±std", "seeds", "means")  # how repeats of one width a
 AUTO_BAND_GROUPS = 3
 CAPACITY_AT = ("epoch", "best")  # capacity points at the cursor/latest epoch, or best val epoch
 X_MODES = ("epoch", "seconds")
+CAPACITY_X = ("width", "parameters")  # the capacity view's x-axis
 
 
 def metric_views(
@@ -92,7 +93,7 @@ class Scale:
 
 # What is remembered between launches, with the values each may take (None: any bool/None).
 REMEMBERED = ("metric", "log", "robust", "smoothing", "x_mode", "grid", "hidden", "zoom", "band",
-              "capacity", "capacity_at")
+              "capacity", "capacity_at", "capacity_x")
 
 
 @dataclass
@@ -110,6 +111,7 @@ class ViewSettings:
     band: str | None = None  # None: chosen from the number of groups (see `band_for`)
     capacity: bool = False  # the plot shows loss against width
     capacity_at: str = CAPACITY_AT[0]
+    capacity_x: str = CAPACITY_X[0]  # width, or the parameter count
     cursor: int | None = None  # the epoch under the cursor; None follows live data
 
     @property
@@ -146,7 +148,7 @@ class ViewSettings:
             best = "best val" if has_val else "best train loss"
             parts = [f"w:{axis_title(self.metric, task)} vs width at "
                      f"{best if self.capacity_at == 'best' else 'epoch'}",
-                     f"a:at {self.capacity_at}", f"l:y {log}"]
+                     f"a:at {self.capacity_at}", f"x:{self.capacity_x}", f"l:y {log}"]
         else:
             parts = [
                 f"m:{view_title(self.metric, has_val, task)}",
@@ -183,6 +185,7 @@ class ViewSettings:
             "robust": lambda v: v is None or isinstance(v, bool),
             "smoothing": lambda v: v in SMOOTHING_STEPS and not isinstance(v, bool),
             "x_mode": lambda v: v in X_MODES,
+            "capacity_x": lambda v: v in CAPACITY_X,
             "grid": lambda v: isinstance(v, bool),
             "hidden": lambda v: isinstance(v, list) and all(_group_key(w) for w in v),
             "zoom": lambda v: type(v) is int and 0 <= v < len(ZOOMS),

@@ -78,3 +78,21 @@ async def test_the_capacity_legend_names_lines_as_the_table_does(live_app):
         legend = screen_lines(app)[2]
         assert "d=1 train" in legend and "d=2 train" in legend, legend
         assert "depth=" not in screen_text(app)
+
+
+async def test_the_capacity_view_marks_the_threshold_and_counts_parameters(live_app):
+    """`w` draws where the parameter count equals n and n x classes (105 training samples of
+    iris at val split 0.3: n=105, n×3=315), and `x` puts the parameter count on the axis."""
+    from ui_helpers import screen_text, wait_for
+
+    app = live_app(widths=(2, 8, 32, 128), val_split=0.3, epochs=20, speed=0)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.session.ended)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: "n×3=315" in screen_text(app))
+        assert "n=105" in screen_text(app) and "x:width" in screen_text(app)
+        await pilot.press("x")
+        # 8 w + 3 parameters at depth 1 on iris: 19, 67, 259, 1027
+        await wait_for(pilot, lambda: "x:parameters" in screen_text(app))
+        text = screen_text(app)
+        assert all(str(p) in text for p in (19, 67, 259, 1027)) and "parameters" in text
