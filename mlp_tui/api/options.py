@@ -22,7 +22,7 @@ from mlp_tui.core.settings import SETTING, SETTINGS
 # Options of a session that are not run settings, by their Python names (the flag's, with `_`).
 # `config` takes a --config TOML file, or an ExperimentConfig (a result's `.config`).
 SESSION_OPTIONS = ("config", "backend", "workers", "ray_address", "history", "force", "export",
-                   "tensorboard", "capacity_export", "quiet")
+                   "tensorboard", "capacity_export", "quiet", "save_models")
 SWITCH_OPTIONS = ("force", "quiet")
 
 

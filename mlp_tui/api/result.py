@@ -24,7 +24,9 @@ class TrainResult:
     per run (the `--export` table's columns); `config`: the configuration that trained them, as
     the sidecar `.config.toml` writes it (`write_config`), and as `train(config=...)` takes it
     back; `interrupted`: a KeyboardInterrupt (or quitting the TUI) stopped the runs early, and
-    the frames hold what was computed; `errors`: runs that failed, files not written."""
+    the frames hold what was computed; `errors`: runs that failed, files not written;
+    `models`: with `save_models=DIR`, the weights files written (each with a .json beside it:
+    `torch.load` then `nn.Sequential(...).load_state_dict`)."""
 
     history: pd.DataFrame
     final: pd.DataFrame
@@ -32,6 +34,7 @@ class TrainResult:
     interrupted: bool = False
     errors: tuple[str, ...] = ()
     task: Task | None = field(default=None, repr=False)
+    models: tuple[Path, ...] = ()  # `save_models=DIR`: each life's best and last .pt files
     lives: tuple[LifeRecord, ...] = field(default=(), repr=False)
 
     def config_toml(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 from mlp_tui.api.frames import frame, history_frame, require_pandas
 from mlp_tui.api.options import SettingError, invocation
@@ -123,4 +124,13 @@ def collect(runner: Runner, interrupted: bool) -> TrainResult:
         errors=tuple(runner.errors),
         task=task,
         lives=lives,
+        models=_saved(runner),
     )
+
+
+def _saved(runner: Runner) -> tuple[Path, ...]:
+    """The weights files `--save-models` wrote, in the order of the lives."""
+    models = runner.models
+    if models is None:
+        return ()
+    return tuple(p for paths in models.saved.values() for p in paths)

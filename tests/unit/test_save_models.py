@@ -75,3 +75,13 @@ def test_an_early_stopped_run_saves_weights_that_give_back_its_recorded_losses(t
 def test_early_stopping_needs_a_validation_set():
     with pytest.raises(ConfigError, match=r"^--early-stop: needs --val-split"):
         validate(ExperimentConfig(early_stop=10))
+
+
+def test_the_python_api_saves_and_lists_the_models(tmp_path):
+    pytest.importorskip("pandas")
+    import mlp_tui
+
+    result = mlp_tui.train(widths=[5], epochs=20, val_split=0.2, progress=False,
+                           save_models=str(tmp_path / "api"))
+    assert [p.name.rsplit("_", 1)[1] for p in result.models] == ["best.pt", "last.pt"]
+    assert all(p.exists() and p.with_suffix(".json").exists() for p in result.models)
