@@ -162,6 +162,7 @@ class FakeSession:
     metrics: tuple[str, ...] | None = None
     x_name: str = "epoch"
     task: Task = CLASSIFICATION
+    config: None = None  # a recording: no live configuration (no capacity thresholds)
 
     @property
     def widths(self) -> tuple[int, ...]:

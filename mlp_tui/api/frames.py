@@ -16,7 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.contract import LifeRecord
-from mlp_tui.core.task import Task
+from mlp_tui.core.task import INSTRUMENT_NAMES, Task
 from mlp_tui.persist.recorder import end_row, life_rows
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def frame(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> pd.Da
     """Rows as a DataFrame of exactly these columns (a missing value: None, read as NaN)."""
     import pandas as pd
 
-    plain = [[_plain(row.get(c)) for c in columns] for row in rows]
+    # An instrument not read is empty: NaN whether it came from a live history or a file.
+    plain = [[_plain(row.get(c), c in INSTRUMENT_NAMES) for c in columns] for row in rows]
     return pd.DataFrame(plain, columns=list(columns))
 
 
@@ -52,6 +53,9 @@ def history_frame(lives: Sequence[LifeRecord], task: Task, extra: Sequence[str] 
     return frame(rows, [*task.history_columns, *extra])
 
 
-def _plain(value: object) -> object:
-    """A status or health as its word; everything else as it is."""
+def _plain(value: object, reading: bool = False) -> object:
+    """A status or health as its word; an instrument's missing reading as NaN; everything else
+    as it is."""
+    if reading and value is None:
+        return float("nan")
     return value.value if isinstance(value, Enum) else value

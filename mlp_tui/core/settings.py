@@ -216,6 +216,12 @@ def _seeds(v: Values) -> str | None:
     return seeds_fact(repeats) + (", stacked" if v.get("stack") == (True,) else "")
 
 
+def _every(what: str, values: tuple) -> str | None:
+    """`sharpness every 10 epochs`, when some run reads it."""
+    n = max(values)
+    return None if not n else f"{what} every {n} epoch" + ("s" if n > 1 else "")
+
+
 def _fraction(closed: bool = False) -> Real:
     """A share in [0, 1) (or [0, 1] when `closed`)."""
     if closed:
@@ -323,6 +329,11 @@ SETTINGS: tuple[Setting, ...] = (
                           "epochs a second, got {value:g}"), 20.0,
             "epochs per second per run; 0 = unthrottled (default: 20)",
             form="speed (ep/s, 0 = max)"),
+    Setting("sharpness", Whole(0, MAX_EPOCHS), 0,
+            "a reading of the sharpness (the training loss's top Hessian eigenvalue, against "
+            "2/lr) every N epochs, the first at the initial weights; 0 = none (default: 0)",
+            metavar="N", said_late=True,
+            describe=lambda v: _every("sharpness", v.get("sharpness") or (0,))),
     Setting("threads", Whole(0, MAX_THREADS), 1,
             "torch intra-op threads; 0 = torch's default (default: 1, the fastest here)",
             column=True, doc="torch intra-op threads (0 = torch's default)"),

@@ -42,6 +42,38 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Instrument:
+    """One quantity measured of the training itself each epoch, the same for every task (the
+    gradient's norm, the weights', the loss's sharpness): the epoch field `<key>` derives from
+    it. A reading not taken (sharpness between `--sharpness N` readings, a minibatch epoch's
+    gradient norm) is empty, NaN, never interpolated."""
+
+    key: str
+    title: str
+    short: str  # the table's and a readout's label
+    doc: str
+
+    @property
+    def field(self) -> EpochField:
+        return EpochField(self.key, float, self.doc, metric=True, title=self.title)
+
+
+# Why a run spikes: full-batch gradient descent is stable while the sharpness (the top
+# eigenvalue of the training loss's Hessian) stays below 2/lr (Cohen et al. 2021, edge of
+# stability); a run that starts above it catapults (Lewkowycz et al. 2020).
+INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument("grad_norm", "gradient norm", "|g|",
+               "global L2 norm of the gradient of the epoch's full-batch training loss"),
+    Instrument("weight_norm", "weight norm", "|w|",
+               "global L2 norm of the weights the epoch's loss was computed at"),
+    Instrument("sharpness", "sharpness", "λmax",
+               "top eigenvalue of the training loss's Hessian at those weights "
+               "(--sharpness N: every N epochs; empty between readings)"),
+)
+INSTRUMENT_NAMES: tuple[str, ...] = tuple(i.key for i in INSTRUMENTS)
+
+
+@dataclass(frozen=True)
 class Task:
     """What is predicted and how it is judged; see the module docstring."""
 
@@ -61,10 +93,12 @@ class Task:
 
     @cached_property
     def epoch_fields(self) -> tuple[EpochField, ...]:
-        """`epoch`, every metric on train then validation, and the active seconds."""
+        """`epoch`, every metric on train then validation, the instruments, and the active
+        seconds."""
         return (
             EpochField("epoch", int, "1-based"),
             *(m.field(s) for s in SPLITS for m in self.metrics),
+            *(i.field for i in INSTRUMENTS),
             EpochField("elapsed_s", float, "active seconds since the life started (pauses "
                        "excluded)"),
         )
@@ -97,10 +131,12 @@ class Task:
 
     @cached_property
     def summary_fields(self) -> tuple[Field, ...]:
-        """What the final table says of a run beyond its settings."""
+        """What the final table says of a run beyond its settings (the instruments are read
+        along the way: their final values are in the history, not here)."""
         return (
             Field("epochs_done", int, "epochs computed"),
-            *(Field(f"final_{name}", float) for name in self.metric_names),
+            *(Field(f"final_{name}", float) for name in self.metric_names
+              if name not in INSTRUMENT_NAMES),
             *(g for name in self.best_metrics
               for g in (Field(f"best_{name}", float), Field(f"best_{name}_epoch", int))),
             *STATE_FIELDS,
@@ -177,7 +213,8 @@ def task_of_columns(names: Iterable[str]) -> Task:
     """The task whose metrics a file's columns (or a log's tags, or a summary's `final_` and
     `best_` columns) hold most of; classification when none is told apart (losses only)."""
     have = {n.removeprefix("final_").removeprefix("best_") for n in names}
-    scores = [(len(have & (set(t.metric_names) - {"train_loss", "val_loss"})), i)
+    shared = {"train_loss", "val_loss", *INSTRUMENT_NAMES}
+    scores = [(len(have & (set(t.metric_names) - shared)), i)
               for i, t in enumerate(TASKS.values())]
     best, i = max(scores, key=lambda s: (s[0], -s[1]))
     return list(TASKS.values())[i] if best else CLASSIFICATION

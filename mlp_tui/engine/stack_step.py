@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.core.task import INSTRUMENT_NAMES
 from mlp_tui.engine.step import BUFFER_FLOATS, FLUSH_MAX, Interruptible
 
 if TYPE_CHECKING:
@@ -48,13 +49,18 @@ class StackedTrainer:
         self._all_active = True
         task = data.objective.task
         splits = ("train", "val") if data.has_val else ("train",)
-        self.names = [f.name for f in task.metric_fields if f.name.split("_")[0] in splits]
+        self.names = [f.name for f in task.metric_fields
+                      if f.name.split("_")[0] in splits and f.name not in INSTRUMENT_NAMES]
         fields = len(self.names)
         self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // (fields * self.k)))
         self.buffer = torch.empty(fields, self.rows, self.k, device=dev)
         self.buffer_at = [self.buffer[f].unbind(0) for f in range(fields)]
         self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
         self.buffered = 0
+        from mlp_tui.engine.instruments import Gauges
+
+        self.gauges = Gauges(self.rows, cfg.sharpness, dev, self.k)
+        self.ages = [0] * self.k  # each slot's epochs read back since its weights were seeded
 
     def _initial(self, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight transposed, bias as a row) of each layer of the seed's own model."""
@@ -77,6 +83,8 @@ class StackedTrainer:
             for layer, (w, b) in enumerate(self._initial(seed)):
                 self.weights[layer][index].copy_(w)
                 self.biases[layer][index].copy_(b)
+        self.ages[index] = 0
+        self.gauges.forget(index)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs of every seed, (K, samples, outputs)."""
@@ -90,16 +98,21 @@ class StackedTrainer:
                 h = h.relu()
         return h
 
-    def epoch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One epoch of every seed whose mask is 1; (loss, outputs) per seed before the step."""
+    def epoch(self, j: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One epoch of every seed whose mask is 1; (loss, outputs) per seed before the step.
+        `j`: the buffered row its instruments go to (None: not measured)."""
         import torch
 
+        if j is not None and self.gauges.every:
+            self._sharpness(j)
         out = self.forward(self.data.x_train)
         per_seed = self.data.objective.row_losses(out, self.data.y_train)
         for p in self.params:
             p.grad = None
         per_seed.sum().backward()
         grads = [p.grad for p in self.params]
+        if j is not None:  # the hook after backward, before the update
+            self.gauges.norms(j, grads, self.params)
         with torch.no_grad():
             if self.weight_decay:  # coupled L2, as step.PlainSGD and torch.optim.SGD add it
                 torch._foreach_add_(grads, self.params, alpha=self.weight_decay)
@@ -108,6 +121,17 @@ class StackedTrainer:
                     g.mul_(self.mask)
             torch._foreach_add_(self.params, grads, alpha=-self.lr)
         return per_seed.detach(), out.detach()
+
+    def _sharpness(self, j: int) -> None:
+        """The hook before the forward pass: each active seed's sharpness, when its own
+        reading is due (a seed's first epoch is its initial weights)."""
+        from mlp_tui.engine.curvature import stacked_loss
+
+        loss_of = stacked_loss(self.data.objective.loss, self.data.x_train, self.data.y_train)
+        for i, active in enumerate(self._active):
+            if active and self.gauges.due(self.ages[i] + j):
+                params = [p[i] for p in self.params]
+                self.gauges.sharpness(j, loss_of, params, seed=i)
 
     def set_active(self, index: int, active: bool) -> None:
         """Let one seed train, or mask its updates out (paused, or its run ended)."""
@@ -128,7 +152,7 @@ class StackedTrainer:
         at, names, stamps, perf = self.buffer_at, self.names, self.stamps, time.perf_counter
         j = self.buffered
         while True:
-            per_seed, out = self.epoch()
+            per_seed, out = self.epoch(j)
             with torch.inference_mode():
                 values = split_metrics(obj, "train", out, y, per_seed)
                 if y_val is not None:
@@ -147,12 +171,15 @@ class StackedTrainer:
         field (ratios as counts); and the epochs' clock stamps."""
         m, self.buffered = self.buffered, 0
         per_seed = self.buffer[:, :m].permute(2, 0, 1).tolist()  # (K, fields, m)
+        gauged = self.gauges.take(m)
+        for i, active in enumerate(self._active):
+            self.ages[i] += m if active else 0
         stamps = self.stamps[:m]
         del self.stamps[:m]
         counts = {f.name for f in self.data.objective.task.metric_fields if f.per}
         out = []
-        for fields in per_seed:
-            cols = dict(zip(self.names, fields))
+        for fields, gauges in zip(per_seed, gauged):
+            cols = dict(zip(self.names, fields)) | dict(zip(INSTRUMENT_NAMES, gauges))
             for name in counts.intersection(cols):
                 cols[name] = [int(c) for c in cols[name]]
             out.append(cols)

@@ -115,6 +115,31 @@ class Trainer:
         self.val_at = None if self.val_out is None else self.val_out.unbind(0)
         self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
         self.buffered = 0
+        self._instruments(cfg)
+
+    def _instruments(self, cfg: ExperimentConfig) -> None:
+        """The gauges' buffer (engine/instruments.py). Sharpness is read in the plain full-batch
+        loop only: a minibatch epoch has no one loss, and dropout's masks would be drawn."""
+        from mlp_tui.engine.instruments import Gauges
+
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        every = 0 if self.batch or self.eval_val else cfg.sharpness
+        self.gauges = Gauges(self.rows, every, self.data.x_train.device)
+        self.age = 0  # epochs of this life read back: the buffered row j is epoch age + j + 1
+
+    def _sharpness(self, j: int) -> None:
+        """The hook before the forward pass: epoch j's sharpness at the weights its loss is
+        computed at, when a reading is due (the instruments' own forward: nothing shared)."""
+        from mlp_tui.engine.curvature import model_loss
+
+        if self.gauges.due(self.age + j):
+            loss_of = model_loss(self.model, self.data.objective.loss, self.data.x_train,
+                                 self.y_train)
+            self.gauges.sharpness(j, loss_of, self.params)
+
+    def _norms(self, j: int) -> None:
+        """The hook after backward, before the step: epoch j's gradient and weight norms."""
+        self.gauges.norms(j, [p.grad for p in self.params], self.params)
 
     def compute(self, room: int, until: float, ctl: Interruptible) -> float:
         """Compute epochs into the buffers until `room` are buffered, the clock passes `until`
@@ -129,12 +154,16 @@ class Trainer:
         loss_fn, zero_grad, step = self.data.objective.loss, self.opt.zero_grad, self.opt.step
         loss_at, out_at, val_at = self.loss_at, self.out_at, self.val_at
         x_val, stamps, perf = self.data.x_val, self.stamps, time.perf_counter
+        norms, sharp = self._norms, self._sharpness if self.gauges.every else None
         j = self.buffered
         while True:
+            if sharp is not None:
+                sharp(j)
             out = model(x)
             loss = loss_fn(out, y)
             zero_grad(set_to_none=True)
             loss.backward()
+            norms(j)
             step()
             loss_at[j].copy_(loss.detach())
             out_at[j].copy_(out.detach())
@@ -209,6 +238,7 @@ class Trainer:
             loss = loss_fn(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            self._norms(j)
             opt.step()
             self.loss_at[j].copy_(loss.detach())
             self.out_at[j].copy_(out.detach())
@@ -237,6 +267,8 @@ class Trainer:
         if self.val_out is not None:
             values.update(split_metrics(obj, "val", self.val_out[:m], data.y_val))
         cols = columns(obj.task, values)
+        cols.update(self.gauges.columns(m))
+        self.age += m
         cols["elapsed_s"] = [t - origin for t in self.stamps[:m]]
         del self.stamps[:m]
         return cols

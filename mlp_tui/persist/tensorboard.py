@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from mlp_tui.core.schema import RUN_FIELDS
 from mlp_tui.core.settings import SETTING
+from mlp_tui.core.task import INSTRUMENT_NAMES
 from mlp_tui.core.text import reason
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class _LifeWriter:
                 epoch = cols.start + i + 1
                 for m in self.metrics:
                     value = cols[m][i]
-                    if value is not None:
+                    if value is not None and not (value != value and m in INSTRUMENT_NAMES):
                         self.writer.add_scalar(m, value, global_step=epoch)
             self.written += len(cols)
         self.writer.flush()

@@ -181,6 +181,12 @@ def build_figure(
             line(np.array([r.x] * 2), np.array(y_range), "braille", CURSOR_COLOR)
             align = "right" if at(r.x, x_range) > 0.7 else "left"
             fig.draw(fig.text(r.x * fx, y_range[1] * fy, plt.colorize(r.label), alignment=align))
+    for lv in spec.levels:  # a reference line, labelled above its right end
+        if y_range[0] <= lv.y <= y_range[1]:
+            line(np.array(x_range), np.array([lv.y, lv.y]), "braille", lv.color)
+            text = plt.colorize(lv.text) if mono else plt.colorize(lv.text,
+                                                                    pixel=plt.pixel(lv.color))
+            fig.draw(fig.text(x_range[1] * fx, lv.y * fy, text, alignment="right"))
     labelled = [(p, s) for p, s in zip(points, series) if s.in_legend]
     if len(labelled) > 1:
         pts, sers = [p for p, _ in labelled], [s for _, s in labelled]
@@ -311,6 +317,7 @@ def _grid(spec: PlotSpec, width: int, height: int) -> Text:
                 x_range=x_range,
                 log=spec.log,
                 marks=[m for m in spec.marks if m.color == main.color],
+                levels=spec.levels,
                 cursor=spec.cursor,
                 x_ticks=spec.x_ticks,
             )

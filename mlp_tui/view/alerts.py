@@ -22,6 +22,7 @@ from mlp_tui.engine.health import (
     DIVERGE_WINDOW,
     STALL_WINDOW,
 )
+from mlp_tui.view.sharpness import forecast
 
 MAX_NAMED = 4  # runs named in one line; more are counted
 BATCH_S = 3.0  # runs that finish normally are told together, at most this often
@@ -51,6 +52,7 @@ class Alerts:
         self._bad: list[str] = []
         self._bad_since = 0.0
         self._told = -BATCH_S
+        self._forecast: set[int] = set()  # lives whose reading at init was looked at
 
     def update(self, runs: Sequence[RunView], now: float) -> list[tuple[str, bool]]:
         """The lines to tell now, each with whether it is bad news."""
@@ -78,7 +80,7 @@ class Alerts:
                 if not self._bad:
                     self._bad_since = now
                 self._bad.append(line)
-        out = []
+        out = self._forecasts(runs)
         last = all(r.status.ended for r in runs)
         if self._bad and (last or now - self._bad_since >= GATHER_S):
             out.append((_listed(self._bad), True))
@@ -89,6 +91,22 @@ class Alerts:
             self._finished = []
             self._told = now
         return out
+
+
+    def _forecasts(self, runs: Sequence[RunView]) -> list[tuple[str, bool]]:
+        """Runs whose sharpness at init is above their edge (view.sharpness), told once a life
+        as they start, in one line: not bad news (no bell), a forecast."""
+        lines = []
+        for run in runs:
+            life = id(run.history)
+            if life in self._forecast or not len(run.history):
+                continue
+            self._forecast.add(life)
+            if not run.status.ended:
+                line = forecast(run)
+                if line:
+                    lines.append(line)
+        return [(_listed(lines), False)] if lines else []
 
 
 def _listed(lines: list[str]) -> str:

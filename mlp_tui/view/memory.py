@@ -21,13 +21,10 @@ from mlp_tui.core.contract import Session
 from mlp_tui.view.settings import REMEMBERED, ViewSettings
 
 VERSION = 2
-KIND_SETTINGS = ("metric", "capacity", "capacity_at", "band", "grid", "hidden")
+KIND_SETTINGS = ("metric", "capacity", "capacity_at", "capacity_x", "band", "grid", "hidden")
 SHARED_SETTINGS = tuple(n for n in REMEMBERED if n not in KIND_SETTINGS)
 MAX_KINDS = 32  # kinds remembered; the least recently saved go first
-# How a remembered setting is named to the user (the view bar's words).
-WORDS = {"metric": "metric", "log": "y scale", "robust": "y range", "smoothing": "smoothing",
-         "x_mode": "x-axis", "grid": "layout", "hidden": "hidden runs", "zoom": "zoom",
-         "band": "seed band", "capacity": "vs-width view", "capacity_at": "vs-width epoch"}
+
 
 
 def experiment_kind(session: Session) -> str:
@@ -81,9 +78,10 @@ def restore(data: object, kind: str) -> tuple[ViewSettings, str]:
     restored = [n for n in REMEMBERED if getattr(settings, n) != getattr(default, n)]
     if not restored and not resets:
         return settings, ""
-    said = ["view as you left it: " + ", ".join(WORDS[n] for n in restored)] if restored else []
+    said = ["view as you left it: " + ", ".join(REMEMBERED[n] for n in restored)
+            ] if restored else []
     if resets:
-        said.append(f"{_and([WORDS[n] for n in resets])} at "
+        said.append(f"{_and([REMEMBERED[n] for n in resets])} at "
                     f"{'its default' if len(resets) == 1 else 'their defaults'}: the first time "
                     f"for {kind_words(kind)}")
     return settings, "; ".join(said)

@@ -36,6 +36,7 @@ from mlp_tui.view.settings import (
     series_metrics,
     view_title,
 )
+from mlp_tui.view.sharpness import SHARPNESS, sharpness_view
 
 MAX_PLOTTED = 16  # groups drawn at once: those around the table's cursor
 Group = int | str  # a width, or in a grid the configuration's name (`w=5 d=2 lr=0.01`)
@@ -243,7 +244,7 @@ class Monitor:
         ends = [float(p.x.max()) for p in series if len(p.x)]
         if s.window and s.x_mode == "epoch" and ends:  # the window, whatever was sampled in it
             x_span = (max(1.0, max(ends) - s.window + 1), max(ends))
-        return PlotSpec(
+        spec = PlotSpec(
             x_range=x_span,
             series=series,
             title=title,
@@ -255,6 +256,9 @@ class Monitor:
             cursor=s.cursor if s.x_mode == "epoch" else None,
             message="waiting for the first epoch…",
         )
+        if s.metric == SHARPNESS:
+            return sharpness_view(spec, [self.group(k)[0].meta for _, k in self.visible()])
+        return spec
 
     def _seeds(self, name, color, i, style, buckets, max_points) -> list[PlotSeries]:
         """Repeats of one width: the mean, with a band (min-max or mean ± std) or each seed."""

@@ -54,6 +54,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Level:
+    """A horizontal reference line across the plot, labelled at its right end (`2/lr = 20`:
+    the sharpness past which full-batch gradient descent is unstable)."""
+
+    y: float
+    text: str
+    color: int
+
+
+@dataclass(frozen=True)
 class Bar:
     """An error bar: a vertical segment at x from lo to hi."""
 
@@ -85,6 +95,8 @@ class PlotSpec:
     cursor: float | None = None  # x of the epoch cursor
     x_ticks: list[Tick] | None = None  # fixed ticks (the capacity view's widths)
     bounded: bool = False  # ratios in [0, 1] (accuracy): never an automatic log axis
+    levels: list[Level] = field(default_factory=list)
+    log_view: bool = False  # a log axis unless the user chose (values spanning decades)
     above: float | None = None  # a clipped range: the highest value off the top (real units)
     below: float | None = None  # ... and the lowest off the bottom
 
@@ -124,6 +136,8 @@ def finish_spec(
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
     ys += [np.array([b.lo, b.hi]) for b in spec.bars]
     scale = auto_scale(ys, settings, rows, spec.bounded, previous)
+    if spec.log_view and settings.log is None:
+        scale = Scale(True, scale.robust)
     spec.log, spec.robust = scale.log, scale.robust
     if scale.log:
         for s in spec.series:
@@ -137,9 +151,13 @@ def finish_spec(
                       for m in spec.marks if m.y > 0]
         spec.bars = [Bar(b.x, float(np.log10(b.lo)) if b.lo > 0 else float(np.log10(b.hi)) - 1,
                          float(np.log10(b.hi)), b.color) for b in spec.bars if b.hi > 0]
+        spec.levels = [Level(float(np.log10(v.y)), v.text, v.color)
+                       for v in spec.levels if v.y > 0]
         log_note = " · log scale"
         spec.title += log_note
     ys = [s.y for s in spec.series] + [s.lo for s in spec.series if s.lo is not None]
+    if spec.levels and any(len(s.y) for s in spec.series):  # the lines stay in view
+        ys.append(np.array([v.y for v in spec.levels]))
     spec.y_range = y_range(ys, robust=scale.robust, log=scale.log)
     if scale.robust and spec.y_range is not None:
         finite = [y[np.isfinite(y)] for y in ys if len(y)]

@@ -14,6 +14,7 @@ from mlp_tui.core.contract import RunView
 from mlp_tui.core.schema import Health, Status
 from mlp_tui.core.text import middle
 from mlp_tui.report.stats import sample_std
+from mlp_tui.view.sharpness import note as sharp_note
 
 # Eight clearly different hues (blue, orange, green, red, purple, yellow, pink, tan): one per
 # curve group; past eight the hues repeat with another marker (tui.figure.marker_for).
@@ -62,6 +63,7 @@ class RowState:
     waiting_s: float | None = None  # status WAITING: seconds since the last epoch arrived
     computed: bool = True  # some run of the row has an epoch: its health is known
     best_std: float | None = None  # over seeds, like loss_std
+    sharp: str = ""  # the latest sharpness against the run's 2/lr (`λ 102 > 20`), once read
 
 
 def pooled(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -162,6 +164,7 @@ def make_row(
         name=middle(name, NAME_MAX) if name and name == runs[0].name else name,  # a folder
         waiting_s=min(waits) if waits else None,
         computed=any(len(r.history) for r in runs),
+        sharp=sharp_note(runs),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mlp_tui.core.task import ALL_METRICS, CLASSIFICATION, TASKS, Task
+from mlp_tui.core.task import ALL_METRICS, CLASSIFICATION, INSTRUMENT_NAMES, TASKS, Task
 from mlp_tui.core.text import printable
 
 
@@ -38,11 +38,12 @@ def metric_views(
     has_val: bool, offered: tuple[str, ...] | None = None, task: Task = CLASSIFICATION
 ) -> tuple[str, ...]:
     """What `m` cycles through: the task's pairs first, then single metrics (with a validation
-    set); or the metrics a session offers of its own (a TensorBoard log's scalar tags)."""
+    set), then the instruments (gradient norm, weight norm, sharpness); or the metrics a session
+    offers of its own (a TensorBoard log's scalar tags)."""
     if offered:
         return tuple(offered)
-    singles = task.metric_names if has_val else ()
-    return (*pairs(task), *singles)
+    singles = tuple(n for n in task.metric_names if n not in INSTRUMENT_NAMES) if has_val else ()
+    return (*pairs(task), *singles, *INSTRUMENT_NAMES)
 
 
 def series_metrics(view: str, has_val: bool, task: Task = CLASSIFICATION) -> tuple[str, ...]:
@@ -91,9 +92,12 @@ class Scale:
     robust: bool = False
 
 
-# What is remembered between launches, with the values each may take (None: any bool/None).
-REMEMBERED = ("metric", "log", "robust", "smoothing", "x_mode", "grid", "hidden", "zoom", "band",
-              "capacity", "capacity_at", "capacity_x")
+# What is remembered between launches, each with how it is named to the user (the view bar's
+# words): a new remembered setting is one line here, and the launch toast can always name it.
+REMEMBERED = {"metric": "metric", "log": "y scale", "robust": "y range", "smoothing": "smoothing",
+              "x_mode": "x-axis", "grid": "layout", "hidden": "hidden runs", "zoom": "zoom",
+              "band": "seed band", "capacity": "vs-width view", "capacity_at": "vs-width epoch",
+              "capacity_x": "vs-width axis"}
 
 
 @dataclass

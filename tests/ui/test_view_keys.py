@@ -25,12 +25,13 @@ def linear(s) -> list[np.ndarray]:
 
 async def test_m_cycles_the_plotted_metric(replay_app):
     """With a validation set: the loss pair (train and val on one chart), the accuracy pair,
-    then each metric alone; the title and y label name what is drawn."""
+    each metric alone, then the instruments (none recorded in this file: nothing drawn); the
+    title and y label name what is drawn."""
     app = replay_app("iris_val.jsonl")
     async with app.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         seen = []
-        for _ in range(6):
+        for _ in range(9):
             s = spec(app)
             styles = sorted({p.style for p in s.series})
             seen.append((app.monitor.settings.metric, s.title.split(" · ")[0], s.y_label, styles))
@@ -42,6 +43,9 @@ async def test_m_cycles_the_plotted_metric(replay_app):
             ("train_acc", "train accuracy", "train accuracy", ["line"]),
             ("val_loss", "validation loss", "validation loss", ["line"]),
             ("val_acc", "validation accuracy", "validation accuracy", ["line"]),
+            ("grad_norm", "gradient norm", "gradient norm", ["line"]),
+            ("weight_norm", "weight norm", "weight norm", ["line"]),
+            ("sharpness", "sharpness", "sharpness", ["line"]),
         ]
         assert app.monitor.settings.metric == "loss"  # wrapped around
         await press(pilot, "m", "m", "m")  # loss, acc, train_loss, train_acc
@@ -60,7 +64,9 @@ async def test_m_without_validation_skips_validation_metrics(replay_app):
         assert app.monitor.settings.metric == "acc"
         assert spec(app).title.startswith("train accuracy")
         assert {p.style for p in spec(app).series} == {"line"}
-        await press(pilot, "m")
+        await press(pilot, "m")  # then the instruments, as a run without validation has them
+        assert app.monitor.settings.metric == "grad_norm"
+        await press(pilot, "m", "m", "m")
         assert app.monitor.settings.metric == "loss"
 
 

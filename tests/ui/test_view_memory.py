@@ -98,3 +98,20 @@ async def test_a_live_launch_opens_on_its_curves_though_the_capacity_view_was_le
     async with replay.run_test(size=SIZE) as pilot:
         await drawn(pilot)
         assert replay.monitor.settings.capacity and replay.plot.spec.x_label == "width"
+
+
+def test_every_remembered_setting_left_changed_is_named_at_the_next_launch():
+    """CI once died at launch on a view file that held the capacity view's x-axis: a remembered
+    setting without a word raised KeyError before the first frame."""
+    changed = ViewSettings(metric="train_loss", log=True, robust=True, smoothing=0.6,
+                           x_mode="seconds", grid=True, hidden={1}, zoom=1, band="seeds",
+                           capacity=True, capacity_at="best", capacity_x="parameters")
+    default = ViewSettings()
+    assert all(getattr(changed, n) != getattr(default, n) for n in
+               ("metric", "log", "robust", "smoothing", "x_mode", "grid", "hidden", "zoom",
+                "band", "capacity", "capacity_at", "capacity_x"))
+    data = remember(None, "replay · train only · 3 widths", changed)
+    settings, said = restore(data, "replay · train only · 3 widths")
+    assert settings.capacity_x == "parameters"
+    assert said.startswith("view as you left it: ") and "vs-width axis" in said
+    assert said.count(",") == 11  # all twelve named

@@ -12,6 +12,7 @@ from helpers import WAIT_S
 
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import HEALTH_CODE, STATUS_CODE, Health, Status
+from mlp_tui.core.task import INSTRUMENT_NAMES
 
 RUNNING, DIVERGED = STATUS_CODE[Status.RUNNING], STATUS_CODE[Status.DIVERGED]
 OK = HEALTH_CODE[Health.OK]
@@ -45,7 +46,9 @@ def test_append_and_read_back():
     assert cols.status == [Status.RUNNING, Status.FINISHED]
     assert cols.health == [Health.OK, Health.STALLED]
     assert cols["val_loss"] == [None, None] and cols["val_acc"] == [None, None]
-    assert h.last() == {
+    last = h.last()
+    assert all(math.isnan(last.pop(k)) for k in INSTRUMENT_NAMES)  # not read: empty
+    assert last == {
         "epoch": 2,
         "train_loss": 0.75,
         "train_acc": 1.0,
@@ -167,11 +170,11 @@ def test_mark_last_and_memory_per_epoch():
     assert h.read().health == [Health.CHANCE]  # the health is left alone
     for _ in range(99):
         h.append(row(1.0, 1, 0.0), Status.RUNNING, Health.OK)
-    # float32 loss and time, int32 count, a byte each for status and health.
-    assert h.nbytes() == 14 * 100
+    # float32 loss, time and 3 instruments, int32 count, a byte each for status and health.
+    assert h.nbytes() == 26 * 100
     hv = RunHistory(n_train=4, n_val=2)
     hv.append(row(1.0, 1, 0.0, 1.0, 1), Status.RUNNING, Health.OK)
-    assert hv.nbytes() == 22
+    assert hv.nbytes() == 34
 
 
 def test_concurrent_reads_see_consistent_rows():

@@ -54,6 +54,8 @@ def test_status_names_are_literals_in_the_schema_only():
 FOREIGN_PRIVATE = {
     ("engine/optim.py", "torch._foreach_add_"): "one fused update of every parameter (hot loop)",
     ("engine/stack_step.py", "torch._foreach_add_"): "the same, for every seed of a stack",
+    ("engine/instruments.py", "torch._foreach_norm"): "every gradient's and weight's norm in one "
+    "call (the hot loop's gradient norm)",
     ("runner.py", "os._exit"): "documented: end now, the terminal gone (exit watchdog)",
     ("session/process_pool.py", "os._exit"): "documented: a worker whose parent died ends now",
     ("session/process_pool.py", "self._manager._process"): "a manager's process (pid, exit code)",

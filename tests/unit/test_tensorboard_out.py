@@ -45,7 +45,8 @@ def test_every_epoch_of_every_life_is_in_its_own_folder(tmp_path):
     assert "run0_iris_w5_d1_sgd_lr0.1_bs0_seed1" in names and len(names) == 3
     for life in lives:
         acc = _read(folder / tb.life_folder(life.meta))
-        assert set(acc.Tags()["scalars"]) == {"train_loss", "train_acc", "val_loss", "val_acc"}
+        assert set(acc.Tags()["scalars"]) == {"train_loss", "train_acc", "val_loss", "val_acc",
+                                              "grad_norm", "weight_norm"}  # no sharpness read
         cols = life.history.read()
         for metric in ("train_loss", "val_acc"):
             events = acc.Scalars(metric)

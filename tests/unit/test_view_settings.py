@@ -21,8 +21,10 @@ from mlp_tui.view.settings import (
 
 
 def test_metric_views_pair_train_with_validation():
-    assert metric_views(True) == ("loss", "acc", "train_loss", "train_acc", "val_loss", "val_acc")
-    assert metric_views(False) == ("loss", "acc")
+    instruments = ("grad_norm", "weight_norm", "sharpness")
+    assert metric_views(True) == ("loss", "acc", "train_loss", "train_acc", "val_loss",
+                                  "val_acc", *instruments)
+    assert metric_views(False) == ("loss", "acc", *instruments)
     assert series_metrics("loss", True) == ("train_loss", "val_loss")
     assert series_metrics("loss", False) == ("train_loss",)
     assert series_metrics("val_acc", True) == ("val_acc",)

@@ -98,6 +98,7 @@ class RunsTable(DataTable):
         self._shown: dict[str, tuple] = {}
         self._widths: dict[str, int] = {}  # the widest content each column has shown
         self.columns_shown: tuple[str, ...] = ()
+        self.readings = False  # a row has shown a sharpness reading: the note column says it
         self._built: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
     def on_mount(self) -> None:
@@ -107,6 +108,7 @@ class RunsTable(DataTable):
         """Drop every row and column, for a new experiment."""
         self.has_val, self.early = has_val, early
         self.experiment_task = task or self.experiment_task
+        self.readings = False
         self._shown.clear()
         self._widths = {key: _cell_width(Text(self.label(key))) for key in self.keys()}
         # Reserved for the widest state a row reaches as it runs and ends (#23: the layout must
@@ -119,7 +121,8 @@ class RunsTable(DataTable):
         self.show_columns(self.keys())
 
     def keys(self) -> tuple[str, ...]:
-        return tuple(k for k in COLUMNS if k not in ("acc", "note") or self.has_val)
+        return tuple(k for k in COLUMNS if k not in ("acc", "note") or self.has_val
+                     or (k == "note" and self.readings))
 
     def label(self, key: str) -> str:
         task = self.experiment_task
@@ -130,7 +133,8 @@ class RunsTable(DataTable):
             monitor = "" if task.monitor == "loss" else f" {task.metric(task.monitor).short}"
             return f"best val{monitor}\n@epoch"
         if key == "note":
-            return "overfitting\n"
+            sharp = "λmax vs 2/lr" if self.readings else ""
+            return f"{sharp}\noverfitting" if sharp and self.has_val else sharp or "overfitting\n"
         return COLUMNS[key]
 
     def needed(self, keys: tuple[str, ...] | None = None) -> int:
@@ -200,7 +204,11 @@ class RunsTable(DataTable):
         if r.best_std is not None:
             best = f"{best}±{fmt_num(r.best_std, '.3f')}"
         cells["best"] = Text("-" if r.best is None else f"{best}\n@{r.best_epoch}", style=base)
-        if self.has_val:
+        if self.readings:  # the sharpness (red past the edge: unstable), then overfitting
+            cells["note"] = Text.assemble(
+                (r.sharp, "bold red" if " > " in r.sharp else "green"),
+                ("\n" + r.overfit if r.overfit else "", "bold yellow"))
+        elif self.has_val:
             cells["note"] = Text(r.overfit.replace("since epoch ", "since\nepoch "),
                                  style="bold yellow")
         cells["trend"] = sparkline(r.trend)
@@ -212,6 +220,13 @@ class RunsTable(DataTable):
         "-1.2e-05", would lay the whole screen out again); the app lays out again when one
         does (`needed()` changed)."""
         keys = {r.key for r in rows}
+        if not self.readings and any(r.sharp for r in rows):  # the note column says them now
+            self.readings = True
+            self._widths["note"] = _cell_width(Text(self.label("note")))
+            self._shown.clear()
+            self.clear()
+            self._built = ((), ())
+            self.show_columns(self.keys())
         for key in [k for k in self._shown if k not in keys]:
             self.remove_row(key)
             del self._shown[key]
