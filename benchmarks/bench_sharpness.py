@@ -61,7 +61,7 @@ def _epochs(trainer: Trainer, epochs: int) -> float:
     while done < epochs:
         trainer.compute(min(trainer.rows, epochs - done), math.inf, _Never())
         done += trainer.buffered
-        trainer.take(0.0)
+        trainer.take()
     return time.perf_counter() - t
 
 

@@ -50,7 +50,7 @@ def _losses(width: int, seeds: list[int], epochs: int, threads: int) -> tuple[li
         trainer, losses = Trainer(cfg, data, width, seed), []
         while len(losses) < epochs:
             trainer.compute(min(trainer.rows, epochs - len(losses)), math.inf, _Never())
-            losses += trainer.take(0.0)["train_loss"]
+            losses += trainer.take()[0][0]["train_loss"]
         separate.append(losses)
     stack = StackedTrainer(cfg, data, width, seeds)
     rows = [stack.epoch()[0].tolist() for _ in range(epochs)]

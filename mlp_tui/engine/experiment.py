@@ -12,8 +12,8 @@ from mlp_tui.core.config import MAX_WORKERS, ExperimentConfig
 from mlp_tui.core.runs import pauses, planned_runs, select, units
 from mlp_tui.engine.baton import Baton
 from mlp_tui.engine.run import Run
-from mlp_tui.engine.stack import Stack
 from mlp_tui.engine.step import configure_threads, resolve_device
+from mlp_tui.engine.worker import Worker
 
 
 class Experiment:
@@ -34,9 +34,9 @@ class Experiment:
         ]
         self.speed = cfg.speed
         groups = units(self.runs, cfg.stack)
-        self.units = [Stack(g) for g in groups] if cfg.stack else [g[0] for g in groups]
+        self.units = [Worker(g) for g in groups]
         # At most MAX_WORKERS worker threads: the rest of the units wait, queued, in order.
-        self._queue: collections.deque[Run | Stack] = collections.deque()
+        self._queue: collections.deque[Worker] = collections.deque()
         self._slots = MAX_WORKERS
         self._lock = threading.Lock()
         for unit, members in zip(self.units, groups):
@@ -47,10 +47,10 @@ class Experiment:
         for unit in self.units:
             self._enqueue(unit)
 
-    def _requeue(self, unit: Run | Stack, _run: Run) -> None:
+    def _requeue(self, unit: Worker, _run: Run) -> None:
         self._enqueue(unit)
 
-    def _enqueue(self, unit: Run | Stack) -> None:
+    def _enqueue(self, unit: Worker) -> None:
         with self._lock:
             self._queue.append(unit)
         self._dispatch()
@@ -66,7 +66,7 @@ class Experiment:
                 with self._lock:
                     self._slots += 1
 
-    def _released(self, _unit: Run | Stack) -> None:
+    def _released(self, _unit: Worker) -> None:
         with self._lock:
             self._slots += 1
         self._dispatch()

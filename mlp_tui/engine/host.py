@@ -1,9 +1,9 @@
 """Engine runs hosted in a process of their own (a Ray actor, a worker process), driven by plain
 method calls.
 
-The host trains with the very `Run` the thread backend uses (same Trainer, same thread count,
-same slices), so the numbers are bit-identical and every control keeps its meaning. The driver
-asks for epoch batches with `poll`; the rows travel exactly as stored (`RunHistory.raw`).
+The host trains with the very `Run` and `Worker` the thread backend uses (same kernel, same
+thread count, same slices), so the numbers are bit-identical and every control keeps its meaning.
+The driver asks for epoch batches with `poll`; the rows travel exactly as stored (`RunHistory.raw`).
 Nothing here imports Ray: the session wraps this class in `ray.remote` where Ray is used.
 """
 
@@ -51,9 +51,9 @@ def batch(run: Run, serial: int, start: int) -> Batch:
 
 class UnitHost:
     """One unit of work in a process of its own (a worker process, a Ray actor): one run, or
-    with `--stack` the runs of one stack (engine.stack.Stack), each control naming its
-    run by index; the first life's seed comes from the driver (a run re-hosted after a restart
-    goes on with its next seed).
+    with `--stack` the runs of one stack, trained by one `engine.worker.Worker`, each control
+    naming its run by index; the first life's seed comes from the driver (a run re-hosted after
+    a restart goes on with its next seed).
     `members` are (index, width, repeat, seed) of runs that share `cfg` (and, stacked, width);
     `arrays` (engine.data.Arrays) spare the process scikit-learn's import and any data file."""
 
@@ -62,8 +62,8 @@ class UnitHost:
     ) -> None:
         from mlp_tui.engine.baton import Baton
         from mlp_tui.engine.data import load_dataset
-        from mlp_tui.engine.stack import Stack
         from mlp_tui.engine.step import configure_threads, resolve_device
+        from mlp_tui.engine.worker import Worker
 
         device = resolve_device(cfg.device)
         configure_threads(cfg.threads)
@@ -72,7 +72,7 @@ class UnitHost:
         runs = [Run(i, width, repeat, cfg, data, baton, device, seed=seed)
                 for i, width, repeat, seed in members]
         self.runs = {run.index: run for run in runs}
-        self.unit = Stack(runs) if cfg.stack else runs[0]
+        self.unit = Worker(runs)
         if not cfg.stack and len(runs) > 1:
             raise ValueError("only a stack hosts more than one run")
         for run in runs:

@@ -1,22 +1,17 @@
 """One life of a run (a seed, its history, what it takes to train it) and the hand-over of its
-newly computed epochs to its history: the same for a run's own worker and a stack's."""
+newly computed epochs to its history, by the worker (engine/worker.py) whatever its kernel."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from mlp_tui.core.history import RunHistory
 from mlp_tui.core.schema import STATUS_CODE, Status
 from mlp_tui.engine.early_stop import EarlyStop
 from mlp_tui.engine.health import HealthTracker
 from mlp_tui.engine.pacer import Pacer, RateMeter
-
-if TYPE_CHECKING:
-    from mlp_tui.engine.cadence import Cadence
-    from mlp_tui.engine.step import Trainer
 
 _SERIAL = itertools.count(1)  # lives are told apart by a number never reused (ids are)
 
@@ -30,11 +25,9 @@ class Life:
     health: HealthTracker
     rate: RateMeter = field(default_factory=RateMeter)  # only the worker feeds or resets it
     serial: int = field(default_factory=lambda: next(_SERIAL))
-    trainer: Trainer | None = None
-    pacer: Pacer | None = None
+    pacer: Pacer | None = None  # its worker's pace, shared by the worker's runs
     origin: float = 0.0  # the start plus the time spent paused: elapsed_s counts active time
     done: int = 0  # epochs read back into the history
-    cadence: Cadence | None = None  # its worker's hand-overs and turns (a run's own worker)
     stopper: EarlyStop | None = None  # --early-stop: judges each epoch's validation loss
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from mlp_tui.core.config import ExperimentConfig
 from mlp_tui.core.task import INSTRUMENT_NAMES
-from mlp_tui.engine.step import BUFFER_FLOATS, FLUSH_MAX, Interruptible
+from mlp_tui.engine.kernel import BUFFER_FLOATS, FLUSH_MAX, Interruptible
 
 if TYPE_CHECKING:
     import torch
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class StackedTrainer:
     """K seeds of one width and config: the seeded initial weights of each seed's own model
     (engine.step.build), stacked. `epoch()` trains every unmasked seed one full-batch epoch;
-    `compute` and `take` buffer and read back every seed's epochs like `step.Trainer`."""
+    `compute` and `take` buffer and read back every seed's epochs (engine/kernel.py)."""
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, width: int, seeds: list[int]):
         import torch
@@ -61,6 +61,10 @@ class StackedTrainer:
 
         self.gauges = Gauges(self.rows, cfg.sharpness, dev, self.k)
         self.ages = [0] * self.k  # each slot's epochs read back since its weights were seeded
+
+    @property
+    def slots(self) -> int:
+        return self.k
 
     def _initial(self, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight transposed, bias as a row) of each layer of the seed's own model."""

@@ -1,33 +1,25 @@
-"""The training step: one life's model and optimizer, the hot loop, and the read-back buffers.
+"""One model's full-batch kernel (engine/kernel.py): the model and optimizer of a life, the hot
+loop, and the read-back buffers.
 
 Unthrottled, an epoch is the bare loop (forward, loss, zero_grad, backward, step), two copies into
 preallocated buffers and a clock read. Everything else (read-back, health, pacing, turns) happens
-between calls of `Trainer.compute`, in batches.
+between calls of `Trainer.compute`, in batches, in the worker (engine/worker.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from mlp_tui.core.config import ExperimentConfig
+from mlp_tui.engine.kernel import BUFFER_FLOATS, FLUSH_MAX, Interruptible
 
 if TYPE_CHECKING:
     from mlp_tui.engine.data import Dataset
-
-FLUSH_MAX = 512  # epochs read back in one batch at most
-BUFFER_FLOATS = 1 << 20  # logits kept for read-back, per run (float32: 4 MB)
 # torch.manual_seed is process-global: seeding and building must not interleave between workers.
 _SEED_LOCK = threading.Lock()
 _DEFAULT_THREADS: int | None = None
-
-
-class Interruptible(Protocol):
-    """What the hot loop polls once an epoch: raised by every control (a run, or a stack's
-    members)."""
-
-    interrupt: bool
 
 
 def resolve_device(device: str) -> str:
@@ -83,7 +75,8 @@ def train_targets(cfg: ExperimentConfig, data: Dataset, seed: int):
 
 
 class Trainer:
-    """Computes the epochs of one life into preallocated buffers and reads them back in batches.
+    """Computes the epochs of one life into preallocated buffers and reads them back in batches:
+    the kernel of a unit of one run (`slots` = 1), full batch, with or without dropout.
 
     Losses and outputs are copied into buffers rather than kept as tensors: holding on to even a
     scalar of each epoch stops the allocator from reusing the large activation buffers of wide
@@ -92,40 +85,47 @@ class Trainer:
     (`data.objective`) gives the loss and, at read-back, every metric from the buffered outputs.
     """
 
+    slots = 1
+    keeps_outputs = True  # the train outputs of every epoch are buffered (a minibatch's are not)
+
     def __init__(self, cfg: ExperimentConfig, data: Dataset, width: int, seed: int) -> None:
         import torch
 
-        self.model, self.opt = build(cfg, data, width, seed)
-        self.data = data
-        self.y_train = train_targets(cfg, data, seed)
+        self.cfg, self.data, self.width = cfg, data, width
         self.eval_val = cfg.dropout > 0  # validation in eval mode: without dropout
-        n, c = data.n_train, data.n_outputs
-        self.batch = cfg.batch_size if 0 < cfg.batch_size < n else 0
-        self.gen = torch.Generator(device="cpu").manual_seed(seed) if self.batch else None
-        n_val = data.n_val
-        per_epoch = (0 if self.batch else n * c) + n_val * c
+        n, c, n_val = data.n_train, data.n_outputs, data.n_val
+        per_epoch = (n * c if self.keeps_outputs else 0) + n_val * c
         self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // max(1, per_epoch)))
         dev = data.x_train.device
         self.loss = torch.empty(self.rows, device=dev)
-        self.out = None if self.batch else torch.empty(self.rows, n, c, device=dev)
-        self.sums: torch.Tensor | None = None  # a minibatch epoch's summed statistics
+        self.out = torch.empty(self.rows, n, c, device=dev) if self.keeps_outputs else None
         self.val_out = torch.empty(self.rows, n_val, c, device=dev) if n_val else None
         self.loss_at = self.loss.unbind(0)
         self.out_at = None if self.out is None else self.out.unbind(0)
         self.val_at = None if self.val_out is None else self.val_out.unbind(0)
         self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
         self.buffered = 0
-        self._instruments(cfg)
+        self.reseed(0, seed)
 
-    def _instruments(self, cfg: ExperimentConfig) -> None:
-        """The gauges' buffer (engine/instruments.py). Sharpness is read in the plain full-batch
-        loop only: a minibatch epoch has no one loss, and dropout's masks would be drawn."""
+    def reseed(self, slot: int, seed: int) -> None:
+        """A fresh life: the seeded model and optimizer, its training targets and the gauges'
+        buffer (engine/instruments.py). Sharpness is read in the plain full-batch loop only:
+        a minibatch epoch has no one loss, and dropout's masks would be drawn."""
         from mlp_tui.engine.instruments import Gauges
 
+        self.model, self.opt = build(self.cfg, self.data, self.width, seed)
+        self.y_train = train_targets(self.cfg, self.data, seed)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        every = 0 if self.batch or self.eval_val else cfg.sharpness
+        every = self.cfg.sharpness if self.reads_sharpness else 0
         self.gauges = Gauges(self.rows, every, self.data.x_train.device)
         self.age = 0  # epochs of this life read back: the buffered row j is epoch age + j + 1
+
+    @property
+    def reads_sharpness(self) -> bool:
+        return not self.eval_val
+
+    def set_active(self, slot: int, active: bool) -> None:
+        """Nothing to mask: the worker computes nothing while its one run is paused."""
 
     def _sharpness(self, j: int) -> None:
         """The hook before the forward pass: epoch j's sharpness at the weights its loss is
@@ -146,8 +146,6 @@ class Trainer:
         or a control interrupts (at least one epoch); returns the clock at the last epoch's end."""
         import torch
 
-        if self.batch:
-            return self._compute_minibatch(room, until, ctl)
         if self.eval_val:
             return self._compute_dropout(room, until, ctl)
         model, x, y = self.model, self.data.x_train, self.y_train
@@ -173,44 +171,6 @@ class Trainer:
             j += 1
             now = perf()
             stamps.append(now)
-            if j >= room or now >= until or ctl.interrupt:
-                self.buffered = j
-                return now
-
-    def _compute_minibatch(self, room: int, until: float, ctl: Interruptible) -> float:
-        """Shuffled minibatches; the epoch's train metrics are those of each batch's outputs
-        before its step, summed over the epoch (as a minibatch trainer reports them)."""
-        import torch
-
-        model, x, y = self.model, self.data.x_train, self.y_train
-        obj = self.data.objective
-        loss_fn, running = obj.loss, obj.running
-        n, batch = x.shape[0], self.batch
-        j = self.buffered
-        while True:
-            perm = torch.randperm(n, generator=self.gen).to(x.device)
-            loss_sum = torch.zeros((), device=x.device)
-            stats = None
-            for i in range(0, n, batch):
-                idx = perm[i : i + batch]
-                out = model(x[idx])
-                loss = loss_fn(out, y[idx])
-                self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                self.opt.step()
-                with torch.no_grad():
-                    loss_sum += loss.detach() * idx.shape[0]
-                    s = running(out, y[idx])
-                    stats = s if stats is None else stats + s
-            if self.sums is None:
-                self.sums = torch.empty(self.rows, stats.shape[0], device=x.device)
-            self.loss[j].copy_(loss_sum / n)
-            self.sums[j].copy_(stats)
-            if self.val_out is not None:
-                self._validate(j)
-            j += 1
-            now = time.perf_counter()
-            self.stamps.append(now)
             if j >= room or now >= until or ctl.interrupt:
                 self.buffered = j
                 return now
@@ -251,24 +211,26 @@ class Trainer:
                 self.buffered = j
                 return now
 
-    def take(self, origin: float) -> dict[str, list]:
-        """Read every buffered epoch back with a few batched ops and one host sync: columns
-        keyed by epoch field (ratios as counts) and active seconds since `origin`."""
+    def take(self) -> tuple[list[dict[str, list]], list[float]]:
+        """Read every buffered epoch back with a few batched ops and one host sync: the one
+        slot's columns keyed by epoch field (ratios as counts), and the epochs' clock stamps."""
         from mlp_tui.engine.tasks import columns, split_metrics
 
         data, obj = self.data, self.data.objective
         m, self.buffered = self.buffered, 0
-        if self.out is not None:
-            values = split_metrics(obj, "train", self.out[:m], self.y_train, self.loss[:m])
-        else:
-            finished = obj.finish(self.sums[:m], self.y_train)
-            values = {"train_loss": self.loss[:m], **{f"train_{k}": v for k, v in
-                                                      finished.items()}}
+        values = self._train_values(m)
         if self.val_out is not None:
             values.update(split_metrics(obj, "val", self.val_out[:m], data.y_val))
         cols = columns(obj.task, values)
         cols.update(self.gauges.columns(m))
         self.age += m
-        cols["elapsed_s"] = [t - origin for t in self.stamps[:m]]
+        stamps = self.stamps[:m]
         del self.stamps[:m]
-        return cols
+        return [cols], stamps
+
+    def _train_values(self, m: int) -> dict:
+        """The train metrics of the first m buffered epochs, from their buffered outputs."""
+        from mlp_tui.engine.tasks import split_metrics
+
+        return split_metrics(self.data.objective, "train", self.out[:m], self.y_train,
+                             self.loss[:m])

@@ -34,11 +34,12 @@ def weights_at(
     import math
 
     from mlp_tui.engine.data import load_dataset
-    from mlp_tui.engine.step import Trainer, configure_threads
+    from mlp_tui.engine.kernels import model_kernel
+    from mlp_tui.engine.step import configure_threads
 
     configure_threads(cfg.threads)
     data = data if data is not None else load_dataset(cfg)
-    trainer = Trainer(cfg, data, width, seed)
+    trainer = model_kernel(cfg, data, width, seed)
     wanted, out = sorted(set(epochs)), {}
     done = 0
     for target in wanted:
@@ -46,6 +47,6 @@ def weights_at(
             trainer.compute(trainer.buffered + 1, math.inf, _Never)
             done += 1
             if trainer.buffered == trainer.rows:
-                trainer.take(0.0)
+                trainer.take()
         out[target] = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
     return out

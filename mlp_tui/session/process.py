@@ -1,7 +1,7 @@
 """Live training in a pool of worker processes (`--backend process`): no shared GIL.
 
 Each worker process hosts one unit at a time, a run or (`--stack`) the seeds of one width and
-grid point, with the thread backend's own `Run` and `Stack` (`engine.host.UnitHost`), so the
+grid point, with the thread backend's own `Run` and `Worker` (`engine.host.UnitHost`), so the
 numbers and the controls are the same. The driver thread polls
 every hosted run for its new epochs (one batch per run per round, never a message per epoch) and
 feeds `RemoteRun` views, the same ones the Ray backend uses; runs beyond the pool wait `queued`,

@@ -41,7 +41,7 @@ def _die_with_parent(parent: int) -> None:
 
     # a host gets its data as arrays)
     import mlp_tui.engine.data  # noqa: F401
-    import mlp_tui.engine.stack  # noqa: F401
+    import mlp_tui.engine.worker  # noqa: F401
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -53,19 +53,27 @@ def snap_compare(snap_compare, request):
 
 
 class RecordedTrainer:
-    """Stands in for `engine.step.Trainer`: serves the epochs the default experiment computed
-    once (tests/data/iris_seed0.jsonl, seed 0) through the real run, session and app. A live
-    screen whose numbers come from this CPU's BLAS would be a snapshot of one machine
+    """Stands in for a run's kernel (engine/kernel.py): serves the epochs the default experiment
+    computed once (tests/data/iris_seed0.jsonl, seed 0) through the real worker, run, session and
+    app. A live screen whose numbers come from this CPU's BLAS would be a snapshot of one machine
     (docs/portability.md); these are the same on every CPU."""
 
+    slots = 1
     rows = 16  # epochs handed over at a time, as a short buffer
 
-    def __init__(self, cfg, data, width: int, seed: int) -> None:
-        epochs = _recorded_epochs(seed).get(width)
-        assert epochs, f"no recorded epochs for width {width}, seed {seed}"
-        self.n = data.y_train.shape[0]
-        self.epochs, self.next, self.buffered = epochs, 0, 0
+    def __init__(self, cfg, data, width: int, seeds: list[int]) -> None:
+        self.width, self.n = width, data.y_train.shape[0]
+        self.buffered = 0
         self.stamps: list[float] = []
+        self.reseed(0, seeds[0])
+
+    def reseed(self, slot: int, seed: int) -> None:
+        epochs = _recorded_epochs(seed).get(self.width)
+        assert epochs, f"no recorded epochs for width {self.width}, seed {seed}"
+        self.epochs, self.next = epochs, 0
+
+    def set_active(self, slot: int, active: bool) -> None:
+        pass
 
     def compute(self, room: int, until: float, ctl) -> float:
         while True:
@@ -75,18 +83,18 @@ class RecordedTrainer:
             if self.buffered >= room or now >= until or ctl.interrupt:
                 return now
 
-    def take(self, origin: float) -> dict[str, list]:
+    def take(self) -> tuple[list[dict[str, list]], list[float]]:
         done = self.epochs[self.next : self.next + self.buffered]
         assert len(done) == self.buffered, "asked for more epochs than were recorded"
         self.next += self.buffered
         cols = {
             "train_loss": [e["train_loss"] for e in done],
             "train_acc": [round(e["train_acc"] * self.n) for e in done],
-            "elapsed_s": [t - origin for t in self.stamps[: self.buffered]],
         }
+        stamps = self.stamps[: self.buffered]
         del self.stamps[: self.buffered]
         self.buffered = 0
-        return cols
+        return [cols], stamps
 
 
 @functools.cache
@@ -103,7 +111,7 @@ def _recorded_epochs(seed: int) -> dict[int, list[dict]]:
 @pytest.fixture
 def recorded_training(monkeypatch) -> None:
     """Live runs train on RecordedTrainer: the default experiment's recorded numbers."""
-    monkeypatch.setattr("mlp_tui.engine.run.Trainer", RecordedTrainer)
+    monkeypatch.setattr("mlp_tui.engine.worker.kernel_for", RecordedTrainer)
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def _losses(cfg: ExperimentConfig, width: int, epochs: int) -> tuple[list, dict]
     cols: dict[str, list] = {}
     while sum(map(len, cols.get("train_loss", [[]]))) < epochs:
         trainer.compute(min(trainer.rows, 7), math.inf, Never())
-        for k, v in trainer.take(0.0).items():
+        for k, v in trainer.take()[0][0].items():
             cols.setdefault(k, []).append(v)
     flat = {k: [x for part in v for x in part][:epochs] for k, v in cols.items()}
     weights = [p.detach().clone() for p in trainer.model.parameters()]

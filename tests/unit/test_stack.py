@@ -36,7 +36,7 @@ def _separate(cfg, data, width: int, seed: int, epochs: int) -> list[float]:
     while len(losses) < epochs:
         room = min(trainer.rows, epochs - len(losses))
         trainer.compute(room, math.inf, _Never())
-        losses += trainer.take(0.0)["train_loss"]
+        losses += trainer.take()[0][0]["train_loss"]
     return losses
 
 

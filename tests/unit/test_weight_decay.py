@@ -38,7 +38,7 @@ def _trained(cfg: ExperimentConfig, width: int, epochs: int) -> tuple[list[float
     losses: list[float] = []
     while len(losses) < epochs:
         trainer.compute(min(trainer.rows, epochs - len(losses)), math.inf, _Never())
-        losses += trainer.take(0.0)["train_loss"]
+        losses += trainer.take()[0][0]["train_loss"]
     return losses, trainer
 
 
