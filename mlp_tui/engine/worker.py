@@ -132,6 +132,7 @@ class Worker:
         self.pacer = pacer = Pacer(self.runs[0].speed, now)
         self.epochs = 0
         cadence = Cadence(self.baton, self.flush_s, now, self.flush_at_turn)
+        ctl = self.runs[0] if k == 1 else self  # what the hot loop polls: one attribute if it can
         while self._controls():
             active = self._active()
             if not active:  # every run paused: compute nothing until a control comes
@@ -141,7 +142,7 @@ class Worker:
             self._ended = False
             while not (self._ended or self.interrupt):  # until the runs change
                 room = min(kernel.rows, *(self.total - self._lives[i].done for i in active))
-                now = kernel.compute(room, cadence.until(pacer.paced), self)
+                now = kernel.compute(room, cadence.until(pacer.paced), ctl)
                 ahead = pacer.ahead(self.epochs + kernel.buffered, now)
                 if cadence.hand_over(now, ahead > 0 or kernel.buffered == room):
                     self._flush()
