@@ -113,14 +113,14 @@ def model_loss(model, loss, x: torch.Tensor, y: torch.Tensor):
 
 
 def stacked_loss(loss, x: torch.Tensor, y: torch.Tensor):
-    """`loss_of(params)` of one seed of a stack: params are (weight transposed, bias row) per
-    layer, as `StackedTrainer` holds them, ReLU between layers."""
-    import torch
+    """`loss_of(params)` of one seed of a stack: params are (weight, bias column) per layer, as
+    `StackedTrainer` holds them, ReLU between layers."""
+    import torch.nn.functional as F
 
     def loss_of(ps: list[torch.Tensor]) -> torch.Tensor:
         h, last = x, len(ps) // 2 - 1
         for i in range(last + 1):
-            h = torch.addmm(ps[2 * i + 1], h, ps[2 * i])
+            h = F.linear(h, ps[2 * i], ps[2 * i + 1].squeeze(1))
             if i < last:
                 h = h.relu()
         return loss(h, y)

@@ -53,9 +53,10 @@ class Gauges:
                                              device=self.buffer.device)
                 torch.stack(torch._foreach_norm([*grads, *params]), out=self.parts[j])
                 return
-            for row, ts in ((GRAD, grads), (WEIGHT, params)):
-                sq = sum(t.pow(2).flatten(1).sum(1) for t in ts)
-                self.at[row][j].copy_(sq.sqrt())
+            norm = torch.linalg.vector_norm
+            for row, ts in ((GRAD, grads), (WEIGHT, params)):  # one op a tensor, one to combine
+                parts = torch.stack([norm(t.flatten(1), dim=1) for t in ts])
+                torch.linalg.vector_norm(parts, dim=0, out=self.at[row][j])
 
     def sharpness(self, j: int, loss_of, params: list[torch.Tensor], seed: int = 0) -> None:
         """Read seed `seed`'s sharpness at `params` into epoch j (warm-started from its last)."""

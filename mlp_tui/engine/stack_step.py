@@ -1,14 +1,17 @@
-"""Stacked seeds: the runs of one configuration that differ only by seed, trained as one model.
+"""Stacked seeds, the fused kernel: the runs of one configuration that differ only by seed,
+trained as one computation.
 
-Each layer's weights of K seeds are stacked on a leading dimension and applied with one
-`torch.baddbmm`; each seed's mean loss (the task's, `engine/tasks/`) is summed before one
-`backward` (so each seed's
-gradient is its own) and one `_foreach_add_` steps every seed. A mask (K, 1, 1) zeroes the update
-of seeds that are paused or ended. Batched kernels sum in another order than a single model's, so
-losses are not bit-identical to separate runs: they agree to float32 rounding over the first epochs
-and, the dynamics being chaotic, only in distribution later (docs/portability.md). A slot's numbers
-depend only on its own seed and the stack's shape, never on the other slots.
-Full-batch SGD only (the hot path of a seed sweep; config.validate refuses the rest).
+Each layer's weights of K seeds (nn.Linear's layout) are stacked on a leading dimension and
+applied with one `torch.baddbmm` to feature-major activations, (K, units, samples); the backward
+pass is written out, no autograd graph: the task gives each seed's loss and its gradient with
+respect to the outputs (`engine/tasks/`), then one batched matmul per weight gradient and per
+input gradient, the ReLU's mask, and one `_foreach_add_` steps every seed. Each seed's gradient is
+its own. A mask (K, 1, 1) zeroes the update of seeds that are paused or ended. These kernels sum
+in another order than a single model's, so losses are not bit-identical to separate runs: they
+agree to float32 rounding over the first epochs and, the dynamics being chaotic, only in
+distribution later (docs/portability.md). A slot's numbers depend only on its own seed and the
+stack's shape, never on the other slots. Full-batch SGD only (the hot path of a seed sweep;
+config.validate refuses the rest).
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ class StackedTrainer:
         self.biases: list[torch.Tensor] = []
         slices = [self._initial(seed) for seed in seeds]
         for layer in range(len(slices[0])):
-            self.weights.append(torch.stack([s[layer][0] for s in slices]).requires_grad_())
-            self.biases.append(torch.stack([s[layer][1] for s in slices]).requires_grad_())
+            self.weights.append(torch.stack([s[layer][0] for s in slices]))
+            self.biases.append(torch.stack([s[layer][1] for s in slices]))
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
         self.k, self.lr, self.weight_decay = len(seeds), cfg.lr, cfg.weight_decay
         dev = data.x_train.device
+        # The inputs feature-major, (features, samples), once: every seed reads the same.
+        self.xt = data.x_train.t().contiguous()
+        self.xt_val = None if data.x_val is None else data.x_val.t().contiguous()
         self.mask = torch.ones(self.k, 1, 1, device=dev)
         self._active = [True] * self.k
         self._all_active = True
@@ -67,14 +73,15 @@ class StackedTrainer:
         return self.k
 
     def _initial(self, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(weight transposed, bias as a row) of each layer of the seed's own model."""
+        """(weight, bias as a column) of each layer of the seed's own model: nn.Linear's
+        (outputs, inputs) layout, which the feature-major products below read fastest."""
         import torch
 
         from mlp_tui.engine.step import build
 
         model = build(self.cfg, self.data, self.width, seed)[0]
         return [
-            (m.weight.detach().t().contiguous(), m.bias.detach().unsqueeze(0))
+            (m.weight.detach().clone(), m.bias.detach().unsqueeze(1).clone())
             for m in model
             if isinstance(m, torch.nn.Linear)
         ]
@@ -90,41 +97,61 @@ class StackedTrainer:
         self.ages[index] = 0
         self.gauges.forget(index)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Outputs of every seed, (K, samples, outputs)."""
-        import torch
-
-        h = x.unsqueeze(0).expand(self.k, *x.shape)
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, w)
-            if i < last:
-                h = h.relu()
-        return h
+    def forward(self, xt: torch.Tensor) -> torch.Tensor:
+        """Outputs of every seed on the inputs `xt`, (features, samples): (K, samples,
+        outputs), laid out as the task's reductions over outputs read them fastest."""
+        return self._activations(xt)[-1].transpose(1, 2).contiguous()
 
     def epoch(self, j: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One epoch of every seed whose mask is 1; (loss, outputs) per seed before the step.
-        `j`: the buffered row its instruments go to (None: not measured)."""
+        `j`: the buffered row its instruments go to (None: not measured). The backward pass is
+        written out (no autograd graph): about a dozen batched ops for a one-hidden-layer MLP."""
         import torch
 
         if j is not None and self.gauges.every:
             self._sharpness(j)
-        out = self.forward(self.data.x_train)
-        per_seed = self.data.objective.row_losses(out, self.data.y_train)
-        for p in self.params:
-            p.grad = None
-        per_seed.sum().backward()
-        grads = [p.grad for p in self.params]
+        acts = self._activations(self.xt)
+        per_seed, grad_out = self.data.objective.row_loss_grads(acts[-1], self.data.y_train)
+        grads = self._backward(acts, grad_out)
         if j is not None:  # the hook after backward, before the update
             self.gauges.norms(j, grads, self.params)
-        with torch.no_grad():
-            if self.weight_decay:  # coupled L2, as step.PlainSGD and torch.optim.SGD add it
-                torch._foreach_add_(grads, self.params, alpha=self.weight_decay)
-            if not self._all_active:
-                for g in grads:
-                    g.mul_(self.mask)
-            torch._foreach_add_(self.params, grads, alpha=-self.lr)
-        return per_seed.detach(), out.detach()
+        if self.weight_decay:  # coupled L2, as step.PlainSGD and torch.optim.SGD add it
+            torch._foreach_add_(grads, self.params, alpha=self.weight_decay)
+        if not self._all_active:
+            for g in grads:
+                g.mul_(self.mask)
+        torch._foreach_add_(self.params, grads, alpha=-self.lr)
+        return per_seed, acts[-1].transpose(1, 2).contiguous()  # sample-major, as metrics read
+
+    def _activations(self, xt: torch.Tensor) -> list[torch.Tensor]:
+        """Each layer's input (the data, then each hidden layer after its ReLU) and the outputs,
+        feature-major, (K, units, samples) each: W @ A + b per seed. With the samples last, the
+        products with few outputs or few inputs run 2.5-4x faster than sample-major ones here
+        (docs/benchmarks.md, "The fused kernel")."""
+        import torch
+
+        acts = [xt.unsqueeze(0).expand(self.k, *xt.shape)]
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, w, acts[-1])
+            acts.append(h.relu_() if i < last else h)
+        return acts
+
+    def _backward(self, acts: list[torch.Tensor], grad: torch.Tensor) -> list[torch.Tensor]:
+        """The gradients of each seed's own loss, in `params` order, from the loss gradient
+        with respect to the outputs (feature-major, as the activations): per layer, the weight's
+        is grad @ input^T, the bias's the sum over samples, and the input's weight^T @ grad
+        where the ReLU let it through."""
+        import torch
+
+        out: list[torch.Tensor] = []
+        for layer in range(len(self.weights) - 1, -1, -1):
+            a = acts[layer]
+            out += [grad.sum(2, keepdim=True), torch.bmm(grad, a.transpose(1, 2))]
+            if layer:
+                grad = torch.bmm(self.weights[layer].transpose(1, 2), grad)
+                grad = torch.ops.aten.threshold_backward(grad, a, 0)
+        return out[::-1]
 
     def _sharpness(self, j: int) -> None:
         """The hook before the forward pass: each active seed's sharpness, when its own
@@ -152,7 +179,7 @@ class StackedTrainer:
         from mlp_tui.engine.tasks import split_metrics
 
         data = self.data
-        obj, y, y_val, x_val = data.objective, data.y_train, data.y_val, data.x_val
+        obj, y, y_val, xt_val = data.objective, data.y_train, data.y_val, self.xt_val
         at, names, stamps, perf = self.buffer_at, self.names, self.stamps, time.perf_counter
         j = self.buffered
         while True:
@@ -160,7 +187,7 @@ class StackedTrainer:
             with torch.inference_mode():
                 values = split_metrics(obj, "train", out, y, per_seed)
                 if y_val is not None:
-                    values.update(split_metrics(obj, "val", self.forward(x_val), y_val))
+                    values.update(split_metrics(obj, "val", self.forward(xt_val), y_val))
                 for f, name in enumerate(names):
                     at[f][j].copy_(values[name])
             j += 1

@@ -31,6 +31,12 @@ class Objective(Protocol):
     def row_losses(self, outs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean loss of each row of `outs`, (rows,) (differentiable: a stack's loss)."""
 
+    def row_loss_grads(self, outs_t: torch.Tensor, y: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's mean loss, (rows,), and its gradient with respect to the row's outputs,
+        written out (no autograd): what a fused kernel backpropagates by hand. Feature-major:
+        `outs_t` and the gradient are (rows, outputs, samples), as the fused kernel computes."""
+
     def metrics(self, outs: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every metric but the loss, (rows,) each, keyed by `Metric.key` (ratios as counts)."""
 

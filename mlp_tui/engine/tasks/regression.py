@@ -43,6 +43,12 @@ class Regression:
     def row_losses(self, outs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (outs - y).pow(2).mean((1, 2))
 
+    def row_loss_grads(self, outs_t: torch.Tensor, y: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mean squared error per row and its gradient, 2 (out - y) / (samples x targets)."""
+        err = outs_t - y.t()
+        return err.pow(2).mean((1, 2)), err.mul_(2.0 / (y.shape[0] * y.shape[1]))
+
     def metrics(self, outs: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         err = outs - y
         return {"mae": err.abs().mean((1, 2)), "r2": _r2(err.pow(2).sum(1), y)}
