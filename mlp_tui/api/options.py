@@ -30,9 +30,11 @@ class SettingError(ValueError):
     """A bad keyword or value; `str()` is the line the command line prints after `error: `."""
 
 
-def invocation(options: Mapping[str, object], speed: float | None = None) -> Invocation:
+def invocation(options: Mapping[str, object], speed: float | None = None,
+               watched: bool = True) -> Invocation:
     """The checked invocation the keywords stand for; raises SettingError. `speed`: the pace
-    when none is given (the API trains unthrottled: 0)."""
+    when none is given (the API trains unthrottled: 0); `watched`: the TUI shows the runs
+    (`monitor`), which the planner weighs (core/plan.py)."""
     options = dict(options)
     base = options.pop("config", None)
     if isinstance(base, ExperimentConfig):  # a result's config: its settings, the keywords win
@@ -44,7 +46,7 @@ def invocation(options: Mapping[str, object], speed: float | None = None) -> Inv
     for name, value in options.items():
         argv += _args(name, value)
     try:
-        inv = parse_args(argv)
+        inv = parse_args(argv, watched)
         assert isinstance(inv, Invocation)  # no `replay`: every argument is a --flag=value
         check_device(inv.config)
     except (UsageError, ConfigError) as exc:

@@ -36,7 +36,7 @@ def train(*, progress: bool = True, **settings: object) -> TrainResult:
     A bad one raises SettingError with the command line's words, before anything trains.
     Interrupting (Ctrl-C, a notebook's stop button) stops the runs and returns what was
     computed, with `interrupted` set."""
-    inv = invocation(settings, speed=UNTHROTTLED)
+    inv = invocation(settings, speed=UNTHROTTLED, watched=False)
     require_pandas()
     runner = _runner(inv, defer=False)
     return collect(runner, _drive(runner, _bars(runner, progress)))

@@ -26,6 +26,7 @@ from mlp_tui.core.config import (
     validate,
 )
 from mlp_tui.core.config_file import expand as expand_config
+from mlp_tui.core.plan import plan
 from mlp_tui.core.settings import SETTINGS
 from mlp_tui.core.text import reason
 
@@ -77,8 +78,9 @@ def _face(ns: argparse.Namespace, *others: Path | None) -> FaceOptions:
     return FaceOptions(capacity, ns.quiet, ns.reset_view)
 
 
-def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
-    """Parse and validate everything; raises UsageError or ConfigError."""
+def parse_args(argv: Sequence[str], watched: bool | None = None) -> Invocation | ReplayInvocation:
+    """Parse and validate everything; raises UsageError or ConfigError. `watched`: a face shows
+    the first epochs (default: unless --headless), which the planner weighs (core/plan.py)."""
     argv = list(argv)
     if argv and argv[0] == "replay":
         return _parse_replay(argv[1:])
@@ -110,6 +112,7 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
         if backend != "process":
             raise ConfigError("--workers", "needs --backend process")
         workers = parse_int("--workers", ns.workers, 1, MAX_PROCESS_WORKERS)
+    cfg, backend = plan(cfg, backend, not ns.headless if watched is None else watched)
     face = _face(ns, export, history)
     tensorboard = tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
     models = models_dir(ns.save_models, cfg) if ns.save_models is not None else None
@@ -117,11 +120,13 @@ def parse_args(argv: Sequence[str]) -> Invocation | ReplayInvocation:
                       workers, tensorboard, models)
 
 
-def _parse_backend(backend: str, address: str | None) -> tuple[str, str]:
-    """The backend, and Ray's address; a missing Ray is told here (no import: a spec lookup)."""
+def _parse_backend(backend: str | None, address: str | None) -> tuple[str | None, str]:
+    """The backend (None: not given, the planner's), and Ray's address; a missing Ray is told
+    here (no import: a spec lookup)."""
     import importlib.util
 
-    backend = parse_choice("--backend", backend, BACKENDS)
+    if backend is not None:
+        backend = parse_choice("--backend", backend, BACKENDS)
     if address is not None and backend != "ray":
         raise ConfigError("--ray-address", "needs --backend ray")
     if backend == "ray" and importlib.util.find_spec("ray") is None:

@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--save-models", metavar="DIR",
       help="each run's best (lowest validation loss, else train loss) and last weights as "
       "plain state_dict .pt files, each with a .json of its settings, epoch and losses")
-    a("--backend", default="thread",
-      help="thread, process or ray: where the runs train (default: thread)")
+    a("--backend",
+      help="thread, process or ray: where the runs train (default: chosen, docs/backends.md: "
+      "worker processes for large unthrottled headless work, else threads)")
     a("--workers", metavar="N",
       help=f"with --backend process: worker processes, 1..{MAX_PROCESS_WORKERS} (default: one "
       "per core)")

@@ -227,6 +227,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
     if any(cfg.values("momentum")) and "adam" in cfg.values("optimizer"):
         raise ConfigError("--momentum", "applies to --optimizer sgd (adam keeps its own moments)")
     if cfg.stack:
+        if cfg.exact:
+            raise ConfigError("--exact", "trains the plain kernel: leave out --stack")
         _check_stack(cfg)
     if cfg.seeds and len(cfg.seeds) != cfg.n_runs:
         raise ConfigError("--seeds", f"one per run: {cfg.n_runs} runs, {len(cfg.seeds)} seeds")
@@ -270,6 +272,15 @@ def _check_bundled_split(cfg: ExperimentConfig) -> None:
             f"{cfg.val_split} leaves too few samples for a stratified split of "
             f"{n} samples in {cfg.n_outputs} classes",
         )
+
+
+def stackable(cfg: ExperimentConfig) -> bool:
+    """Whether the fused kernel can train this configuration (`--stack` would be accepted)."""
+    try:
+        _check_stack(cfg)
+    except ConfigError:
+        return False
+    return True
 
 
 def _check_stack(cfg: ExperimentConfig) -> None:

@@ -320,9 +320,15 @@ SETTINGS: tuple[Setting, ...] = (
             f"seeds per width, 1..{MAX_REPEATS} (default: 1)", said_late=True,
             describe=_seeds),
     Setting("stack", Switch(), False,
-            "train the seeds (--repeats) of each width and grid point as one stacked model: "
-            "much faster for narrow nets; full-batch sgd only; losses equal unstacked runs' to "
-            "float32 rounding at first, in distribution later (docs/portability.md)"),
+            "train the seeds (--repeats) of each width and grid point as one stacked model on "
+            "the fused kernel, also when paced (unthrottled, it is the default where it "
+            "applies); full-batch sgd only; losses equal unstacked runs' to float32 rounding at "
+            "first, in distribution later (docs/portability.md)",
+            column=True, doc="1: trained by the fused kernel, its seeds stacked; 0: the plain "
+            "kernel"),
+    Setting("exact", Switch(), False,
+            "train every run with the plain kernel, the notebook's loop bit for bit: unthrottled "
+            "runs of several seeds are otherwise stacked on the fused kernel (core/plan.py)"),
     Setting("device", Choice(DEVICES, "device"), "auto", "auto, cpu or cuda (default: auto)"),
     Setting("speed", Real(lambda x: x == 0 or MIN_SPEED <= x <= MAX_SPEED,
                           f"must be 0 (unthrottled) or between {MIN_SPEED:g} and {MAX_SPEED:g} "

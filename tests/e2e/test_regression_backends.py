@@ -25,10 +25,13 @@ def _run(tmp_path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def _history(path) -> list[tuple]:
+    """Every row's numbers, by run and epoch: the order runs' rows interleave in the file is the
+    recorder's timing, not a number."""
     import csv
 
     with open(path) as f:
-        return [(r["run"], r["epoch"], r["train_loss"], r["val_r2"]) for r in csv.DictReader(f)]
+        rows = [(r["run"], r["epoch"], r["train_loss"], r["val_r2"]) for r in csv.DictReader(f)]
+    return sorted(rows, key=lambda r: (int(r[0]), int(r[1])))
 
 
 def test_process_backend_and_sidecar_reproduce_the_thread_backend(tmp_path):
