@@ -57,9 +57,9 @@ def units(cfg: ExperimentConfig) -> int:
 
 def work_seconds(cfg: ExperimentConfig) -> float:
     """One core's seconds to train every run to its last epoch, estimated."""
-    n, hidden = cfg.n_samples, sum(cfg.widths) * cfg.depth * len(cfg.points())
-    if cfg.stack:
-        fixed = FUSED_FIXED_S * len(cfg.widths) * len(cfg.points())
-        return cfg.epochs * (fixed + FUSED_PER_UNIT_S * hidden * n * cfg.repeats)
-    fixed = PLAIN_FIXED_S * cfg.n_runs
-    return cfg.epochs * (fixed + PLAIN_PER_UNIT_S * hidden * n * cfg.repeats)
+    points = cfg.points()
+    hidden = sum(p.depth for p in points) * sum(cfg.widths)  # hidden units, every run once
+    per_unit = (FUSED_PER_UNIT_S if cfg.stack else PLAIN_PER_UNIT_S) * hidden * cfg.n_samples
+    fixed = (FUSED_FIXED_S * len(cfg.widths) * len(points) if cfg.stack
+             else PLAIN_FIXED_S * cfg.n_runs)
+    return cfg.epochs * (fixed + per_unit * cfg.repeats)

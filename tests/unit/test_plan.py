@@ -55,3 +55,13 @@ def test_the_choice_is_in_the_effective_configuration_and_every_exported_row(tmp
     assert "stack" in [f.name for f in RUN_FIELDS]
     inv = parse_args(f"--headless --speed 0 {SWEEP}".split())
     assert inv.config.stack is True  # the sidecar writes the effective configuration
+
+
+def test_a_grid_of_depths_and_rates_is_planned_like_any_experiment():
+    """CI once failed here: the estimate multiplied a grid axis's tuple."""
+    stack, backend = _plan("--headless --speed 0 --widths 5,100 --depth 1,2 --lr 0.1,0.01 "
+                           "--repeats 4 --epochs 3")
+    assert (stack, backend) == (True, "thread")  # a few epochs: no process pays for its start
+    stack, backend = _plan("--headless --speed 0 --widths 512,1024 --depth 1,2 --repeats 4 "
+                           "--epochs 5000")
+    assert (stack, backend) == (True, "process")
