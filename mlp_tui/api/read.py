@@ -23,8 +23,10 @@ READ_BYTES = 8 << 20  # one read's budget; a large file takes several
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
-    """One row per epoch of every life the file or log directory holds. A damaged file raises
-    `HistoryFormatError` (a ValueError) naming the line; a missing one, FileNotFoundError."""
+    """One row per epoch of every life the file or log directory holds, run by run (each run's
+    lives in order), as `train().history` orders them: a file interleaves its runs' rows as
+    they were recorded. A damaged file raises `HistoryFormatError` (a ValueError) naming the
+    line; a missing one, FileNotFoundError."""
     require_pandas()
     path = Path(path).expanduser()
     if path.is_dir():
@@ -35,6 +37,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
             rows += reader.read_new(READ_BYTES)
             if not reader.more:
                 break
+    rows.sort(key=lambda row: row.get("run", 0))  # stable: each run's rows keep their order
     task = task_of_columns(rows[0] if rows else ())
     return frame(rows, task.history_columns)
 

@@ -207,3 +207,15 @@ def test_monitor_without_a_terminal_says_to_use_train(monkeypatch):
     monkeypatch.setattr(api_train, "_terminal", lambda: False)
     with pytest.raises(RuntimeError, match="use mlp_tui.train"):
         mlp_tui.monitor(widths=[5], epochs=2)
+
+
+def test_read_history_orders_a_file_whose_runs_interleave_as_train_does(tmp_path):
+    """A live --history file interleaves its runs' rows as the recorder wrote them (CI once
+    compared such a file with train() under load, and the order differed, not the numbers)."""
+    result = mlp_tui.train(widths=[5, 100], epochs=4, progress=False)
+    path = result.write_history(tmp_path / "h.csv")
+    header, *rows = path.read_text().splitlines()
+    first, second = rows[:4], rows[4:]
+    woven = [r for pair in zip(first, second) for r in pair]  # run 0, run 1, run 0, ...
+    path.write_text("\n".join([header, *woven]) + "\n")
+    pd.testing.assert_frame_equal(mlp_tui.read_history(path), result.history)
