@@ -112,7 +112,8 @@ def parse_args(argv: Sequence[str], watched: bool | None = None) -> Invocation |
         if backend != "process":
             raise ConfigError("--workers", "needs --backend process")
         workers = parse_int("--workers", ns.workers, 1, MAX_PROCESS_WORKERS)
-    cfg, backend = plan(cfg, backend, not ns.headless if watched is None else watched)
+    cfg, backend = plan(cfg, backend, not ns.headless if watched is None else watched,
+                        plain=ns.save_models is not None)
     face = _face(ns, export, history)
     tensorboard = tensorboard_dir(ns.tensorboard) if ns.tensorboard is not None else None
     models = models_dir(ns.save_models, cfg) if ns.save_models is not None else None

@@ -33,12 +33,13 @@ PLAIN_FIXED_S, PLAIN_PER_UNIT_S = 60e-6, 3.0e-9
 PROCESS_PAYS_S = 4.0  # about twice the start of a pool of worker processes, torch imported
 
 
-def plan(cfg: ExperimentConfig, backend: str | None, watched: bool) -> tuple[ExperimentConfig,
-                                                                              str]:
+def plan(cfg: ExperimentConfig, backend: str | None, watched: bool,
+         plain: bool = False) -> tuple[ExperimentConfig, str]:
     """The configuration and backend to train `cfg` with; `backend` None: not chosen by the
-    user. `watched`: a face shows the first epochs (the TUI)."""
+    user. `watched`: a face shows the first epochs (the TUI). `plain`: the runs must be the
+    plain kernel's (`--save-models` recomputes weights by retraining a run with it)."""
     unthrottled = cfg.speed == 0
-    if (unthrottled and not cfg.exact and not cfg.stack and cfg.repeats > 1
+    if (unthrottled and not cfg.exact and not plain and not cfg.stack and cfg.repeats > 1
             and backend != "ray" and stackable(cfg)):
         cfg = cfg.with_changes(stack=True)
     if backend is not None:

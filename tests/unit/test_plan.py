@@ -65,3 +65,8 @@ def test_a_grid_of_depths_and_rates_is_planned_like_any_experiment():
     stack, backend = _plan("--headless --speed 0 --widths 512,1024 --depth 1,2 --repeats 4 "
                            "--epochs 5000")
     assert (stack, backend) == (True, "process")
+
+
+def test_saved_models_keep_the_plain_kernel_they_are_retrained_with(tmp_path):
+    stack, _ = _plan(f"--headless --speed 0 --widths 5 --repeats 4 --save-models {tmp_path}/m")
+    assert stack is False  # not an error about --stack the user never typed
