@@ -25,11 +25,12 @@ import os
 from mlp_tui.core.config import ExperimentConfig, stackable
 
 # The fused kernel's cost of one epoch of a unit (measured on the AMD EPYC development machine,
-# docs/benchmarks.md "The fused kernel"): a fixed part of about 60 dispatched ops, and a part per
-# hidden unit, sample and seed. The plain kernel's per run. Estimates, not promises: they only
+# docs/benchmarks.md "Ahead of the peers"): a fixed part of about 60 dispatched ops, and a part
+# per hidden unit, sample and seed. The plain kernel's per run (autograd, the norms and the
+# metrics: 250 us an epoch at width 5, 810 us at width 1000). Estimates, not promises: they only
 # decide whether worker processes pay for their start.
 FUSED_FIXED_S, FUSED_PER_UNIT_S = 150e-6, 2.8e-9
-PLAIN_FIXED_S, PLAIN_PER_UNIT_S = 60e-6, 3.0e-9
+PLAIN_FIXED_S, PLAIN_PER_UNIT_S = 240e-6, 5.5e-9
 PROCESS_PAYS_S = 4.0  # about twice the start of a pool of worker processes, torch imported
 
 

@@ -70,3 +70,10 @@ def test_a_grid_of_depths_and_rates_is_planned_like_any_experiment():
 def test_saved_models_keep_the_plain_kernel_they_are_retrained_with(tmp_path):
     stack, _ = _plan(f"--headless --speed 0 --widths 5 --repeats 4 --save-models {tmp_path}/m")
     assert stack is False  # not an error about --stack the user never typed
+
+
+def test_the_default_experiment_long_and_unthrottled_goes_to_worker_processes():
+    """Measured: 3,000 epochs of widths 5, 100, 1000 headless took 6.9 s on threads and 5.4 s on
+    two worker processes (AMD EPYC, 2 cores); its kernel stays the plain one (one seed a width)."""
+    assert _plan("--headless --speed 0 --epochs 3000") == (False, "process")
+    assert _plan("--headless --speed 0 --epochs 300") == (False, "thread")
