@@ -8,8 +8,6 @@ life's own, seeded by its seed.
 
 from __future__ import annotations
 
-import time
-
 from mlp_tui.engine.kernel import Interruptible
 from mlp_tui.engine.step import Trainer
 
@@ -61,10 +59,7 @@ class MinibatchTrainer(Trainer):
             if self.val_out is not None:
                 self._validate(j)
             j += 1
-            now = time.perf_counter()
-            self.stamps.append(now)
-            if j >= room or now >= until or ctl.interrupt:
-                self.buffered = j
+            if (now := self._epoch_end(j, room, until, ctl)) is not None:
                 return now
 
     def _train_values(self, m: int) -> dict:
