@@ -77,3 +77,21 @@ def test_the_default_experiment_long_and_unthrottled_goes_to_worker_processes():
     two worker processes (AMD EPYC, 2 cores); its kernel stays the plain one (one seed a width)."""
     assert _plan("--headless --speed 0 --epochs 3000") == (False, "process")
     assert _plan("--headless --speed 0 --epochs 300") == (False, "thread")
+
+
+def test_exact_trains_every_seed_as_the_notebooks_plain_loop():
+    from helpers import plain_loop
+
+    from mlp_tui.engine.experiment import Experiment
+
+    line = "--headless --speed 0 --exact --widths 5,100 --repeats 3 --epochs 30"
+    inv = parse_args(line.split())
+    exp = Experiment(inv.config)
+    exp.start()
+    try:
+        assert exp.wait(60), "runs did not finish"
+        for run in exp.runs:
+            losses = list(run.history.read()["train_loss"])
+            assert losses == list(plain_loop(run.width, run.seed, 30)[0])  # every bit
+    finally:
+        exp.stop()
