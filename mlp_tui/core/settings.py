@@ -328,7 +328,7 @@ SETTINGS: tuple[Setting, ...] = (
             "kernel"),
     Setting("exact", Switch(), False,
             "train every run with the plain kernel, the notebook's loop bit for bit: unthrottled "
-            "runs of several seeds are otherwise stacked on the fused kernel (core/plan.py)"),
+            "runs of several seeds are otherwise stacked on the fused kernel (docs/backends.md)"),
     Setting("device", Choice(DEVICES, "device"), "auto", "auto, cpu or cuda (default: auto)"),
     Setting("speed", Real(lambda x: x == 0 or MIN_SPEED <= x <= MAX_SPEED,
                           f"must be 0 (unthrottled) or between {MIN_SPEED:g} and {MAX_SPEED:g} "
