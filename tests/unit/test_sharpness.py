@@ -111,6 +111,7 @@ def test_a_stack_reads_each_seeds_own_sharpness():
     assert sharpness(loss_of, params).value == pytest.approx(exact_top(loss_of, params), rel=0.01)
 
 
+@pytest.mark.e2e  # starts worker processes (5 s each): the whole suite's, not the fast core's
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_stacked_seeds_in_worker_processes_record_readings_a_replay_shows(tmp_path, suffix):
     """`--stack --backend process --sharpness 5`: every seed's readings cross the process
