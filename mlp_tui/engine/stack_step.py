@@ -57,10 +57,15 @@ class StackedTrainer:
         splits = ("train", "val") if data.has_val else ("train",)
         self.names = [f.name for f in task.metric_fields
                       if f.name.split("_")[0] in splits and f.name not in INSTRUMENT_NAMES]
-        fields = len(self.names)
-        self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // (fields * self.k)))
-        self.buffer = torch.empty(fields, self.rows, self.k, device=dev)
-        self.buffer_at = [self.buffer[f].unbind(0) for f in range(fields)]
+        # Each epoch's losses and outputs are buffered; the metrics are computed at read-back,
+        # for every buffered epoch and seed in one batch (a few ops, not a few an epoch).
+        n, c, n_val = data.n_train, data.n_outputs, data.n_val
+        self.rows = max(1, min(FLUSH_MAX, BUFFER_FLOATS // (self.k * (1 + (n + n_val) * c))))
+        self.loss = torch.empty(self.rows, self.k, device=dev)
+        self.out = torch.empty(self.rows, self.k, n, c, device=dev)
+        self.val_out = torch.empty(self.rows, self.k, n_val, c, device=dev) if n_val else None
+        self.loss_at, self.out_at = self.loss.unbind(0), self.out.unbind(0)
+        self.val_at = None if self.val_out is None else self.val_out.unbind(0)
         self.stamps: list[float] = []  # perf_counter() at the end of each buffered epoch
         self.buffered = 0
         from mlp_tui.engine.instruments import Gauges
@@ -121,7 +126,7 @@ class StackedTrainer:
             for g in grads:
                 g.mul_(self.mask)
         torch._foreach_add_(self.params, grads, alpha=-self.lr)
-        return per_seed, acts[-1].transpose(1, 2).contiguous()  # sample-major, as metrics read
+        return per_seed, acts[-1].transpose(1, 2)  # (K, samples, outputs), a view
 
     def _activations(self, xt: torch.Tensor) -> list[torch.Tensor]:
         """Each layer's input (the data, then each hidden layer after its ReLU) and the outputs,
@@ -176,20 +181,16 @@ class StackedTrainer:
         control interrupts (at least one epoch); returns the clock at the last epoch's end."""
         import torch
 
-        from mlp_tui.engine.tasks import split_metrics
-
-        data = self.data
-        obj, y, y_val, xt_val = data.objective, data.y_train, data.y_val, self.xt_val
-        at, names, stamps, perf = self.buffer_at, self.names, self.stamps, time.perf_counter
+        xt_val, stamps, perf = self.xt_val, self.stamps, time.perf_counter
+        loss_at, out_at, val_at = self.loss_at, self.out_at, self.val_at
         j = self.buffered
         while True:
             per_seed, out = self.epoch(j)
-            with torch.inference_mode():
-                values = split_metrics(obj, "train", out, y, per_seed)
-                if y_val is not None:
-                    values.update(split_metrics(obj, "val", self.forward(xt_val), y_val))
-                for f, name in enumerate(names):
-                    at[f][j].copy_(values[name])
+            loss_at[j].copy_(per_seed)
+            out_at[j].copy_(out)
+            if val_at is not None:
+                with torch.inference_mode():
+                    val_at[j].copy_(self._activations(xt_val)[-1].transpose(1, 2))
             j += 1
             now = perf()
             stamps.append(now)
@@ -200,8 +201,21 @@ class StackedTrainer:
     def take(self) -> tuple[list[dict[str, list]], list[float]]:
         """Every buffered epoch, read back with one host sync: per seed, columns keyed by epoch
         field (ratios as counts); and the epochs' clock stamps."""
+        import torch
+
+        from mlp_tui.engine.tasks import split_metrics
+
         m, self.buffered = self.buffered, 0
-        per_seed = self.buffer[:, :m].permute(2, 0, 1).tolist()  # (K, fields, m)
+        data, obj, k = self.data, self.data.objective, self.k
+        rows = m * k  # every buffered epoch of every seed, one row each
+        values = split_metrics(obj, "train", self.out[:m].view(rows, *self.out.shape[2:]),
+                               data.y_train, self.loss[:m].view(rows))
+        if self.val_out is not None:
+            values.update(split_metrics(obj, "val", self.val_out[:m].view(
+                rows, *self.val_out.shape[2:]), data.y_val))
+        with torch.no_grad():
+            table = torch.stack([values[name].float() for name in self.names])
+        per_seed = table.view(len(self.names), m, k).permute(2, 0, 1).tolist()  # (K, fields, m)
         gauged = self.gauges.take(m)
         for i, active in enumerate(self._active):
             self.ages[i] += m if active else 0

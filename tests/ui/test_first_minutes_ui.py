@@ -58,7 +58,7 @@ async def test_m_to_accuracy_gives_a_linear_axis(replay_app):
 
 async def test_at_120x40_plot_and_table_stay_side_by_side_and_the_axis_stays_put(live_app):
     app = live_app(epochs=100, speed=0)
-    frames = set()
+    frames, widths = set(), set()
     async with app.run_test(size=(120, 40)) as pilot:
         await drawn(pilot)
 
@@ -67,8 +67,11 @@ async def test_at_120x40_plot_and_table_stay_side_by_side_and_the_axis_stays_put
             lines = screen_lines(app)
             plot = app.plot.region
             axis = {line.find("┤") for line in lines[plot.y: plot.y + plot.height]} - {-1}
-            frames.add((main.has_class("-narrow"), plot.x, plot.width, app.table.region.x,
-                        min(axis, default=-1)))
+            # The table may widen once, by a column, when a measured rate (`1234 ep/s`) first
+            # outgrows `100/100`: a loaded machine measures one before the runs end. What must
+            # hold is the side-by-side layout and the y axis's column.
+            frames.add((main.has_class("-narrow"), plot.x, min(axis, default=-1)))
+            widths.add(plot.width)
             return app.session.ended and all(r.status.ended for r in app.session.runs)
 
         await wait_for(pilot, look, timeout=60)
@@ -76,8 +79,8 @@ async def test_at_120x40_plot_and_table_stay_side_by_side_and_the_axis_stays_put
         await drawn(pilot)
         look()
     assert len(frames) == 1, frames
-    narrow, _x, width, _tx, axis = frames.pop()
-    assert not narrow and width >= 56 and axis > 0
+    narrow, _x, axis = frames.pop()
+    assert not narrow and axis > 0 and min(widths) >= 56 and max(widths) - min(widths) <= 2
 
 
 def test_the_y_axis_keeps_its_column_when_the_labels_narrow():
