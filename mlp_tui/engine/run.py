@@ -55,10 +55,9 @@ class Run(PlannedRun, RunView):
         self.life = self._new_life(first_seed(cfg, index, repeat) if seed is None else seed)
         self.retired: list[Life] = []  # lives a restart ended, oldest first
         self.error: str | None = None
-        self._state = Status.RUNNING  # RUNNING or an end; PAUSED is derived from _resume
+        self._state = Status.RUNNING  # RUNNING or an end; PAUSED is derived from _paused
         self._lock = threading.Lock()
-        self._resume = threading.Event()
-        self._resume.set()
+        self._paused = False  # the worker reads it between batches of epochs
         self._wake = threading.Event()
         self._stop = False
         # Raised by every control and taken down by the worker before it reads the controls, so
@@ -73,7 +72,7 @@ class Run(PlannedRun, RunView):
 
     @property
     def paused(self) -> bool:
-        return not self._resume.is_set()
+        return self._paused
 
     @property
     def status(self) -> Status:
@@ -116,12 +115,12 @@ class Run(PlannedRun, RunView):
 
     def pause(self) -> None:
         if self._state is Status.RUNNING:
-            self._resume.clear()
+            self._paused = True
             self.interrupt = True
             self._wake.set()  # a wait for the pace ends now
 
     def resume(self) -> None:
-        self._resume.set()
+        self._paused = False
         self.interrupt = True
         self._wake.set()
 
@@ -138,7 +137,7 @@ class Run(PlannedRun, RunView):
             self.error = None
             self._state = Status.RUNNING
             self.interrupt = True
-            self._resume.set()
+            self._paused = False
             self._wake.set()
             idle = not self._working
         if idle and self._requeue is not None:  # its worker is gone: queue the new life
@@ -155,7 +154,7 @@ class Run(PlannedRun, RunView):
             self.interrupt = True
             if self._state is Status.RUNNING:
                 self._state = Status.STOPPED
-            self._resume.set()
+            self._paused = False
             self._wake.set()
 
     def join(self, timeout: float | None = None) -> bool:

@@ -50,6 +50,8 @@ class StackedTrainer:
         # The inputs feature-major, (features, samples), once: every seed reads the same.
         self.xt = data.x_train.t().contiguous()
         self.xt_val = None if data.x_val is None else data.x_val.t().contiguous()
+        # The targets as the loss gradient reads them, made once (not every epoch).
+        self.target_t = data.objective.grad_target(data.y_train, data.n_outputs)
         self.mask = torch.ones(self.k, 1, 1, device=dev)
         self._active = [True] * self.k
         self._all_active = True
@@ -102,11 +104,6 @@ class StackedTrainer:
         self.ages[index] = 0
         self.gauges.forget(index)
 
-    def forward(self, xt: torch.Tensor) -> torch.Tensor:
-        """Outputs of every seed on the inputs `xt`, (features, samples): (K, samples,
-        outputs), laid out as the task's reductions over outputs read them fastest."""
-        return self._activations(xt)[-1].transpose(1, 2).contiguous()
-
     def epoch(self, j: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One epoch of every seed whose mask is 1; (loss, outputs) per seed before the step.
         `j`: the buffered row its instruments go to (None: not measured). The backward pass is
@@ -116,7 +113,7 @@ class StackedTrainer:
         if j is not None and self.gauges.every:
             self._sharpness(j)
         acts = self._activations(self.xt)
-        per_seed, grad_out = self.data.objective.row_loss_grads(acts[-1], self.data.y_train)
+        per_seed, grad_out = self.data.objective.row_loss_grads(acts[-1], self.target_t)
         grads = self._backward(acts, grad_out)
         if j is not None:  # the hook after backward, before the update
             self.gauges.norms(j, grads, self.params)

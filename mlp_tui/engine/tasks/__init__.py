@@ -31,11 +31,16 @@ class Objective(Protocol):
     def row_losses(self, outs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean loss of each row of `outs`, (rows,) (differentiable: a stack's loss)."""
 
-    def row_loss_grads(self, outs_t: torch.Tensor, y: torch.Tensor
+    def grad_target(self, y: torch.Tensor, n_outputs: int) -> torch.Tensor:
+        """The targets as `row_loss_grads` takes them, feature-major (outputs, samples): made
+        once by a kernel, not every epoch."""
+
+    def row_loss_grads(self, outs_t: torch.Tensor, target_t: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor]:
         """Each row's mean loss, (rows,), and its gradient with respect to the row's outputs,
         written out (no autograd): what a fused kernel backpropagates by hand. Feature-major:
-        `outs_t` and the gradient are (rows, outputs, samples), as the fused kernel computes."""
+        `outs_t` and the gradient are (rows, outputs, samples), as the fused kernel computes;
+        `target_t` is `grad_target(y)`."""
 
     def metrics(self, outs: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every metric but the loss, (rows,) each, keyed by `Metric.key` (ratios as counts)."""

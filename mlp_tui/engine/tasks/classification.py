@@ -37,18 +37,24 @@ class Classification:
         flat = F.cross_entropy(outs.reshape(r * n, c), y.repeat(r), reduction="none")
         return flat.view(r, n).mean(1)
 
-    def row_loss_grads(self, outs_t: torch.Tensor, y: torch.Tensor
+    def grad_target(self, y: torch.Tensor, n_outputs: int) -> torch.Tensor:
+        """The labels one-hot, (classes, samples)."""
+        import torch.nn.functional as F
+
+        return F.one_hot(y, n_outputs).t().float().contiguous()
+
+    def row_loss_grads(self, outs_t: torch.Tensor, target_t: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor]:
         """Cross-entropy per row and its gradient, (softmax - one-hot) / samples, from one
         log_softmax over the classes (dim 1: with the samples contiguous it runs about 10x
-        faster than over a last dim of 3 classes)."""
+        faster than over a last dim of 3 classes). The one-hot picks each sample's log
+        probability exactly (the other terms are exact zeros)."""
         import torch
-        import torch.nn.functional as F
 
-        r, c, n = outs_t.shape
+        n = outs_t.shape[2]
         logp = torch.log_softmax(outs_t, 1)
-        losses = logp.gather(1, y.view(1, 1, n).expand(r, 1, n)).view(r, n).mean(1).neg_()
-        return losses, logp.exp_().sub_(F.one_hot(y, c).t()).div_(n)
+        losses = (logp * target_t).sum(1).mean(1).neg_()
+        return losses, logp.exp_().sub_(target_t).div_(n)
 
     def metrics(self, outs: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"acc": (outs.argmax(2) == y).sum(1).float()}

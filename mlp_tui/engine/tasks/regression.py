@@ -43,11 +43,14 @@ class Regression:
     def row_losses(self, outs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (outs - y).pow(2).mean((1, 2))
 
-    def row_loss_grads(self, outs_t: torch.Tensor, y: torch.Tensor
+    def grad_target(self, y: torch.Tensor, n_outputs: int) -> torch.Tensor:
+        return y.t().contiguous()
+
+    def row_loss_grads(self, outs_t: torch.Tensor, target_t: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor]:
         """The mean squared error per row and its gradient, 2 (out - y) / (samples x targets)."""
-        err = outs_t - y.t()
-        return err.pow(2).mean((1, 2)), err.mul_(2.0 / (y.shape[0] * y.shape[1]))
+        err = outs_t - target_t
+        return err.pow(2).mean((1, 2)), err.mul_(2.0 / target_t.numel())
 
     def metrics(self, outs: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         err = outs - y
